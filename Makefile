@@ -1,0 +1,35 @@
+# `make run` and `make test` set everything up on a fresh machine: a virtual
+# environment in .venv with the package, its pinned dependencies and the spaCy model.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ARCHIVE ?= archive
+EVAL_DIR ?= ../shared/eval
+
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install run test bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[model,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/newsarchive run seeds --archive $(ARCHIVE)
+
+test: install
+	$(BIN)/pytest -q
+
+bench: install
+	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.pipeline
+
+eval: install
+	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.quality
+
+clean:
+	rm -rf $(VENV) $(ARCHIVE) bench-out test-artifacts

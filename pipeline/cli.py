@@ -1,0 +1,193 @@
+"""The `newsarchive` command: run, search, sql, report, tables."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipeline.report import REPORTS, report
+from pipeline.search import SearchFilters, search
+from pipeline.settings import Settings
+from pipeline.sources import SourceError
+from pipeline.store import ArchiveBusy, ArchiveMissing, connect
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Flags given on the command line override NEWSARCHIVE_* variables, which override defaults."""
+    flags = {
+        "archive": args.archive,
+        "executor": getattr(args, "executor", None),
+        "shard_size": getattr(args, "shard_size", None),
+        "entities": False if getattr(args, "no_entities", False) else None,
+    }
+    return Settings(**{k: v for k, v in flags.items() if v is not None})
+
+
+def print_relation(rel: duckdb.DuckDBPyRelation | None, fmt: str = "table", title: str | None = None) -> None:
+    """Tables as DuckDB draws them (columns elided to fit), or JSON or CSV for other programs."""
+    if rel is None:
+        return
+    if fmt == "table":
+        if title:
+            console.print(f"[bold]{title}[/bold]")
+        rel.show(max_rows=1000)
+        return
+    columns, rows = rel.columns, rel.fetchall()
+    if fmt == "json":
+        print(json.dumps([dict(zip(columns, r)) for r in rows], default=str, indent=1, ensure_ascii=False))
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    sources = [str(Path(s).expanduser().resolve()) for s in args.sources]
+    console.print(f"newsarchive: archiving {', '.join(args.sources)} into {settings.archive_dir} "
+                  f"({settings.executor} executor)")
+    if settings.executor == "prefect":
+        from flows.archive import archive_flow  # Prefect is imported only when asked for
+
+        summary = archive_flow(sources=sources, settings=settings.model_dump(mode="json"))
+    else:
+        from pipeline.run import run_plain
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=False) as progress:
+            bar = progress.add_task("pages", total=None)
+
+            def on_shard(done: int, total: int, pages: int) -> None:
+                progress.update(bar, advance=pages, description=f"shard {done}/{total}")
+
+            summary = asdict(run_plain(settings, sources, on_shard))
+    print_summary(summary)
+    return 0
+
+
+def print_summary(s: dict) -> None:
+    archive = s["archive"]
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["rejects_by_reason"].items())) or "none"
+    console.print(f"\nrun {s['run_id']} {s['status']} in {s['duration_s']:.1f} s")
+    for label, key in (("pages read", "pages_read"), ("unchanged (seen before)", "pages_unchanged"),
+                       ("articles archived", "articles_archived"), ("duplicates", "duplicates"),
+                       ("rejected", "rejected"), ("entity rows", "mentions")):
+        console.print(f"  {label:<24}{s[key]:>8}")
+    console.print(f"  {'rejects by reason':<24}{reasons:>8}")
+    if s["crashed_runs_found"]:
+        console.print(f"  {'crashed runs recorded':<24}{s['crashed_runs_found']:>8}")
+    console.print(f"\narchive: {archive}  (Parquet under data/, views in archive.duckdb)")
+    console.print("try:")
+    console.print(f'  newsarchive search "security guarantees" --archive {archive}')
+    console.print(f'  newsarchive sql "SELECT outlet, wire_service, published_date, title FROM articles" --archive {archive}')
+    console.print(f"  newsarchive report --archive {archive}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    filters = SearchFilters(outlet=args.outlet, language=args.lang, since=args.since, until=args.until,
+                            entity=args.entity, wire_service=args.wire)
+    with connect(settings_from(args).archive_dir) as con:
+        hits = search(con, args.query, filters, limit=args.limit)
+    if args.json:
+        print(json.dumps(hits, default=str, indent=1, ensure_ascii=False))
+        return 0
+    if not hits:
+        console.print(f"no articles match {args.query!r}")
+    for n, h in enumerate(hits, start=1):
+        meta = " · ".join(str(v) for v in (h["outlet"] or "(unknown outlet)", h["published_date"] or "undated",
+                                              h["wire_service"] and f"wire: {h['wire_service']}") if v)
+        console.print(f"[bold]{n}. {h['title'] or '(untitled)'}[/bold]  [dim]{h['score']:.3f}[/dim]")
+        console.print(f"   {meta}  [dim]{h['article_id']}[/dim]")
+        console.print(f"   {h['snippet']}", markup=False, highlight=False)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    with connect(settings_from(args).archive_dir) as con:
+        print_relation(con.sql(args.query), args.format)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    with connect(settings_from(args).archive_dir) as con:
+        for name in args.names or list(REPORTS):
+            print_relation(report(con, name, args.limit), args.format, title=f"{REPORTS[name]} ({name})")
+    return 0
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    from schemas.tables import markdown_reference
+
+    print(markdown_reference())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsarchive", description="Turn raw news pages into a searchable archive.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_archive(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--archive", type=Path, help="archive folder (default: $NEWSARCHIVE_ARCHIVE or ./archive)")
+        return sp
+
+    run = with_archive(sub.add_parser("run", help="archive pages from folders or files"))
+    run.add_argument("sources", nargs="+", help="folders or files (.html, .htm, .txt, optionally .gz)")
+    run.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
+    run.add_argument("--shard-size", type=int, help="pages per shard")
+    run.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
+    run.set_defaults(func=cmd_run)
+
+    s = with_archive(sub.add_parser("search", help="ranked full-text search (BM25)"))
+    s.add_argument("query")
+    s.add_argument("--outlet")
+    s.add_argument("--lang")
+    s.add_argument("--since", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
+    s.add_argument("--until", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    s.add_argument("--entity", help="articles mentioning this entity (name or surface form)")
+    s.add_argument("--wire", help="wire service, e.g. AP")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    q = with_archive(sub.add_parser("sql", help="run SQL against the archive (read-only)"))
+    q.add_argument("query")
+    q.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    q.set_defaults(func=cmd_sql)
+
+    r = with_archive(sub.add_parser("report", help="print the reporting views"))
+    r.add_argument("names", nargs="*", choices=[[], *REPORTS], metavar="NAME", help=", ".join(REPORTS))
+    r.add_argument("--limit", type=int, default=20)
+    r.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    r.set_defaults(func=cmd_report)
+
+    t = sub.add_parser("tables", help="print the table reference (Markdown)")
+    t.set_defaults(func=cmd_tables)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (SourceError, ArchiveMissing) as e:
+        err.print(f"newsarchive: {e}")
+        return 2
+    except ArchiveBusy as e:
+        err.print(f"newsarchive: {e}")
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

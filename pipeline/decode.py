@@ -1,0 +1,76 @@
+"""Raw bytes -> text: detect binary, empty and undecodable pages; tell HTML from plain text."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+
+from charset_normalizer import from_bytes
+
+from pipeline.records import Page, RawPage, Reject
+
+BINARY_MAGIC = {
+    b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF8": "GIF image",
+    b"%PDF": "PDF document", b"PK\x03\x04": "ZIP archive", b"\x1f\x8b": "gzip data",
+    b"RIFF": "RIFF media", b"\x7fELF": "executable",
+}
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+HTML_TAGS = re.compile(r"<(?:p|div|article|body|span|a|br|h[1-6])\b[^>]*>", re.I)
+# A decoded page with more than this share of replacement or control characters is
+# garbage in some encoding nobody declared: reject it rather than archive noise.
+MAX_BAD_CHAR_SHARE = 0.01
+
+
+def raw_hash(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(HTML_START.match(text)) or len(HTML_TAGS.findall(text[:20000])) >= 3
+
+
+def _bad_char_share(text: str) -> float:
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return bad / max(len(text), 1)
+
+
+def _decode(content: bytes) -> tuple[str, str] | None:
+    for bom, encoding in BOMS:
+        if content.startswith(bom):
+            return content.decode(encoding, errors="replace"), encoding
+    candidates = ["utf-8"]
+    if m := META_CHARSET.search(content[:4096]):
+        candidates.insert(0, m.group(1).decode("ascii", "ignore").lower())
+    for encoding in candidates:
+        try:
+            return content.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError):
+            continue
+    best = from_bytes(content).best()
+    if best is None:
+        return None
+    return str(best), best.encoding
+
+
+def decode_page(raw: RawPage) -> Page | Reject:
+    content, digest = raw.content, raw_hash(raw.content)
+    if not content.strip():
+        return Reject(raw.source_ref, digest, "decode", "empty", "the page has no content (empty or only white space)")
+    for magic, kind in BINARY_MAGIC.items():
+        if content.startswith(magic):
+            return Reject(raw.source_ref, digest, "decode", "binary", f"binary file ({kind}), not a page")
+    head = content[:8192]
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Reject(raw.source_ref, digest, "decode", "binary", "binary file (NUL bytes), not a page")
+    decoded = _decode(content)
+    if decoded is None or _bad_char_share(decoded[0]) > MAX_BAD_CHAR_SHARE:
+        return Reject(raw.source_ref, digest, "decode", "undecodable",
+                      "the bytes are not text in UTF-8, the declared charset or any encoding charset detection recognises")
+    text, encoding = decoded
+    return Page(raw=raw, raw_hash=digest, text=text, is_html=looks_like_html(text), encoding=encoding)

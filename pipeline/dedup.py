@@ -1,0 +1,65 @@
+"""Deduplication against the whole archive and within the run: same bytes, same
+canonical URL, same normalised text. Duplicates are recorded, not dropped silently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.records import Page, Reject
+from pipeline.store import ArchivePaths, scan
+
+
+@dataclass
+class ArchiveKeys:
+    urls: dict[str, str]            # canonical_url -> article_id
+    hashes: dict[str, str]          # content_hash -> article_id
+    raw_hashes: set[str]            # bytes already archived, or already recorded as a duplicate
+    rejected: set[tuple[str, str]]  # (source_ref, raw_hash) already rejected
+
+    @classmethod
+    def load(cls, paths: ArchivePaths) -> ArchiveKeys:
+        docs = scan(paths, "documents", "article_id, canonical_url, content_hash, raw_hash").fetchall()
+        dup_raw = scan(paths, "duplicates", "raw_hash").fetchall()
+        rejected = scan(paths, "rejects", "source_ref, coalesce(raw_hash, '')").fetchall()
+        return cls(
+            urls={url: aid for aid, url, _, _ in docs if url},
+            hashes={h: aid for aid, _, h, _ in docs},
+            raw_hashes={r for *_, r in docs} | {r for (r,) in dup_raw},
+            rejected={(ref, h) for ref, h in rejected},
+        )
+
+
+def drop_unchanged(pages: list[Page], keys: ArchiveKeys) -> tuple[list[Page], int]:
+    """Pages whose exact bytes the archive has already taken are skipped: re-running on the
+    same input adds nothing."""
+    fresh = [p for p in pages if p.raw_hash not in keys.raw_hashes]
+    return fresh, len(pages) - len(fresh)
+
+
+def drop_known_rejects(rejects: list[Reject], keys: ArchiveKeys) -> tuple[list[Reject], int]:
+    fresh = [r for r in rejects if (r.source_ref, r.raw_hash or "") not in keys.rejected]
+    return fresh, len(rejects) - len(fresh)
+
+
+def find_duplicates(documents: list[dict], keys: ArchiveKeys) -> tuple[list[dict], list[dict]]:
+    """Split document rows into originals and duplicate rows, in order: the first copy of
+    a URL or a text is the original. `keys` learns the originals, so later batches
+    compare against them too."""
+    originals, duplicates = [], []
+    for doc in documents:
+        url, digest = doc["canonical_url"], doc["content_hash"]
+        if url and url in keys.urls:
+            match, method = keys.urls[url], "canonical_url"
+        elif digest in keys.hashes:
+            match, method = keys.hashes[digest], "content_hash"
+        else:
+            originals.append(doc)
+            if url:
+                keys.urls[url] = doc["article_id"]
+            keys.hashes[digest] = doc["article_id"]
+            continue
+        duplicates.append({
+            "source_ref": doc["source_ref"], "url": doc["url"], "canonical_url": url,
+            "raw_hash": doc["raw_hash"], "matched_article_id": match, "method": method, "similarity": 1.0,
+        })
+    return originals, duplicates

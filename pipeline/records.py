@@ -1,0 +1,70 @@
+"""The typed records that pass between stages within a shard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A page as a source yields it: bytes plus what the source knows about it."""
+
+    source_ref: str
+    content: bytes
+    url: str | None = None
+    fetched_at: datetime | None = None
+    fetched_at_method: str | None = None
+    outlet: str | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    source_ref: str
+    raw_hash: str | None
+    stage: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A decoded page."""
+
+    raw: RawPage
+    raw_hash: str
+    text: str
+    is_html: bool
+    encoding: str
+
+
+@dataclass
+class Document:
+    """An extracted article, before and after the taggers read it.
+
+    `page_text` (the decoded page) and `furniture` (the stripped lines, with their
+    reasons) are kept for the taggers, which find dates, outlets and wire services in
+    them; they are not stored.
+    """
+
+    article_id: str
+    page: Page
+    canonical_url: str | None
+    title: str | None
+    authors: list[str]
+    sitename: str | None
+    description: str | None
+    text: str
+    content_hash: str
+    extract_method: str
+    url: str | None = None
+    html_date: str | None = None
+    furniture: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def raw(self) -> RawPage:
+        return self.page.raw
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())

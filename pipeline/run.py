@@ -1,0 +1,324 @@
+"""A run, in three steps any executor can drive: plan it, process each shard, finish it.
+
+`begin_run` takes the archive lock, records crashed runs, lists the sources and
+splits the pages into shards. `process_shard` does the work of one shard (read,
+decode, extract, dedup, tag) and leaves its tables in the run's staging folder; it
+takes a plan path and an index, so it can run anywhere and be retried. `finish_run`
+deduplicates across shards, builds the search postings, writes the runs row and
+publishes everything at once. The plain loop (`run_plain`) and the Prefect flow
+(flows/archive.py) call exactly these.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import traceback
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import sources
+from pipeline.decode import decode_page
+from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, find_duplicates
+from pipeline.extract import extract_page
+from pipeline.records import Document, Page, RawPage, Reject
+from pipeline.settings import Settings
+from pipeline.stats import StageStats
+from pipeline.store import ArchivePaths, archive_lock, ensure_archive, load_macros, publish, read_table, write_json, write_table
+from pipeline.tag.dates import tag_dates
+from pipeline.tag.entities import tag_entities
+from pipeline.tag.language import tag_language
+from pipeline.tag.outlets import load_registry, tag_outlets
+from schemas.tables import TABLES
+
+ARTICLE_TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions")
+SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "rejects")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunPlan:
+    run_id: str
+    archive: str
+    executor: str
+    sources: list[str]
+    started_at: str
+    settings: dict
+    entries: list[dict] = field(default_factory=list)
+    crashed: list[dict] = field(default_factory=list)
+
+    @property
+    def dir(self) -> Path:
+        return ArchivePaths(Path(self.archive)).staging / self.run_id
+
+    @property
+    def path(self) -> Path:
+        return self.dir / "plan.json"
+
+    @property
+    def shard_size(self) -> int:
+        return self.settings["shard_size"]
+
+    @property
+    def shard_count(self) -> int:
+        return -(-len(self.entries) // self.shard_size)
+
+    def shard_dir(self, index: int) -> Path:
+        return self.dir / "shards" / f"{index:05d}"
+
+    def save(self) -> None:
+        write_json(self.path, asdict(self))
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunPlan:
+        return cls(**json.loads(Path(path).read_text()))
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    archive: str
+    status: str
+    pages_read: int
+    pages_unchanged: int
+    articles_archived: int
+    duplicates: int
+    rejected: int
+    mentions: int
+    duration_s: float
+    rejects_by_reason: dict[str, int]
+    crashed_runs_found: int
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _run_row(plan: RunPlan, status: str, finished: datetime, counts: dict, error: str | None = None) -> dict:
+    started = datetime.fromisoformat(plan.started_at)
+    return {
+        "run_id": plan.run_id, "status": status, "executor": plan.executor, "sources": plan.sources,
+        "started_at": started, "finished_at": finished, "duration_s": (finished - started).total_seconds(),
+        "pages_read": counts.get("pages_read", 0), "pages_unchanged": counts.get("pages_unchanged", 0),
+        "articles_archived": counts.get("articles_archived", 0), "duplicates": counts.get("duplicates", 0),
+        "rejected": counts.get("rejected", 0), "mentions": counts.get("mentions", 0), "error": error,
+    }
+
+
+def recover_crashed(paths: ArchivePaths, now: datetime) -> list[dict]:
+    """Runs rows for staging folders left by runs that died (the lock is ours, so no
+    run owns them), and the folders removed: a crashed run leaves no rows behind."""
+    rows = []
+    for folder in sorted(p for p in paths.staging.iterdir() if p.is_dir()):
+        try:
+            plan = RunPlan.load(folder / "plan.json")
+            rows.append(_run_row(plan, "crashed", now, {"pages_read": len(plan.entries)},
+                                 f"the run stopped without finishing; found by a later run at {now.isoformat()}"))
+        except (OSError, ValueError, TypeError):
+            pass  # died before its plan was written: nothing to record but the folder
+        shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+@contextmanager
+def begin_run(settings: Settings, source_refs: list[str], executor: str) -> Iterator[RunPlan]:
+    """Lock the archive and plan a run; if the body fails, record the run as failed."""
+    paths = ArchivePaths(settings.archive_dir)
+    now = utcnow()
+    run_id = new_run_id(now)
+    with archive_lock(paths, f"run {run_id}", settings.lock_wait_s):
+        ensure_archive(paths)
+        crashed = recover_crashed(paths, now)
+        plan = RunPlan(run_id, str(paths.root), executor, list(source_refs), now.isoformat(),
+                       settings.model_dump(mode="json"), crashed=crashed)
+        plan.dir.mkdir(parents=True)
+        try:
+            plan.save()  # from here a crash is found and recorded by the next run
+            plan.entries = [e for ref in source_refs for e in sources.list_entries(ref)]
+            plan.save()
+            yield plan
+        except BaseException as e:
+            if plan.dir.exists():
+                error = "".join(traceback.format_exception_only(type(e), e)).strip()
+                row = _run_row(plan, "failed", utcnow(), {"pages_read": len(plan.entries)}, error)
+                publish(paths, plan.dir, {"runs": [row, *plan.crashed]})
+            raise
+
+
+def _document_row(doc: Document, run_id: str, now: datetime) -> dict:
+    raw = doc.raw
+    return {
+        "article_id": doc.article_id, "source_ref": raw.source_ref, "url": doc.url,
+        "canonical_url": doc.canonical_url, "title": doc.title, "authors": doc.authors,
+        "sitename": doc.sitename, "description": doc.description, "text": doc.text,
+        "word_count": doc.word_count, "content_hash": doc.content_hash, "raw_hash": doc.page.raw_hash,
+        "page_format": "html" if doc.page.is_html else "text", "extract_method": doc.extract_method,
+        "furniture_removed": len(doc.furniture), "fetched_at": raw.fetched_at,
+        "fetched_at_method": raw.fetched_at_method, "run_id": run_id, "ingested_at": now,
+    }
+
+
+def _reject_row(r: Reject, run_id: str, now: datetime) -> dict:
+    return {**asdict(r), "run_id": run_id, "rejected_at": now}
+
+
+def process_shard(plan_path: str, index: int) -> str:
+    """Read, decode, extract, deduplicate and tag one shard; write its tables to staging."""
+    plan = RunPlan.load(plan_path)
+    settings = Settings(**plan.settings)
+    paths = ArchivePaths(Path(plan.archive))
+    entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
+    stats, now, run_id = StageStats(), utcnow(), plan.run_id
+    keys = ArchiveKeys.load(paths)
+    rejects: list[Reject] = []
+
+    with stats.stage("read", len(entries)) as s:
+        raws: list[RawPage] = []
+        for entry in entries:
+            got = sources.read_entry(entry)
+            (rejects if isinstance(got, Reject) else raws).append(got)
+        s.pages_out, s.rejected = len(raws), len(entries) - len(raws)
+
+    with stats.stage("decode", len(raws)) as s:
+        pages: list[Page] = []
+        for raw in raws:
+            got = decode_page(raw)
+            (rejects if isinstance(got, Reject) else pages).append(got)
+        pages, unchanged = drop_unchanged(pages, keys)
+        s.pages_out, s.rejected = len(pages), len(raws) - len(pages) - unchanged
+
+    with stats.stage("extract", len(pages)) as s:
+        docs: list[Document] = []
+        for page in pages:
+            got = extract_page(page)
+            (rejects if isinstance(got, Reject) else docs).append(got)
+        s.pages_out, s.rejected = len(docs), len(pages) - len(docs)
+
+    with stats.stage("dedup", len(docs)) as s:
+        originals, duplicates = find_duplicates([_document_row(d, run_id, now) for d in docs], keys)
+        kept = {row["article_id"] for row in originals}
+        docs = [d for d in docs if d.article_id in kept]
+        s.pages_out = len(docs)
+
+    tags: dict[str, list[dict]] = {}
+    with stats.stage("language", len(docs)) as s:
+        tags["article_languages"] = tag_language(docs, settings.min_language_chars)
+        s.pages_out = len(docs)
+    with stats.stage("dates", len(docs)) as s:
+        tags["article_dates"] = tag_dates(docs)
+        s.pages_out = len(docs)
+    with stats.stage("outlets", len(docs)) as s:
+        tags["article_outlets"] = tag_outlets(docs, load_registry(settings.outlets_file))
+        s.pages_out = len(docs)
+    if settings.entities:
+        with stats.stage("entities", len(docs)) as s:
+            tags["mentions"] = tag_entities(docs, settings.spacy_model)
+            s.pages_out = len(docs)
+
+    fresh_rejects, known_rejects = drop_known_rejects(rejects, keys)
+    out = plan.shard_dir(index)
+    tables = {
+        "documents": originals,
+        **{name: [{**row, "run_id": run_id} for row in rows] for name, rows in tags.items()},
+        "duplicates": [{**row, "run_id": run_id} for row in duplicates],
+        "rejects": [_reject_row(r, run_id, now) for r in fresh_rejects],
+    }
+    for name, rows in tables.items():
+        write_table(out, TABLES[name], rows)
+    write_json(out / "stats.json", {
+        "stages": stats.to_dict(), "pages_read": len(entries), "pages_unchanged": unchanged + known_rejects,
+    })
+    return str(out)
+
+
+def build_postings(documents: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The new articles' postings, term-sorted, and their lengths, tokenised by the SQL
+    macro that queries use too."""
+    con = duckdb.connect()
+    load_macros(con)
+    con.register("new_docs", documents.select(["article_id", "title", "text"]))
+    con.execute("""
+        CREATE TEMP TABLE tf AS
+        SELECT term, article_id, count(*)::INT AS tf
+        FROM (SELECT article_id, unnest(na_terms(coalesce(title, '') || ' ' || text)) AS term FROM new_docs)
+        GROUP BY ALL
+    """)
+    docs = con.sql("SELECT article_id, sum(tf)::INT AS doc_len FROM tf GROUP BY article_id ORDER BY article_id").to_arrow_table()
+    postings = con.sql(
+        "SELECT term, article_id, tf, doc_len FROM tf JOIN docs USING (article_id) ORDER BY term, article_id"
+    ).to_arrow_table()
+    return postings, docs
+
+
+def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
+    """Deduplicate across shards, index, write the runs row, and publish the run whole."""
+    plan = RunPlan.load(plan_path)
+    paths = ArchivePaths(Path(plan.archive))
+    stats, pages_read, unchanged = StageStats(), 0, 0
+    shards: dict[str, list[pa.Table]] = {name: [] for name in SHARD_TABLES}
+    for shard in map(Path, shard_dirs):
+        info = json.loads((shard / "stats.json").read_text())
+        stats.merge(StageStats.from_dict(info["stages"]))
+        pages_read += info["pages_read"]
+        unchanged += info["pages_unchanged"]
+        for name in SHARD_TABLES:
+            shards[name].append(read_table(shard, TABLES[name]))
+    tables = {name: pa.concat_tables(parts) if parts else TABLES[name].schema.empty_table()
+              for name, parts in shards.items()}
+
+    # Shards deduplicated against the archive; the same page may still sit in two shards.
+    originals, cross = find_duplicates(tables["documents"].to_pylist(), ArchiveKeys.load(paths))
+    if cross:
+        kept = pa.array([row["article_id"] for row in originals], pa.string())
+        for name in ARTICLE_TABLES:
+            t = tables[name]
+            tables[name] = t.filter(pc.is_in(t["article_id"], value_set=kept))
+        tables["duplicates"] = pa.concat_tables([
+            tables["duplicates"],
+            pa.Table.from_pylist([{**row, "run_id": plan.run_id} for row in cross], schema=TABLES["duplicates"].schema),
+        ])
+
+    with stats.stage("index", tables["documents"].num_rows) as s:
+        tables["postings"], tables["search_docs"] = build_postings(tables["documents"])
+        s.pages_out = tables["documents"].num_rows
+
+    rejects_by_reason: dict[str, int] = {}
+    for reason in tables["rejects"]["reason"].to_pylist():
+        rejects_by_reason[reason] = rejects_by_reason.get(reason, 0) + 1
+    counts = {
+        "pages_read": pages_read, "pages_unchanged": unchanged,
+        "articles_archived": tables["documents"].num_rows, "duplicates": tables["duplicates"].num_rows,
+        "rejected": tables["rejects"].num_rows, "mentions": tables["mentions"].num_rows,
+    }
+    finished = utcnow()
+    run_row = _run_row(plan, "succeeded", finished, counts)
+    tables["runs"] = [run_row, *plan.crashed]
+    tables["run_stages"] = [{"run_id": plan.run_id, **row} for row in stats.rows()]
+    publish(paths, plan.dir, tables)
+    return RunSummary(
+        run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=run_row["duration_s"],
+        rejects_by_reason=rejects_by_reason, crashed_runs_found=len(plan.crashed), **counts,
+    )
+
+
+def run_plain(settings: Settings, source_refs: list[str],
+              on_shard: Callable[[int, int, int], None] | None = None) -> RunSummary:
+    """The whole run in this process, shard after shard; `on_shard(done, total, pages)` reports progress."""
+    with begin_run(settings, source_refs, "plain") as plan:
+        shard_dirs = []
+        for index in range(plan.shard_count):
+            shard_dirs.append(process_shard(str(plan.path), index))
+            if on_shard:
+                on_shard(index + 1, plan.shard_count, len(plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]))
+        return finish_run(str(plan.path), shard_dirs)

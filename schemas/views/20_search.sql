@@ -1,0 +1,19 @@
+-- Ranked full-text search: BM25 (k1 = 1.2, b = 0.75) over the postings table.
+-- SELECT title, outlet, score FROM search('security guarantees') ORDER BY score DESC LIMIT 10;
+-- Each run appends its own term-sorted postings file, so the index grows with new pages
+-- only; document frequencies are counted across all runs at query time.
+CREATE OR REPLACE MACRO search(q) AS TABLE
+WITH query_terms AS (SELECT DISTINCT unnest(na_terms(q)) AS term),
+collection AS (SELECT count(*) AS n, avg(doc_len) AS avg_len FROM search_docs),
+hits AS (SELECT p.* FROM postings p SEMI JOIN query_terms USING (term)),
+term_df AS (SELECT term, count(*) AS df FROM hits GROUP BY term),
+scores AS (
+    SELECT h.article_id,
+           sum(ln(1 + (c.n - d.df + 0.5) / (d.df + 0.5))
+               * h.tf * (1.2 + 1) / (h.tf + 1.2 * (1 - 0.75 + 0.75 * h.doc_len / c.avg_len))) AS score,
+           count(*) AS matched_terms
+    FROM hits h JOIN term_df d USING (term) CROSS JOIN collection c
+    GROUP BY h.article_id
+)
+SELECT s.score, s.matched_terms, a.*
+FROM scores s JOIN articles a USING (article_id);
