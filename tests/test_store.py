@@ -1,0 +1,126 @@
+"""Runs are atomic and exclusive, with real processes: a killed run, a held lock, a reader
+that keeps archive.duckdb open while runs publish."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO, SEEDS, newsarchive
+from pipeline.run import run_plain
+from pipeline.settings import Settings
+from pipeline.sources import SourceError
+from pipeline.store import GENESIS_RUN, ArchiveBusy, ArchivePaths, connect
+from schemas.tables import TABLES
+
+
+def python(code: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stdin=subprocess.PIPE, **kwargs)
+
+
+def settings(archive: Path) -> Settings:
+    return Settings(archive=archive, entities=False)
+
+
+def test_a_killed_run_leaves_no_rows_and_the_next_run_records_it(tmp_path):
+    archive = tmp_path / "archive"
+    killed = python(f"""
+        import os, signal
+        from pipeline.run import begin_run, process_shard
+        from pipeline.settings import Settings
+        with begin_run(Settings(archive={str(archive)!r}, entities=False), [{str(SEEDS)!r}], "plain") as plan:
+            process_shard(str(plan.path), 0)
+            print(plan.run_id, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    out, _ = killed.communicate(timeout=120)
+    assert killed.returncode == -9
+    dead_run = out.strip()
+    paths = ArchivePaths(archive)
+    assert (paths.staging / dead_run / "shards").is_dir(), "the shard's work was written, unpublished"
+    assert sorted(p.name for p in paths.data.iterdir()) == [GENESIS_RUN]
+
+    summary = run_plain(settings(archive), [str(SEEDS)])
+    assert summary.crashed_runs_found == 1 and summary.articles_archived == 2
+    assert not any(paths.staging.iterdir())
+    with connect(archive) as con:
+        runs = dict(con.sql("SELECT run_id, status FROM runs").fetchall())
+        assert con.sql("SELECT count(*) FROM documents").fetchone()[0] == 2
+        assert con.sql("SELECT count(*) FROM documents WHERE run_id = ?", params=[dead_run]).fetchone()[0] == 0
+    assert runs == {dead_run: "crashed", summary.run_id: "succeeded"}
+
+
+def test_a_second_writer_is_refused_clearly_while_a_run_holds_the_lock(tmp_path):
+    archive = tmp_path / "archive"
+    holder = python(f"""
+        import sys
+        from pipeline.store import ArchivePaths, archive_lock
+        with archive_lock(ArchivePaths(__import__('pathlib').Path({str(archive)!r})), "run test-holder"):
+            print("locked", flush=True)
+            sys.stdin.readline()
+    """)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ArchiveBusy, match="run test-holder"):
+            run_plain(settings(archive), [str(SEEDS)])
+        cli = newsarchive("run", str(SEEDS), "--archive", str(archive), "--executor", "plain", check=False)
+        assert cli.returncode == 3 and "another run is writing" in cli.stderr
+    finally:
+        holder.communicate("go\n", timeout=30)
+    assert run_plain(settings(archive), [str(SEEDS)]).articles_archived == 2
+
+
+def test_a_reader_holding_the_catalog_open_sees_each_published_run(tmp_path, seed_folder):
+    archive = tmp_path / "archive"
+    first = tmp_path / "first"
+    first.mkdir()
+    (seed_folder / "000_c8b65d296b825c04.txt").rename(first / "000.txt")
+    run_plain(settings(archive), [str(first)])
+    reader = python(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(archive / "archive.duckdb")!r}, read_only=True)
+        print(con.sql("SELECT count(*) FROM articles").fetchone()[0], flush=True)
+        sys.stdin.readline()
+        print(con.sql("SELECT count(*) FROM articles").fetchone()[0], flush=True)
+        print(con.sql("SELECT count(*) FROM search('security guarantees')").fetchone()[0], flush=True)
+    """)
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        summary = run_plain(settings(archive), [str(seed_folder)])  # while the reader holds the file
+        assert summary.articles_archived == 1
+        out, _ = reader.communicate("go\n", timeout=60)
+    finally:
+        reader.kill()
+    assert out.split() == ["2", "2"]
+
+
+def test_a_failed_run_is_recorded_and_writes_nothing_else(tmp_path):
+    archive = tmp_path / "archive"
+    with pytest.raises(SourceError, match="no such file or folder"):
+        run_plain(settings(archive), [str(tmp_path / "missing")])
+    with connect(archive) as con:
+        assert con.sql("SELECT status, error LIKE '%no such file or folder%' FROM runs").fetchall() == [("failed", True)]
+        assert con.sql("SELECT count(*) FROM documents").fetchone()[0] == 0
+    assert not any(ArchivePaths(archive).staging.iterdir())
+
+
+def test_published_files_carry_exactly_the_defined_schemas(seed_archive):
+    archive, summary = seed_archive
+    run_dir = ArchivePaths(archive).data / summary["run_id"]
+    written = sorted(p.stem for p in run_dir.glob("*.parquet"))
+    assert written == sorted(TABLES)
+    for name, table in TABLES.items():
+        assert pq.read_schema(run_dir / f"{name}.parquet").remove_metadata() == table.schema, name
+    assert not list(run_dir.glob(".*")), "no temporary files are published"
+
+
+def test_postings_are_term_sorted_so_row_groups_prune(seed_archive):
+    archive, summary = seed_archive
+    terms = pq.read_table(ArchivePaths(archive).data / summary["run_id"] / "postings.parquet")["term"].to_pylist()
+    assert terms == sorted(terms) and len(terms) > 300
