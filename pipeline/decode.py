@@ -40,13 +40,22 @@ def _bad_char_share(text: str) -> float:
     return bad / max(len(text), 1)
 
 
+def _declared_encoding(label: str) -> str:
+    # Browsers read a page declared ISO-8859-1 as windows-1252 (WHATWG Encoding Standard),
+    # and such pages use its quotes and dashes at 0x80-0x9F, which latin-1 makes control characters.
+    try:
+        return "windows-1252" if codecs.lookup(label).name == "iso8859-1" else label
+    except LookupError:
+        return label
+
+
 def _decode(content: bytes) -> tuple[str, str] | None:
     for bom, encoding in BOMS:
         if content.startswith(bom):
             return content.decode(encoding, errors="replace"), encoding
     candidates = ["utf-8"]
     if m := META_CHARSET.search(content[:4096]):
-        candidates.insert(0, m.group(1).decode("ascii", "ignore").lower())
+        candidates.insert(0, _declared_encoding(m.group(1).decode("ascii", "ignore").lower()))
     for encoding in candidates:
         try:
             return content.decode(encoding), encoding
@@ -66,7 +75,7 @@ def decode_page(raw: RawPage) -> Page | Reject:
         if content.startswith(magic):
             return Reject(raw.source_ref, digest, "decode", "binary", f"binary file ({kind}), not a page")
     head = content[:8192]
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
         return Reject(raw.source_ref, digest, "decode", "binary", "binary file (NUL bytes), not a page")
     decoded = _decode(content)
     if decoded is None or _bad_char_share(decoded[0]) > MAX_BAD_CHAR_SHARE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from courlan import normalize_url
 
@@ -11,11 +12,14 @@ WORDS = re.compile(r"\w+")
 
 
 def canonical_url(url: str | None) -> str | None:
-    """courlan's strict normalisation: lower-cased host, tracking parameters and fragment dropped."""
+    """courlan's normalisation: lower-cased host, default port and tracking parameters
+    dropped, parameters sorted; and no fragment. Not courlan's strict mode, which drops
+    every parameter outside a short list and so makes `view?idxno=1` and `view?idxno=2`
+    one article."""
     if not url:
         return None
     try:
-        return normalize_url(url.strip(), strict=True)
+        return normalize_url(urlsplit(url.strip())._replace(fragment=""))
     except ValueError:
         return None
 

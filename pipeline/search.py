@@ -45,8 +45,12 @@ def highlight(snippet_text: str, terms: list[str]) -> str:
     escaped = html.escape(snippet_text)
     if not terms:
         return escaped
-    pattern = re.compile(r"\b(" + "|".join(re.escape(html.escape(t)) for t in terms) + r")(\w*)", re.I)
-    return pattern.sub(r"<mark>\1\2</mark>", escaped)
+    # Character references ("&lt;", "&#x27;") are matched first and kept whole, so a term
+    # such as "lt", "amp" or "x" is never marked inside one.
+    pattern = re.compile(
+        r"(&#?\w+;)|\b((?:" + "|".join(re.escape(html.escape(t)) for t in terms) + r")\w*)", re.I
+    )
+    return pattern.sub(lambda m: m.group(1) or f"<mark>{m.group(2)}</mark>", escaped)
 
 
 def search(con: duckdb.DuckDBPyConnection, q: str, filters: SearchFilters = SearchFilters(),

@@ -1,0 +1,51 @@
+"""Language detection: langdetect, seeded, `und` when the text is too short."""
+
+import pytest
+
+from pipeline.records import Document, Page, RawPage
+from pipeline.tag.language import detect_language, tag_language
+
+ENGLISH = ("The city council voted on Tuesday to expand the bus network, adding three new routes that "
+           "will connect the eastern neighbourhoods with the downtown hospital and the university campus.")
+GERMAN = ("Der Stadtrat hat am Dienstag beschlossen, das Busnetz zu erweitern und drei neue Linien "
+          "einzurichten, die die östlichen Stadtteile mit dem Krankenhaus in der Innenstadt verbinden.")
+FRENCH = ("Le conseil municipal a voté mardi l'extension du réseau de bus, avec trois nouvelles lignes "
+          "qui relieront les quartiers de l'est à l'hôpital du centre-ville et à l'université.")
+
+
+@pytest.mark.parametrize("text, language", [(ENGLISH, "en"), (GERMAN, "de"), (FRENCH, "fr")])
+def test_detects_language_with_high_probability(text, language):
+    found, probability, method = detect_language(text, min_chars=40)
+    assert (found, method) == (language, "langdetect")
+    assert 0.9 < probability <= 1.0
+
+
+@pytest.mark.parametrize("text", ["Council votes today", "1234 5678 — 2024-03-03 !!!", ""])
+def test_too_short_is_undetermined(text):
+    assert detect_language(text, min_chars=40) == ("und", None, "too_short")
+
+
+def test_threshold_counts_letters_not_characters():
+    # 39 letters padded with digits and punctuation to well over 40 characters
+    text = "abcdefghij klmnopqrst uvwxyzabcd efghijklm 1234567890 ....."
+    assert detect_language(text, min_chars=40) == ("und", None, "too_short")
+    assert detect_language(text + "n", min_chars=40)[2] == "langdetect"
+
+
+def test_repeated_calls_give_the_same_result():
+    # a short mixed text on which an unseeded langdetect varies from call to call
+    text = "Die Polizei said the Bürgermeister would resign, le maire a dit non."
+    results = {detect_language(text, min_chars=10) for _ in range(20)}
+    assert len(results) == 1
+
+
+def test_tag_language_rows():
+    raw = RawPage("p", b"")
+    docs = [
+        Document(aid, Page(raw, "h", text, False, "utf-8"), None, None, [], None, None, text, "c", "m")
+        for aid, text in (("en1", ENGLISH), ("short", "Too short here"))
+    ]
+    rows = tag_language(docs, min_chars=40)
+    assert [(r["article_id"], r["language"], r["language_method"]) for r in rows] == [
+        ("en1", "en", "langdetect"), ("short", "und", "too_short")]
+    assert rows[1]["language_probability"] is None

@@ -1,0 +1,114 @@
+"""decode_page: raw bytes -> text, or a reject saying why not."""
+
+import codecs
+import hashlib
+import random
+
+import pytest
+
+from pipeline.decode import decode_page, looks_like_html
+from pipeline.records import Page, RawPage, Reject
+
+HTML_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="{charset}"><title>Le café du coin</title></head>
+<body><p>Le café était fermé — « à bientôt », disait l’affiche.</p></body></html>
+"""
+PLAIN_TEXT = "Council approves budget\n\nThe council voted 7-2 on Tuesday, 3 < 4 and 5 > 2.\n"
+
+
+def decode(content: bytes) -> Page | Reject:
+    return decode_page(RawPage(source_ref="pages/a.html", content=content))
+
+
+def assert_rejected(result: Page | Reject, reason: str) -> None:
+    assert isinstance(result, Reject), result
+    assert (result.reason, result.stage, result.source_ref) == (reason, "decode", "pages/a.html")
+
+
+@pytest.mark.parametrize("content", [b"", b" \n\t\r\n  "])
+def test_empty_page_is_rejected(content):
+    result = decode(content)
+    assert_rejected(result, "empty")
+    assert result.raw_hash == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("content", [
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+    b"<html><body>text\x00with a NUL byte</body></html>",
+])
+def test_binary_page_is_rejected(content):
+    assert_rejected(decode(content), "binary")
+
+
+def test_random_high_bytes_are_undecodable():
+    rng = random.Random(1)
+    content = bytes(rng.randrange(0x80, 0x100) for _ in range(2000))
+    assert_rejected(decode(content), "undecodable")
+
+
+def test_text_full_of_control_characters_is_undecodable():
+    # Valid UTF-8, but one character in five is a control character: not a page.
+    assert_rejected(decode(b"word\x01" * 400), "undecodable")
+
+
+def test_a_stray_control_character_is_tolerated():
+    text = "A long ordinary paragraph about the council budget. " * 20 + "\x0b"
+    result = decode(text.encode())
+    assert isinstance(result, Page) and result.text == text
+
+
+def test_utf8_text_decodes():
+    content = "Zürich: the café’s “menu” — ½ price".encode("utf-8")
+    result = decode(content)
+    assert isinstance(result, Page)
+    assert result.text == "Zürich: the café’s “menu” — ½ price"
+    assert result.encoding == "utf-8"
+    assert result.raw_hash == hashlib.sha256(content).hexdigest()
+
+
+def test_declared_windows_1252_page_decodes():
+    html = HTML_PAGE.format(charset="windows-1252")
+    result = decode(html.encode("cp1252"))
+    assert isinstance(result, Page)
+    assert result.text == html
+    assert result.encoding == "windows-1252"
+    assert result.is_html
+
+
+def test_page_declared_iso_8859_1_reads_as_windows_1252():
+    # Browsers read ISO-8859-1 as windows-1252 (WHATWG Encoding Standard), and such
+    # pages do use its curly quotes and dashes at 0x80-0x9F.
+    html = HTML_PAGE.format(charset="iso-8859-1")
+    result = decode(html.encode("cp1252"))
+    assert isinstance(result, Page)
+    assert result.text == html
+    assert result.encoding == "windows-1252"
+
+
+@pytest.mark.parametrize("bom, codec", [
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+])
+def test_page_with_a_byte_order_mark_decodes(bom, codec):
+    html = HTML_PAGE.format(charset="utf-8")
+    result = decode(bom + html.encode(codec))
+    assert isinstance(result, Page), result
+    assert result.text == html  # the mark itself is not part of the text
+    assert result.is_html
+
+
+def test_html_page_is_html_and_plain_text_is_not():
+    html = decode(HTML_PAGE.format(charset="utf-8").encode())
+    text = decode(PLAIN_TEXT.encode())
+    assert isinstance(html, Page) and isinstance(text, Page)
+    assert html.is_html is True
+    assert text.is_html is False
+    assert text.text == PLAIN_TEXT
+
+
+def test_html_fragment_without_a_document_start_is_html():
+    fragment = "<div class='story'><h1>Headline</h1><p>One.</p><p>Two.</p></div>"
+    assert looks_like_html(fragment)
+    assert not looks_like_html("See <p> in the HTML spec, and <a> too.")
