@@ -56,7 +56,7 @@ class RunPlan:
     started_at: str
     settings: dict
     entries: list[dict] = field(default_factory=list)
-    crashed: list[dict] = field(default_factory=list)
+    crashed_runs: int = 0
 
     @property
     def dir(self) -> Path:
@@ -116,19 +116,22 @@ def _run_row(plan: RunPlan, status: str, finished: datetime, counts: dict, error
     }
 
 
-def recover_crashed(paths: ArchivePaths, now: datetime) -> list[dict]:
-    """Runs rows for staging folders left by runs that died (the lock is ours, so no
-    run owns them), and the folders removed: a crashed run leaves no rows behind."""
-    rows = []
+def recover_crashed(paths: ArchivePaths, now: datetime) -> int:
+    """Staging folders left by runs that died (the lock is ours, so no live run owns
+    them): each dead run's work is discarded and only its runs row, status `crashed`, is
+    published under its own id. Returns how many were found."""
+    found = 0
     for folder in sorted(p for p in paths.staging.iterdir() if p.is_dir()):
         try:
             plan = RunPlan.load(folder / "plan.json")
-            rows.append(_run_row(plan, "crashed", now, {"pages_read": len(plan.entries)},
-                                 f"the run stopped without finishing; found by a later run at {now.isoformat()}"))
         except (OSError, ValueError, TypeError):
-            pass  # died before its plan was written: nothing to record but the folder
-        shutil.rmtree(folder, ignore_errors=True)
-    return rows
+            shutil.rmtree(folder, ignore_errors=True)  # died before its plan was written
+            continue
+        row = _run_row(plan, "crashed", now, {"pages_read": len(plan.entries)},
+                       f"the run stopped without finishing; found by a later run at {now.isoformat()}")
+        publish(paths, folder, {"runs": [row]})
+        found += 1
+    return found
 
 
 @contextmanager
@@ -141,7 +144,7 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str) -> Iter
         ensure_archive(paths)
         crashed = recover_crashed(paths, now)
         plan = RunPlan(run_id, str(paths.root), executor, list(source_refs), now.isoformat(),
-                       settings.model_dump(mode="json"), crashed=crashed)
+                       settings.model_dump(mode="json"), crashed_runs=crashed)
         plan.dir.mkdir(parents=True)
         try:
             plan.save()  # from here a crash is found and recorded by the next run
@@ -152,7 +155,7 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str) -> Iter
             if plan.dir.exists():
                 error = "".join(traceback.format_exception_only(type(e), e)).strip()
                 row = _run_row(plan, "failed", utcnow(), {"pages_read": len(plan.entries)}, error)
-                publish(paths, plan.dir, {"runs": [row, *plan.crashed]})
+                publish(paths, plan.dir, {"runs": [row]})
             raise
 
 
@@ -206,9 +209,11 @@ def process_shard(plan_path: str, index: int) -> str:
         s.pages_out, s.rejected = len(docs), len(pages) - len(docs)
 
     with stats.stage("dedup", len(docs)) as s:
-        originals, duplicates = find_duplicates([_document_row(d, run_id, now) for d in docs], keys)
-        kept = {row["article_id"] for row in originals}
-        docs = [d for d in docs if d.article_id in kept]
+        rows = [_document_row(d, run_id, now) for d in docs]
+        originals, duplicates = find_duplicates(rows, keys)
+        # By row, not by article_id: a same-URL duplicate shares its original's id.
+        kept = {id(row) for row in originals}
+        docs = [d for d, row in zip(docs, rows) if id(row) in kept]
         s.pages_out = len(docs)
 
     tags: dict[str, list[dict]] = {}
@@ -303,12 +308,12 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     }
     finished = utcnow()
     run_row = _run_row(plan, "succeeded", finished, counts)
-    tables["runs"] = [run_row, *plan.crashed]
+    tables["runs"] = [run_row]
     tables["run_stages"] = [{"run_id": plan.run_id, **row} for row in stats.rows()]
     publish(paths, plan.dir, tables)
     return RunSummary(
         run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=run_row["duration_s"],
-        rejects_by_reason=rejects_by_reason, crashed_runs_found=len(plan.crashed), **counts,
+        rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs, **counts,
     )
 
 
