@@ -26,7 +26,7 @@ LINE_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                             r"|\benable javascript\b|\byour browser (?:is not|isn't|does not)\b"),
         ("promo", r"^get more news|^(?:download|get) (?:the|our) app\b|^sign up for (?:our|the) newsletter\b"
                   r"|^(?:read|see) more:|^related:"),
-        ("credit", r"^(?:copyright|©|\(c\))\s*\d{4}\b|\ball rights reserved\b"),
+        ("credit", r"^(?:copyright\s*(?:©|\(c\))?|©|\(c\))\s*\d{4}\b|\ball rights reserved\b"),
     )
 )
 # Screen-reader labels of images ("radio tower icon laist logo"): lower case, short.

@@ -41,6 +41,7 @@ from schemas.tables import TABLES
 
 ARTICLE_TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions")
 SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "rejects")
+SHARD = "_shard"  # which shard a row came from, while finish_run merges them
 
 
 def utcnow() -> datetime:
@@ -272,27 +273,35 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     paths = ArchivePaths(Path(plan.archive))
     stats, pages_read, unchanged = StageStats(), 0, 0
     shards: dict[str, list[pa.Table]] = {name: [] for name in SHARD_TABLES}
-    for shard in map(Path, shard_dirs):
+    for index, shard in enumerate(map(Path, shard_dirs)):
         info = json.loads((shard / "stats.json").read_text())
         stats.merge(StageStats.from_dict(info["stages"]))
         pages_read += info["pages_read"]
         unchanged += info["pages_unchanged"]
         for name in SHARD_TABLES:
-            shards[name].append(read_table(shard, TABLES[name]))
-    tables = {name: pa.concat_tables(parts) if parts else TABLES[name].schema.empty_table()
+            t = read_table(shard, TABLES[name])
+            shards[name].append(t.append_column(SHARD, pa.array([index] * t.num_rows, pa.int32())))
+    tables = {name: pa.concat_tables(parts) if parts else TABLES[name].schema.append(pa.field(SHARD, pa.int32())).empty_table()
               for name, parts in shards.items()}
 
     # Shards deduplicated against the archive; the same page may still sit in two shards.
-    originals, cross = find_duplicates(tables["documents"].to_pylist(), ArchiveKeys.load(paths))
+    # A duplicate can share its original's article_id (same URL, or same text and no URL),
+    # so rows are kept by (article_id, shard), not by id alone.
+    documents = tables["documents"].to_pylist()
+    originals, cross = find_duplicates(documents, ArchiveKeys.load(paths))
     if cross:
-        kept = pa.array([row["article_id"] for row in originals], pa.string())
+        kept = {id(row) for row in originals}
+        kept_keys = pa.array([f"{r['article_id']}/{r[SHARD]}" for r in documents if id(r) in kept])
         for name in ARTICLE_TABLES:
             t = tables[name]
-            tables[name] = t.filter(pc.is_in(t["article_id"], value_set=kept))
+            row_keys = pc.binary_join_element_wise(t["article_id"], pc.cast(t[SHARD], pa.string()), "/")
+            tables[name] = t.filter(pc.is_in(row_keys, value_set=kept_keys))
         tables["duplicates"] = pa.concat_tables([
             tables["duplicates"],
-            pa.Table.from_pylist([{**row, "run_id": plan.run_id} for row in cross], schema=TABLES["duplicates"].schema),
+            pa.Table.from_pylist([{**row, "run_id": plan.run_id, SHARD: -1} for row in cross],
+                                 schema=tables["duplicates"].schema),
         ])
+    tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
 
     with stats.stage("index", tables["documents"].num_rows) as s:
         tables["postings"], tables["search_docs"] = build_postings(tables["documents"])

@@ -143,3 +143,10 @@ def test_page_without_a_headline_like_line_has_no_title_and_strips_nothing_above
     cleaned = clean_text(page)
     assert cleaned.title is None
     assert cleaned.text == page
+
+
+def test_copyright_sign_line_is_a_credit():
+    page = "A headline with enough words here\n\nThe body paragraph of the article.\n\nCopyright © 2024 The Associated Press."
+    result = clean_text(page)
+    assert ("credit", "Copyright © 2024 The Associated Press.") in result.furniture
+    assert "Copyright" not in result.text

@@ -66,13 +66,19 @@ def registered_domain(url: str | None) -> str | None:
         return None
 
 
+NAME = r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
+
+
 def _wire_patterns(registry: Registry) -> list[tuple[str, str, re.Pattern[str]]]:
     patterns = []
     for o in registry.wire_services:
         names = "|".join(re.escape(n) for n in (*o.wire, *o.aliases))
         patterns += [
-            (o.name, "byline", re.compile(rf"^By\b.{{0,80}}\b(?:{names})\s*$")),
-            (o.name, "credit", re.compile(rf"^(?:copyright|©|\(c\))\s*\d{{4}}\s+(?:{names})\b", re.I)),
+            # "By Jane Doe, Associated Press", "By Jane Doe and John Roe of Reuters": names, then the agency.
+            (o.name, "byline", re.compile(
+                rf"^By\s+{NAME}(?:\s+and\s+{NAME})?(?:,|\s+of|\s+for)?\s+(?:The\s+)?(?:{names})\s*$")),
+            (o.name, "credit", re.compile(
+                rf"^(?:copyright\s*(?:©|\(c\))?|©|\(c\))\s*\d{{4}}\s+(?:{names})\b", re.I)),
         ]
     return patterns
 

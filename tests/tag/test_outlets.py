@@ -154,3 +154,27 @@ def test_user_registry_is_honoured(tmp_path: Path):
     # the file replaces the packaged registry: AP and LAist are unknown to it
     assert find_wire_service(document("MOSCOW (AP) — Russia said."), registry) == (None, "none", None)
     assert find_outlet(document("Text.", url="https://laist.com/x"), registry) == ("laist.com", "domain", "laist.com")
+
+
+@pytest.mark.parametrize("line", [
+    "By Monday, officials had spoken to Reuters",
+    "By then the story was everywhere, including the Associated Press",
+])
+def test_a_sentence_opening_with_by_is_no_byline(registry, line):
+    doc = document(f"{line}\n\nThe rest of the article follows here with more words.")
+    assert find_wire_service(doc, registry)[0] is None
+
+
+@pytest.mark.parametrize("line, wire", [
+    ("By Jane Doe and John Roe, Associated Press", "AP"),
+    ("By JANE DOE of Reuters", "Reuters"),
+])
+def test_bylines_naming_a_wire_service(registry, line, wire):
+    doc = document(f"{line}\n\nThe rest of the article follows here with more words.")
+    assert find_wire_service(doc, registry)[:2] == (wire, "byline")
+
+
+def test_copyright_sign_credit_line_names_the_wire_service(registry):
+    line = "Copyright © 2024 The Associated Press. All rights reserved."
+    doc = document("Body text of the article goes here.", furniture=[("credit", line)])
+    assert find_wire_service(doc, registry)[:2] == ("AP", "credit")

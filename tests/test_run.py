@@ -1,0 +1,63 @@
+"""A run's own deduplication: within a shard and across shards, every article once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.run import run_plain
+from pipeline.settings import Settings
+from pipeline.store import connect
+
+BODY = ("Officials in Springfield approved the new river bridge on Tuesday after years of debate. "
+        "The bridge will carry trains and cars across the water by next summer, the mayor said.")
+
+
+def page(headline: str, body: str = BODY) -> str:
+    return f"{headline}\n\n{body}\n\nCouncil members voted seven to two in favour of the plan.\n"
+
+
+def write_folder(folder: Path, pages: dict[str, str], manifest: str | None = None) -> Path:
+    folder.mkdir()
+    for name, text in pages.items():
+        (folder / name).write_text(text)
+    if manifest:
+        (folder / "manifest.csv").write_text(manifest)
+    return folder
+
+
+def counts(archive: Path) -> dict[str, list]:
+    with connect(archive) as con:
+        return {
+            t: con.sql(f"SELECT article_id, count(*) FROM {t} GROUP BY article_id HAVING count(*) > 1").fetchall()
+            for t in ("documents", "article_dates", "article_languages", "article_outlets")
+        } | {"mentions": con.sql("SELECT article_id, entity, count(*) FROM mentions GROUP BY ALL HAVING count(*) > 1").fetchall()}
+
+
+def test_same_url_twice_in_one_shard_is_one_article_tagged_once(tmp_path):
+    folder = write_folder(tmp_path / "in", {
+        "a.txt": page("Springfield approves the river bridge plan"),
+        "b.txt": page("Springfield approves the river bridge plan, updated", BODY + " More later."),
+    }, "file,fetched_at,url,outlet\na.txt,,https://news.example.com/bridge?utm_source=x,\nb.txt,,https://news.example.com/bridge,\n")
+    summary = run_plain(Settings(archive=tmp_path / "archive"), [str(folder)])
+    assert (summary.articles_archived, summary.duplicates) == (1, 1)
+    assert all(v == [] for v in counts(tmp_path / "archive").values())
+    with connect(tmp_path / "archive") as con:
+        assert con.sql("SELECT method, regexp_extract(source_ref, '[^/]+$') FROM duplicates").fetchall() == [("canonical_url", "b.txt")]
+        assert con.sql("SELECT count(*) FROM mentions").fetchone()[0] > 0
+
+
+def test_same_text_in_two_shards_is_caught_when_the_run_finishes(tmp_path):
+    folder = write_folder(tmp_path / "in", {
+        "a.txt": page("Springfield approves the river bridge plan"),
+        "b.txt": page("Springfield approves the river bridge plan"),
+        "c.txt": page("Shelbyville rejects a new stadium deal", BODY.replace("bridge", "stadium")),
+    })
+    summary = run_plain(Settings(archive=tmp_path / "archive", shard_size=1), [str(folder)])
+    assert (summary.pages_read, summary.articles_archived, summary.duplicates) == (3, 2, 1)
+    assert all(v == [] for v in counts(tmp_path / "archive").values())
+    with connect(tmp_path / "archive") as con:
+        dup = con.sql("SELECT method, matched_article_id, regexp_extract(source_ref, '[^/]+$') FROM duplicates").fetchall()
+        a_id = con.sql("SELECT article_id FROM documents WHERE source_ref LIKE '%a.txt'").fetchone()[0]
+        indexed = con.sql("SELECT count(*) FROM search_docs").fetchone()[0]
+    assert dup == [("content_hash", a_id, "b.txt")]
+    assert indexed == 2
