@@ -249,8 +249,8 @@ def process_shard(plan_path: str, index: int) -> str:
 
 
 def build_postings(documents: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """The new articles' postings, term-sorted, and their lengths, tokenised by the SQL
-    macro that queries use too."""
+    """The new articles' postings and their lengths, tokenised by the SQL macro that
+    queries use too (the writer sorts them by term)."""
     con = duckdb.connect()
     load_macros(con)
     con.register("new_docs", documents.select(["article_id", "title", "text"]))
@@ -260,9 +260,9 @@ def build_postings(documents: pa.Table) -> tuple[pa.Table, pa.Table]:
         FROM (SELECT article_id, unnest(na_terms(coalesce(title, '') || ' ' || text)) AS term FROM new_docs)
         GROUP BY ALL
     """)
-    docs = con.sql("SELECT article_id, sum(tf)::INT AS doc_len FROM tf GROUP BY article_id ORDER BY article_id").to_arrow_table()
+    docs = con.sql("SELECT article_id, sum(tf)::INT AS doc_len FROM tf GROUP BY article_id").to_arrow_table()
     postings = con.sql(
-        "SELECT term, article_id, tf, doc_len FROM tf JOIN docs USING (article_id) ORDER BY term, article_id"
+        "SELECT term, article_id, tf, doc_len FROM tf JOIN docs USING (article_id)"
     ).to_arrow_table()
     return postings, docs
 

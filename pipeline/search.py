@@ -71,15 +71,25 @@ def search(con: duckdb.DuckDBPyConnection, q: str, filters: SearchFilters = Sear
         where.append("article_id IN (SELECT article_id FROM mentions WHERE lower(entity) = lower(?) "
                      "OR list_contains(list_transform(surface_forms, f -> lower(f)), lower(?)))")
         params += [filters.entity, filters.entity]
+    columns = ["article_id", "score", "title", "outlet", "wire_service", "published_date", "language", "url"]
     sql = (
-        "SELECT article_id, score, title, outlet, wire_service, published_date, language, url, text "
-        "FROM search(?)" + (" WHERE " + " AND ".join(where) if where else "")
+        f"SELECT {', '.join(columns)} FROM search(?)" + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY score DESC, article_id LIMIT ? OFFSET ?"
     )
     rows = con.execute(sql, [*params, limit, offset]).fetchall()
+    texts = article_texts(con, [row[0] for row in rows])
     terms = query_terms(con, q)
-    columns = ["article_id", "score", "title", "outlet", "wire_service", "published_date", "language", "url"]
     return [
-        {**dict(zip(columns, row[:-1])), "score": round(row[1], 4), "snippet": snippet(row[-1], terms)}
+        {**dict(zip(columns, row)), "score": round(row[1], 4), "snippet": snippet(texts[row[0]], terms)}
         for row in rows
     ]
+
+
+def article_texts(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, str]:
+    """Texts of the given articles, read after ranking so only the hits' texts are read.
+    One equality lookup each: DuckDB prunes Parquet row groups by min/max for `=` but not
+    for `IN`, and documents are id-sorted in small row groups."""
+    if not article_ids:
+        return {}
+    sql = " UNION ALL ".join(["SELECT article_id, text FROM documents WHERE article_id = ?"] * len(article_ids))
+    return dict(con.execute(sql, article_ids).fetchall())

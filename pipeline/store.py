@@ -36,9 +36,6 @@ from schemas.tables import TABLES, Table, to_arrow
 
 CATALOG = "archive.duckdb"
 GENESIS_RUN = "00000000T000000Z-schema"
-# Term-sorted postings in row groups of this size let DuckDB skip, by min/max
-# statistics, every row group that cannot hold a query term.
-POSTINGS_ROW_GROUP = 20_000
 
 
 class ArchiveBusy(RuntimeError):
@@ -76,11 +73,12 @@ class ArchivePaths:
 def write_table(folder: Path, table: Table, data: pa.Table | list[dict]) -> Path:
     """Write one table's file whole: to a temporary name, fsync, then rename into place."""
     arrow = to_arrow(table, data) if isinstance(data, list) else data.cast(table.schema)
+    if table.sort_by:
+        arrow = arrow.sort_by([(c, "ascending") for c in table.sort_by])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{table.name}.parquet"
     tmp = folder / f".{table.name}.parquet.tmp"
-    row_group = POSTINGS_ROW_GROUP if table.name == "postings" else None
-    pq.write_table(arrow, tmp, compression="zstd", row_group_size=row_group)
+    pq.write_table(arrow, tmp, compression="zstd", row_group_size=table.row_group_rows)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -208,7 +206,10 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     paths = ArchivePaths(root)
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {root}: run `newsarchive run SOURCE --archive {root}` first")
-    return duckdb.connect(str(paths.catalog), read_only=True)
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    # Published files never change, so their footers can be cached for the connection's life.
+    con.execute("SET parquet_metadata_cache = true")
+    return con
 
 
 def scan(paths: ArchivePaths, table: str, columns: str = "*") -> duckdb.DuckDBPyRelation:

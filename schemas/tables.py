@@ -27,6 +27,10 @@ class Table:
     columns: tuple[Column, ...]
     # Rows of a tag table are keyed by article_id so the tagger can be re-run alone.
     key: tuple[str, ...] = ()
+    # Files are written sorted by `sort_by` in row groups of `row_group_rows`, so that an
+    # equality filter on the first sort column reads one small row group (min/max pruning).
+    sort_by: tuple[str, ...] = ()
+    row_group_rows: int | None = None
 
     @property
     def schema(self) -> pa.Schema:
@@ -71,6 +75,9 @@ DOCUMENTS = Table(
         Column("ingested_at", TS, "When the run archived the row.", nullable=False),
     ),
     key=("article_id",),
+    # Search fetches the text of its top hits by id: small groups keep that to a few texts each.
+    sort_by=("article_id",),
+    row_group_rows=100,
 )
 
 ARTICLE_DATES = Table(
@@ -203,6 +210,8 @@ POSTINGS = Table(
         Column("tf", pa.int32(), "Occurrences of the term in the article's title and text.", nullable=False),
         Column("doc_len", pa.int32(), "Index terms in the article (BM25 length normalisation).", nullable=False),
     ),
+    sort_by=("term", "article_id"),
+    row_group_rows=20_000,
 )
 
 SEARCH_DOCS = Table(

@@ -5,7 +5,8 @@
 CREATE OR REPLACE MACRO search(q) AS TABLE
 WITH query_terms AS (SELECT DISTINCT unnest(na_terms(q)) AS term),
 collection AS (SELECT count(*) AS n, avg(doc_len) AS avg_len FROM search_docs),
-hits AS (SELECT p.* FROM postings p SEMI JOIN query_terms USING (term)),
+-- Materialised: read once from the postings files, used twice below.
+hits AS MATERIALIZED (SELECT p.* FROM postings p SEMI JOIN query_terms USING (term)),
 term_df AS (SELECT term, count(*) AS df FROM hits GROUP BY term),
 scores AS (
     SELECT h.article_id,
