@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from datetime import date
@@ -89,10 +90,19 @@ def print_summary(s: dict) -> None:
     if s["crashed_runs_found"]:
         console.print(f"  {'crashed runs recorded':<24}{s['crashed_runs_found']:>8}")
     console.print(f"\narchive: {archive}  (Parquet under data/, views in archive.duckdb)")
+    command = invoked_as()
     console.print("try:")
-    console.print(f'  newsarchive search "security guarantees" --archive {archive}')
-    console.print(f'  newsarchive sql "SELECT outlet, wire_service, published_date, title FROM articles" --archive {archive}')
-    console.print(f"  newsarchive report --archive {archive}")
+    console.print(f'  {command} search "security guarantees" --archive {archive}')
+    console.print(f'  {command} sql "SELECT outlet, wire_service, published_date, title FROM articles" --archive {archive}')
+    console.print(f"  {command} report --archive {archive}")
+
+
+def invoked_as() -> str:
+    """The command as the user can type it again: `.venv/bin/newsarchive` after `make run`."""
+    exe, on_path = Path(sys.argv[0]), shutil.which("newsarchive")
+    if exe.name != "newsarchive" or (on_path and Path(on_path).resolve() == exe.resolve()):
+        return "newsarchive"
+    return sys.argv[0]
 
 
 def cmd_search(args: argparse.Namespace) -> int:

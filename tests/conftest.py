@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsarchive-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
 for name in [k for k in os.environ if k.startswith("NEWSARCHIVE_")]:
     del os.environ[name]
 
