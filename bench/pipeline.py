@@ -1,0 +1,130 @@
+"""`make bench`: speed and memory of a real run on real pages, and search latency at
+100,000 archived articles. Figures, not assertions: tests never time anything."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline.run import build_postings, run_plain
+from pipeline.search import search
+from pipeline.settings import Settings
+from pipeline.store import ArchivePaths, connect, scan, write_table
+from schemas.tables import TABLES
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_run(pages: Path, archive: Path, entities: bool) -> None:
+    settings = Settings(archive=archive, entities=entities)
+    start = time.perf_counter()
+    summary = run_plain(settings, [str(pages)])
+    wall = time.perf_counter() - start
+    with connect(archive) as con:
+        stages = con.sql("SELECT stage, pages_in, seconds FROM run_stages WHERE run_id = ? ORDER BY seconds DESC",
+                         params=[summary.run_id]).fetchall()
+    print(f"\n## Run on {summary.pages_read} real pages (entities {'on' if entities else 'off'}, one process)")
+    print(f"{'stage':<10}{'pages':>8}{'ms/page':>10}{'pages/s':>10}")
+    for stage, pages_in, seconds in stages:
+        per_page = 1000 * seconds / max(pages_in, 1)
+        print(f"{stage:<10}{pages_in:>8}{per_page:>10.2f}{pages_in / seconds if seconds else 0:>10.1f}")
+    print(f"end to end: {summary.pages_read / wall:.1f} pages/s ({wall:.1f} s wall, including start-up); "
+          f"archived {summary.articles_archived}, duplicates {summary.duplicates}, rejected {summary.rejected} "
+          f"{summary.rejects_by_reason}")
+    print(f"peak memory (RSS, this process so far): {peak_rss_mb():.0f} MB")
+
+
+def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed: int = 1) -> float:
+    """`articles` variants of the source archive's real texts (paragraphs shuffled, one
+    borrowed from another article), appended as `runs` run folders like nightly runs.
+    Returns the seconds spent indexing."""
+    rng = random.Random(seed)
+    base = scan(ArchivePaths(source), "documents").to_arrow_table()
+    texts = [t.split("\n\n") for t in base["text"].to_pylist()]
+    paths = ArchivePaths(target)
+    from pipeline.store import archive_lock, ensure_archive
+    with archive_lock(paths, "bench"):
+        ensure_archive(paths)
+    indexing = 0.0
+    per_run = articles // runs
+    for r in range(runs):
+        rows = [i % len(texts) for i in range(r * per_run, (r + 1) * per_run)]
+        docs = base.take(pa.array(rows))
+        new_texts = []
+        for i in rows:
+            paragraphs = texts[i][:]
+            rng.shuffle(paragraphs)
+            paragraphs.append(rng.choice(texts[rng.randrange(len(texts))]))
+            new_texts.append("\n\n".join(paragraphs))
+        ids = [f"bench{r:03d}{n:07d}" for n in range(per_run)]
+        docs = docs.set_column(docs.schema.get_field_index("text"), "text", pa.array(new_texts))
+        docs = docs.set_column(docs.schema.get_field_index("article_id"), "article_id", pa.array(ids))
+        start = time.perf_counter()
+        postings, lengths = build_postings(docs)
+        indexing += time.perf_counter() - start
+        folder = paths.data / f"29990101T{r:06d}Z-bench"
+        write_table(folder, TABLES["documents"], docs)
+        write_table(folder, TABLES["postings"], postings)
+        write_table(folder, TABLES["search_docs"], lengths)
+    return indexing
+
+
+def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> None:
+    target = workdir / f"search-{articles}"
+    indexing = synthetic_archive(source, target, articles, runs=10)
+    with connect(target) as con:
+        n = con.sql("SELECT count(*) FROM search_docs").fetchone()[0]
+        vocabulary = [t for (t,) in con.sql(
+            "SELECT term FROM postings GROUP BY term HAVING count(*) BETWEEN 50 AND 20000 "
+            "AND length(term) > 3 ORDER BY term"
+        ).fetchall()]
+        rng = random.Random(7)
+        qs = [" ".join(rng.sample(vocabulary, rng.choice((1, 2, 2, 3)))) for _ in range(queries)]
+        search(con, qs[0])  # warm the file metadata cache, as a long-running server would be
+        latencies = []
+        for q in qs:
+            start = time.perf_counter()
+            search(con, q, limit=10)
+            latencies.append(1000 * (time.perf_counter() - start))
+    latencies.sort()
+    p95 = latencies[int(0.95 * len(latencies)) - 1]
+    print(f"\n## Search at {n:,} articles (BM25 over postings, 10 appended run files)")
+    print(f"indexing: {indexing:.1f} s for {n:,} articles ({1000 * indexing / n:.2f} ms/article)")
+    print(f"{queries} queries of 1-3 terms, top 10 with snippets: "
+          f"p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=100_000, help="archive size for the search benchmark")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--no-entities", action="store_true")
+    parser.add_argument("--texts-from", type=Path,
+                        help="skip the run benchmark; take the search benchmark's texts from this archive")
+    args = parser.parse_args()
+    pages = Settings().eval_dir / "pages"
+    if not pages.is_dir() and not args.texts_from:
+        print(f"bench: no real pages at {pages} (set NEWSARCHIVE_EVAL_DIR or EVAL_DIR=...); nothing measured")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="newsarchive-bench-") as tmp:
+        workdir = Path(tmp)
+        source = args.texts_from
+        if source is None:
+            source = workdir / "run"
+            bench_run(pages, source, entities=not args.no_entities)
+        bench_search(source, workdir, args.articles, args.queries)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""`make eval`: our pipeline's quality on the labelled eval data, beside the bare libraries
+on the same pages, with the eval folder's anchor numbers for reference.
+
+The data sets and their upstream metrics are described in the eval folder's MANIFEST.md;
+the metrics are in bench/metrics.py, the compared systems in bench/systems.py.
+Figures, not assertions: nothing here fails on a low score.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from functools import partial
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable, Hashable
+
+from langdetect.detector_factory import PROFILES_DIRECTORY
+
+from bench.metrics import (
+    ConfusionCounts, Scores, body_scores, bootstrap_std, confusion_scores, count_segments, date_outcome,
+    date_scores, gold_language, metadata_value, same_metadata, same_words, shingle_match,
+)
+from bench.systems import (
+    BareMetadata, PipelineOutput, bare_body, bare_date, bare_metadata, bare_segments_text,
+    language_labels, run_pipeline,
+)
+from pipeline.settings import Settings
+
+PROCESSES = 2
+SENTENCES_PER_JOB = 100
+METADATA_FIELDS = ("title", "author", "sitename")
+CRASHED = PipelineOutput(rejected="crashed")
+
+Job = Callable[[], Any]
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def page_url(key: str) -> str | None:
+    """The boilerplate set is keyed by URL, except pages it only knows by file name."""
+    return None if key.startswith("hard::") else key
+
+
+def known_language_sentences(folder: Path) -> dict[str, list[str]]:
+    """Sentences of the languages langdetect has a profile for, by the files' language code."""
+    known = {gold_language(profile) for profile in os.listdir(PROFILES_DIRECTORY)}
+    return {
+        path.stem: [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for path in sorted(folder.glob("*.txt")) if path.stem in known
+    }
+
+
+class EvalData:
+    def __init__(self, folder: Path):
+        self.pages = folder / "pages"
+        self.article_body: dict[str, dict] = load_json(folder / "article_body.json")
+        self.dates: dict[str, dict] = load_json(folder / "publication_date.json")
+        self.segments: dict[str, dict] = load_json(folder / "boilerplate_segments.json")
+        self.sentences = known_language_sentences(folder / "langid_sentences")
+
+
+def plan_jobs(data: EvalData, min_language_chars: int) -> dict[Hashable, Job]:
+    """Every output the report needs, keyed by (system, page or language, variant); shared
+    keys run once (the same page under the same URL in two data sets)."""
+    jobs: dict[Hashable, Job] = {}
+
+    def ours(page: str, url: str | None) -> None:
+        jobs[("ours", page, url)] = partial(run_pipeline, data.pages / page, url)
+
+    # Sentence batches are the longest jobs: first, so that the two processes finish together.
+    for language, sentences in data.sentences.items():
+        for start in range(0, len(sentences), SENTENCES_PER_JOB):
+            batch = tuple(sentences[start:start + SENTENCES_PER_JOB])
+            jobs[("language", language, start)] = partial(language_labels, batch, min_language_chars)
+    for item in data.article_body.values():
+        page = item["page"]
+        ours(page, item["url"])
+        jobs[("bare_body", page, "no_comments")] = partial(bare_body, data.pages / page, include_comments=False)
+        jobs[("bare_body", page, "defaults")] = partial(bare_body, data.pages / page)
+    for key, item in data.segments.items():
+        page = item["page"]
+        ours(page, page_url(key))
+        jobs[("bare_segments", page, None)] = partial(bare_segments_text, data.pages / page)
+        jobs[("bare_metadata", page, page_url(key))] = partial(bare_metadata, data.pages / page, page_url(key))
+    for url, item in data.dates.items():
+        page = item["page"]
+        ours(page, None)
+        ours(page, url)
+        jobs[("bare_date", page, None)] = partial(bare_date, data.pages / page)
+    return jobs
+
+
+def _quiet_libraries() -> None:
+    # trafilatura, htmldate and charset detection warn per page; the report is the output.
+    logging.disable(logging.WARNING)
+
+
+def _run_indexed(indexed_job: tuple[int, Job]) -> tuple[int, Any, str | None]:
+    index, job = indexed_job
+    try:
+        return index, job(), None
+    except Exception as e:  # one page must not end the evaluation; the crash is reported
+        return index, None, f"{type(e).__name__}: {e}"
+
+
+def run_jobs(jobs: dict[Hashable, Job], processes: int) -> tuple[dict[Hashable, Any], dict[Hashable, str]]:
+    """Outputs by key (None where a job crashed) and the crashes by key."""
+    keys = list(jobs)
+    results: dict[Hashable, Any] = {}
+    crashes: dict[Hashable, str] = {}
+    with multiprocessing.Pool(processes, initializer=_quiet_libraries) as pool:
+        for index, result, crash in pool.imap_unordered(_run_indexed, enumerate(jobs.values())):
+            results[keys[index]] = result
+            if crash:
+                crashes[keys[index]] = crash
+    return results, crashes
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    print(f"\n## {title}")
+    for n, row in enumerate([header, *rows]):
+        print("  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def ratio(count: int, total: int) -> str:
+    return f"{count / total:.3f} ({count}/{total})" if total else "-"
+
+
+def rejects_note(outputs: list[PipelineOutput]) -> str:
+    reasons = Counter(o.rejected for o in outputs if o.rejected)
+    listed = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
+    return f"ours rejected {sum(reasons.values())} of {len(outputs)} pages" + (f" ({listed})" if listed else "")
+
+
+def report_article_body(data: EvalData, results: dict) -> None:
+    items = list(data.article_body.values())
+    golds = [item["articleBody"] for item in items]
+    ours = [results[("ours", item["page"], item["url"])] or CRASHED for item in items]
+    systems = {
+        "ours: decode_page + extract_page (page URL given)": [o.text for o in ours],
+        "bare extract(html, include_comments=False)": [results[("bare_body", i["page"], "no_comments")] for i in items],
+        "bare extract(html), defaults": [results[("bare_body", i["page"], "defaults")] for i in items],
+    }
+
+    def cell(value: float, spread: float) -> str:
+        return f"{value:.3f} ± {spread:.3f}"
+
+    rows = []
+    for label, outputs in systems.items():
+        matches = [shingle_match(gold, found) for gold, found in zip(golds, outputs)]
+        exact = [same_words(gold, found) for gold, found in zip(golds, outputs)]
+        s, sd = body_scores(matches, exact), bootstrap_std(matches, exact)
+        rows.append([label, cell(s.f1, sd.f1), cell(s.precision, sd.precision), cell(s.recall, sd.recall),
+                     cell(s.accuracy, sd.accuracy), str(sum(1 for o in outputs if not o))])
+    rows += [
+        ["anchor: bare extract(include_comments=False)", "0.966", "0.957", "0.974", "0.284", ""],
+        ["anchor: bare extract(), defaults", "0.958", "0.941", "0.974", "0.235", ""],
+        ["anchor: bare extract(favor_precision=True)", "0.973", "0.975", "0.972", "0.343", ""],
+    ]
+    print_table(f"article_body: scrapinghub benchmark, {len(items)} pages "
+                "(word 4-gram shingles, P and R averaged over pages, ± bootstrap std over 1000 draws)",
+                ["system", "F1", "precision", "recall", "accuracy", "empty"], rows)
+    print(rejects_note(ours))
+
+
+def report_segments(data: EvalData, results: dict) -> None:
+    items = list(data.segments.items())
+    ours = [results[("ours", item["page"], page_url(key))] or CRASHED for key, item in items]
+    systems = {
+        "ours: decode_page + extract_page (URL given, none for hard::)": [o.text for o in ours],
+        "bare extract(bytes, include_comments=False, include_tables=True, include_formatting=False)":
+            [results[("bare_segments", item["page"], None)] for _, item in items],
+    }
+    rows = []
+    for label, outputs in systems.items():
+        counts = sum((count_segments(item["with"], item["without"], found) for (_, item), found in zip(items, outputs)),
+                     start=ConfusionCounts())
+        s = confusion_scores(counts)
+        rows.append([label, *scores_cells(s), str(counts.tp), str(counts.fp), str(counts.fn), str(counts.tn),
+                     str(sum(1 for o in outputs if not o))])
+    rows += [
+        ["anchor: bare, standard", "0.926", "0.907", "0.945", "", "", "", "", "", ""],
+        ["anchor: bare, fast / precision / recall", "0.923 / 0.925 / 0.921", "", "", "", "", "", "", "", ""],
+    ]
+    withs = sum(len(item["with"]) for _, item in items)
+    withouts = sum(len(item["without"]) for _, item in items)
+    print_table(f"boilerplate_segments: trafilatura eval set, {len(items)} pages, {withs} `with` and {withouts} "
+                "`without` segments (micro counts)",
+                ["system", "F1", "precision", "recall", "accuracy", "TP", "FP", "FN", "TN", "empty"], rows)
+    print(rejects_note(ours))
+    report_metadata(items, ours, [results[("bare_metadata", item["page"], page_url(key))] for key, item in items])
+
+
+def scores_cells(s: Scores) -> list[str]:
+    return [f"{s.f1:.3f}", f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.accuracy:.3f}"]
+
+
+def report_metadata(items: list[tuple[str, dict]], ours: list[PipelineOutput], bare: list[BareMetadata | None]) -> None:
+    def rates(found: list[dict[str, Any]]) -> list[str]:
+        cells = []
+        for field in METADATA_FIELDS:
+            scored = [(item.get(field), values[field]) for (_, item), values in zip(items, found)
+                      if metadata_value(item.get(field))]
+            cells.append(ratio(sum(1 for gold, value in scored if same_metadata(gold, value)), len(scored)))
+        return cells
+
+    ours_values = [{"title": o.title, "author": o.authors, "sitename": o.sitename} for o in ours]
+    bare_values = [{field: getattr(b, field) if b else None for field in METADATA_FIELDS} for b in bare]
+    print_table("boilerplate_segments metadata: exact match, whitespace-normalised, over pages with a non-empty gold value",
+                ["system", *METADATA_FIELDS],
+                [["ours: Document title / authors joined '; ' / sitename", *rates(ours_values)],
+                 ["bare bare_extraction(bytes, url, with_metadata=True)", *rates(bare_values)]])
+
+
+def report_dates(data: EvalData, results: dict) -> None:
+    items = list(data.dates.items())
+    ours_without_url = [results[("ours", item["page"], None)] or CRASHED for _, item in items]
+    ours_with_url = [results[("ours", item["page"], url)] or CRASHED for url, item in items]
+    systems = {
+        "ours: tag_dates, url=None (as upstream)": [o.published_date for o in ours_without_url],
+        "ours: tag_dates, page URL given (as a run with a manifest)": [o.published_date for o in ours_with_url],
+        "bare find_date(html, original_date=True, extensive_search=True)":
+            [results[("bare_date", item["page"], None)] for _, item in items],
+    }
+    upstream_sets = sorted({item["upstream_set"] for _, item in items})
+    rows = []
+    for label, found in systems.items():
+        outcomes = [date_outcome(date, item["date"]) for date, (_, item) in zip(found, items)]
+        counts = Counter(outcomes)
+        by_set = [ratio(sum(1 for o, (_, item) in zip(outcomes, items) if o == "tp" and item["upstream_set"] == name),
+                        sum(1 for _, item in items if item["upstream_set"] == name)) for name in upstream_sets]
+        rows.append([label, *scores_cells(date_scores(outcomes)), str(counts["tp"]), str(counts["fp"]), str(counts["fn"]),
+                     *by_set])
+    blanks = [""] * (3 + len(upstream_sets))
+    rows += [
+        ["anchor: bare extensive (original_date=True)", "", "0.912", "0.996", "0.909", *blanks],
+        ["anchor: bare fast", "", "0.924", "0.939", "0.872", *blanks],
+        ["anchor: bare plain find_date(html)", "", "", "", "0.859", *blanks],
+    ]
+    print_table(f"publication_date: htmldate eval set, {len(items)} pages (no date = FN, wrong date = FP)",
+                ["system", "F1", "precision", "recall", "accuracy", "TP", "FP", "FN",
+                 *(f"accuracy {name}" for name in upstream_sets)], rows)
+    print(rejects_note(ours_without_url) + " with url=None")
+    print(rejects_note(ours_with_url) + " with the page URL")
+
+
+def report_languages(data: EvalData, results: dict, min_chars: int) -> None:
+    labelled: list[tuple[str, str | None, str | None]] = []  # (gold, ours, bare)
+    for language, sentences in data.sentences.items():
+        for start in range(0, len(sentences), SENTENCES_PER_JOB):
+            batch_size = len(sentences[start:start + SENTENCES_PER_JOB])
+            labels = results[("language", language, start)] or [(None, None)] * batch_size  # crashed: all wrong
+            labelled += [(language, ours, bare) for ours, bare in labels]
+    total = len(labelled)
+    ours_und = [gold for gold, ours, _ in labelled if ours == "und"]
+    ours_right = sum(1 for gold, ours, _ in labelled if gold_language(ours) == gold)
+    bare_none = sum(1 for _, _, bare in labelled if bare is None)
+    bare_right = sum(1 for gold, _, bare in labelled if gold_language(bare) == gold)
+    rows = [
+        [f"ours: detect_language(text, min_chars={min_chars})", f"{ours_right / total:.3f}", str(ours_right),
+         str(len(ours_und)), ratio(ours_right, total - len(ours_und))],
+        ["bare langdetect detect(), seed 0", f"{bare_right / total:.3f}", str(bare_right), str(bare_none),
+         ratio(bare_right, total - bare_none)],
+        ["anchor: bare langdetect", "0.982", "", "", ""],
+    ]
+    print_table(f"langid_sentences: lingua-py test sentences, {total} sentences in the {len(data.sentences)} languages "
+                "langdetect knows (zh-cn/zh-tw count as zh, no as nb)",
+                ["system", "accuracy", "correct", "und / no answer", "accuracy where answered"], rows)
+    if ours_und:
+        by_language = Counter(ours_und).most_common(8)
+        print(f"ours `und` (fewer than {min_chars} letters) by language: "
+              + ", ".join(f"{lang} {n}/{len(data.sentences[lang])}" for lang, n in by_language))
+
+
+def main() -> int:
+    started = time.perf_counter()
+    settings = Settings()
+    folder = settings.eval_dir
+    if not folder.is_dir():
+        print(f"No eval data at {folder} (set NEWSARCHIVE_EVAL_DIR to the eval folder): nothing to measure.")
+        return 0
+    data = EvalData(folder)
+    jobs = plan_jobs(data, settings.min_language_chars)
+    print(f"# Quality on {folder.resolve()}")
+    print(f"trafilatura {version('trafilatura')}, htmldate {version('htmldate')}, langdetect {version('langdetect')}; "
+          f"anchors from MANIFEST.md (trafilatura 2.3.1, htmldate 1.11.0, langdetect 1.0.9)")
+    print(f"{len(jobs)} jobs on {PROCESSES} processes")
+    results, crashes = run_jobs(jobs, PROCESSES)
+
+    report_article_body(data, results)
+    report_segments(data, results)
+    report_dates(data, results)
+    report_languages(data, results, settings.min_language_chars)
+    if crashes:
+        print(f"\n{len(crashes)} jobs crashed (scored as empty output):")
+        for key, crash in crashes.items():
+            print(f"  {key}: {crash}")
+    print(f"\nDone in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
