@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.run import build_postings, run_plain
+from pipeline.job import run_plain
+from pipeline.stages import build_postings
 from pipeline.search import search
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, scan, write_table

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from pipeline.job import clean_stale
 from pipeline.run import begin_run, finish_run, process_shard
 from pipeline.settings import Settings
 
@@ -23,6 +24,12 @@ def finish_run_task(plan_path: str, shard_dirs: list[str]) -> dict:
 
 
 # One worker: the shard work is CPU-bound Python, so threads would only contend for the GIL.
+@task(name="clean-stale")
+def clean_stale_task(settings: dict, run_id: str, stale_articles: list[str]) -> int:
+    cleaned = clean_stale(Settings(**settings), run_id, stale_articles)
+    return cleaned.replaced if cleaned else 0
+
+
 @flow(name="newsarchive-run", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
     logger = get_run_logger()
@@ -36,6 +43,9 @@ def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
             shard_dirs.append(future.result())
             logger.info("shard %d/%d done", done, plan.shard_count)
         summary = finish_run_task(str(plan.path), shard_dirs)
+    if summary["stale_articles"]:  # after the run's lock is released: a reprocess takes it anew
+        summary["stale_cleaned"] = clean_stale_task(config.model_dump(mode="json"), summary["run_id"],
+                                                    summary["stale_articles"])
     logger.info("run %s published: %d archived, %d duplicates, %d rejected", summary["run_id"],
                 summary["articles_archived"], summary["duplicates"], summary["rejected"])
     return summary

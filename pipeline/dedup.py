@@ -3,9 +3,10 @@ canonical URL, same normalised text. Duplicates are recorded, not dropped silent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pipeline.records import Page, Reject
+from pipeline.decode import raw_hash
+from pipeline.records import RawPage, Reject
 from pipeline.store import ArchivePaths, scan
 
 
@@ -15,25 +16,32 @@ class ArchiveKeys:
     hashes: dict[str, str]          # content_hash -> article_id
     raw_hashes: set[str]            # bytes already archived, or already recorded as a duplicate
     rejected: set[tuple[str, str]]  # (source_ref, raw_hash) already rejected
+    stored_pages: set[str] = field(default_factory=set)  # raw_hash of every page in raw_pages
 
     @classmethod
     def load(cls, paths: ArchivePaths) -> ArchiveKeys:
         docs = scan(paths, "documents", "article_id, canonical_url, content_hash, raw_hash").fetchall()
         dup_raw = scan(paths, "duplicates", "raw_hash").fetchall()
         rejected = scan(paths, "rejects", "source_ref, coalesce(raw_hash, '')").fetchall()
+        stored = scan(paths, "raw_pages", "raw_hash").fetchall()
         return cls(
             urls={url: aid for aid, url, _, _ in docs if url},
             hashes={h: aid for aid, _, h, _ in docs},
             raw_hashes={r for *_, r in docs} | {r for (r,) in dup_raw},
             rejected={(ref, h) for ref, h in rejected},
+            stored_pages={h for (h,) in stored},
         )
 
 
-def drop_unchanged(pages: list[Page], keys: ArchiveKeys) -> tuple[list[Page], int]:
+    def knows(self, canonical_url: str | None, digest: str) -> bool:
+        return bool(canonical_url and canonical_url in self.urls) or digest in self.hashes
+
+
+def drop_unchanged(raws: list[RawPage], keys: ArchiveKeys) -> tuple[list[RawPage], int]:
     """Pages whose exact bytes the archive has already taken are skipped: re-running on the
     same input adds nothing."""
-    fresh = [p for p in pages if p.raw_hash not in keys.raw_hashes]
-    return fresh, len(pages) - len(fresh)
+    fresh = [r for r in raws if raw_hash(r.content) not in keys.raw_hashes]
+    return fresh, len(raws) - len(fresh)
 
 
 def drop_known_rejects(rejects: list[Reject], keys: ArchiveKeys) -> tuple[list[Reject], int]:

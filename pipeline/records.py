@@ -16,6 +16,8 @@ class RawPage:
     fetched_at: datetime | None = None
     fetched_at_method: str | None = None
     outlet: str | None = None
+    http_status: int | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

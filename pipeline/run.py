@@ -5,7 +5,7 @@ splits the pages into shards. `process_shard` does the work of one shard (read,
 decode, extract, dedup, tag) and leaves its tables in the run's staging folder; it
 takes a plan path and an index, so it can run anywhere and be retried. `finish_run`
 deduplicates across shards, builds the search postings, writes the runs row and
-publishes everything at once. The plain loop (`run_plain`) and the Prefect flow
+publishes everything at once. The plain loop (pipeline/job.py) and the Prefect flow
 (flows/archive.py) call exactly these.
 """
 
@@ -19,28 +19,26 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import sources
-from pipeline.decode import decode_page
+from pipeline.decode import raw_hash
 from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, find_duplicates
-from pipeline.extract import extract_page
-from pipeline.records import Document, Page, RawPage, Reject
+from pipeline.furniture import learned_lines, newly_learned, stale_articles
+from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
+from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
 from pipeline.stats import StageStats
-from pipeline.store import ArchivePaths, archive_lock, ensure_archive, load_macros, publish, read_table, write_json, write_table
-from pipeline.tag.dates import tag_dates
-from pipeline.tag.entities import tag_entities
-from pipeline.tag.language import tag_language
-from pipeline.tag.outlets import load_registry, tag_outlets
+from pipeline.store import (
+    ArchivePaths, archive_lock, ensure_archive, publish, read_table, remove_old_generations, write_json, write_table,
+)
 from schemas.tables import TABLES
 
 ARTICLE_TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions")
-SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "rejects")
+SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "rejects", "raw_pages", "furniture_lines")
 SHARD = "_shard"  # which shard a row came from, while finish_run merges them
 
 
@@ -58,6 +56,7 @@ class RunPlan:
     settings: dict
     entries: list[dict] = field(default_factory=list)
     crashed_runs: int = 0
+    kind: str = "run"
 
     @property
     def dir(self) -> Path:
@@ -100,16 +99,22 @@ class RunSummary:
     duration_s: float
     rejects_by_reason: dict[str, int]
     crashed_runs_found: int
+    furniture_learned: int = 0  # lines of outlet furniture first learned by this run
+    # Articles archived before those lines were learned, which still carry them; the job
+    # reprocesses them once the run is published (pipeline/job.py).
+    stale_articles: list[str] = field(default_factory=list)
+    stale_cleaned: int = 0  # of those, articles the job's reprocess rewrote
 
 
 def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _run_row(plan: RunPlan, status: str, finished: datetime, counts: dict, error: str | None = None) -> dict:
+def run_row(plan: RunPlan, status: str, finished: datetime, counts: dict, error: str | None = None) -> dict:
     started = datetime.fromisoformat(plan.started_at)
     return {
-        "run_id": plan.run_id, "status": status, "executor": plan.executor, "sources": plan.sources,
+        "run_id": plan.run_id, "status": status, "kind": plan.kind, "executor": plan.executor,
+        "sources": plan.sources, "articles_replaced": counts.get("articles_replaced", 0),
         "started_at": started, "finished_at": finished, "duration_s": (finished - started).total_seconds(),
         "pages_read": counts.get("pages_read", 0), "pages_unchanged": counts.get("pages_unchanged", 0),
         "articles_archived": counts.get("articles_archived", 0), "duplicates": counts.get("duplicates", 0),
@@ -128,7 +133,10 @@ def recover_crashed(paths: ArchivePaths, now: datetime) -> int:
         except (OSError, ValueError, TypeError):
             shutil.rmtree(folder, ignore_errors=True)  # died before its plan was written
             continue
-        row = _run_row(plan, "crashed", now, {"pages_read": len(plan.entries)},
+        if (paths.data / folder.name).exists():
+            shutil.rmtree(folder, ignore_errors=True)  # died after publishing, while tidying up
+            continue
+        row = run_row(plan, "crashed", now, {"pages_read": len(plan.entries)},
                        f"the run stopped without finishing; found by a later run at {now.isoformat()}")
         publish(paths, folder, {"runs": [row]})
         found += 1
@@ -136,49 +144,48 @@ def recover_crashed(paths: ArchivePaths, now: datetime) -> int:
 
 
 @contextmanager
-def begin_run(settings: Settings, source_refs: list[str], executor: str) -> Iterator[RunPlan]:
-    """Lock the archive and plan a run; if the body fails, record the run as failed."""
+def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: str = "run") -> Iterator[RunPlan]:
+    """Lock the archive and plan a run (its pages listed from the sources) or a
+    reprocess; if the body fails, record it as failed."""
     paths = ArchivePaths(settings.archive_dir)
     now = utcnow()
     run_id = new_run_id(now)
-    with archive_lock(paths, f"run {run_id}", settings.lock_wait_s):
+    with archive_lock(paths, f"{kind} {run_id}", settings.lock_wait_s):
         ensure_archive(paths)
+        remove_old_generations(paths)
         crashed = recover_crashed(paths, now)
         plan = RunPlan(run_id, str(paths.root), executor, list(source_refs), now.isoformat(),
-                       settings.model_dump(mode="json"), crashed_runs=crashed)
+                       settings.model_dump(mode="json"), crashed_runs=crashed, kind=kind)
         plan.dir.mkdir(parents=True)
         try:
             plan.save()  # from here a crash is found and recorded by the next run
-            plan.entries = [e for ref in source_refs for e in sources.list_entries(ref)]
-            plan.save()
+            if kind == "run":
+                plan.entries = [e for ref in source_refs for e in sources.list_entries(ref)]
+                plan.save()
             yield plan
         except BaseException as e:
             if plan.dir.exists():
                 error = "".join(traceback.format_exception_only(type(e), e)).strip()
-                row = _run_row(plan, "failed", utcnow(), {"pages_read": len(plan.entries)}, error)
+                row = run_row(plan, "failed", utcnow(), {"pages_read": len(plan.entries)}, error)
                 publish(paths, plan.dir, {"runs": [row]})
             raise
-
-
-def _document_row(doc: Document, run_id: str, now: datetime) -> dict:
-    raw = doc.raw
-    return {
-        "article_id": doc.article_id, "source_ref": raw.source_ref, "url": doc.url,
-        "canonical_url": doc.canonical_url, "title": doc.title, "authors": doc.authors,
-        "sitename": doc.sitename, "description": doc.description, "text": doc.text,
-        "word_count": doc.word_count, "content_hash": doc.content_hash, "raw_hash": doc.page.raw_hash,
-        "page_format": "html" if doc.page.is_html else "text", "extract_method": doc.extract_method,
-        "furniture_removed": len(doc.furniture), "fetched_at": raw.fetched_at,
-        "fetched_at_method": raw.fetched_at_method, "run_id": run_id, "ingested_at": now,
-    }
 
 
 def _reject_row(r: Reject, run_id: str, now: datetime) -> dict:
     return {**asdict(r), "run_id": run_id, "rejected_at": now}
 
 
+def _raw_page_row(raw: RawPage, digest: str, run_id: str) -> dict:
+    return {
+        "raw_hash": digest, "content": raw.content, "size": len(raw.content), "source_ref": raw.source_ref,
+        "url": raw.url, "outlet_hint": raw.outlet, "fetched_at": raw.fetched_at,
+        "fetched_at_method": raw.fetched_at_method, "http_status": raw.http_status,
+        "headers": list(raw.headers.items()) if raw.headers else None, "run_id": run_id,
+    }
+
+
 def process_shard(plan_path: str, index: int) -> str:
-    """Read, decode, extract, deduplicate and tag one shard; write its tables to staging."""
+    """Read, store, decode, extract, deduplicate and tag one shard; write its tables to staging."""
     plan = RunPlan.load(plan_path)
     settings = Settings(**plan.settings)
     paths = ArchivePaths(Path(plan.archive))
@@ -193,44 +200,32 @@ def process_shard(plan_path: str, index: int) -> str:
             got = sources.read_entry(entry)
             (rejects if isinstance(got, Reject) else raws).append(got)
         s.pages_out, s.rejected = len(raws), len(entries) - len(raws)
-
-    with stats.stage("decode", len(raws)) as s:
-        pages: list[Page] = []
+        # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
+        raw_rows = {}
         for raw in raws:
-            got = decode_page(raw)
-            (rejects if isinstance(got, Reject) else pages).append(got)
-        pages, unchanged = drop_unchanged(pages, keys)
-        s.pages_out, s.rejected = len(pages), len(raws) - len(pages) - unchanged
+            digest = raw_hash(raw.content)
+            if raw.content and digest not in keys.stored_pages and digest not in raw_rows:
+                raw_rows[digest] = _raw_page_row(raw, digest, run_id)
 
-    with stats.stage("extract", len(pages)) as s:
-        docs: list[Document] = []
-        for page in pages:
-            got = extract_page(page)
-            (rejects if isinstance(got, Reject) else docs).append(got)
-        s.pages_out, s.rejected = len(docs), len(pages) - len(docs)
+    raws, unchanged = drop_unchanged(raws, keys)
+    docs, extract_rejects, _ = extract_pages(raws, stats)
+    rejects += extract_rejects
+    with stats.stage("furniture", len(docs)) as s:
+        # Copies of archived articles were counted with their originals.
+        fresh = [not keys.knows(d.canonical_url, d.content_hash) for d in docs]
+        staged = [plan.shard_dir(i) for i in range(index)]
+        docs, line_rows = strip_learned_furniture(docs, settings, paths, staged, fresh)
+        s.pages_out = len(docs)
 
     with stats.stage("dedup", len(docs)) as s:
-        rows = [_document_row(d, run_id, now) for d in docs]
+        rows = [document_row(d, run_id, now) for d in docs]
         originals, duplicates = find_duplicates(rows, keys)
         # By row, not by article_id: a same-URL duplicate shares its original's id.
         kept = {id(row) for row in originals}
         docs = [d for d, row in zip(docs, rows) if id(row) in kept]
         s.pages_out = len(docs)
 
-    tags: dict[str, list[dict]] = {}
-    with stats.stage("language", len(docs)) as s:
-        tags["article_languages"] = tag_language(docs, settings.min_language_chars)
-        s.pages_out = len(docs)
-    with stats.stage("dates", len(docs)) as s:
-        tags["article_dates"] = tag_dates(docs)
-        s.pages_out = len(docs)
-    with stats.stage("outlets", len(docs)) as s:
-        tags["article_outlets"] = tag_outlets(docs, load_registry(settings.outlets_file))
-        s.pages_out = len(docs)
-    if settings.entities:
-        with stats.stage("entities", len(docs)) as s:
-            tags["mentions"] = tag_entities(docs, settings.spacy_model)
-            s.pages_out = len(docs)
+    tags = tag_documents(docs, settings, stats)
 
     fresh_rejects, known_rejects = drop_known_rejects(rejects, keys)
     out = plan.shard_dir(index)
@@ -239,6 +234,8 @@ def process_shard(plan_path: str, index: int) -> str:
         **{name: [{**row, "run_id": run_id} for row in rows] for name, rows in tags.items()},
         "duplicates": [{**row, "run_id": run_id} for row in duplicates],
         "rejects": [_reject_row(r, run_id, now) for r in fresh_rejects],
+        "raw_pages": list(raw_rows.values()),
+        "furniture_lines": [{**row, "run_id": run_id} for row in line_rows],
     }
     for name, rows in tables.items():
         write_table(out, TABLES[name], rows)
@@ -248,23 +245,12 @@ def process_shard(plan_path: str, index: int) -> str:
     return str(out)
 
 
-def build_postings(documents: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """The new articles' postings and their lengths, tokenised by the SQL macro that
-    queries use too (the writer sorts them by term)."""
-    con = duckdb.connect()
-    load_macros(con)
-    con.register("new_docs", documents.select(["article_id", "title", "text"]))
-    con.execute("""
-        CREATE TEMP TABLE tf AS
-        SELECT term, article_id, count(*)::INT AS tf
-        FROM (SELECT article_id, unnest(na_terms(coalesce(title, '') || ' ' || text)) AS term FROM new_docs)
-        GROUP BY ALL
-    """)
-    docs = con.sql("SELECT article_id, sum(tf)::INT AS doc_len FROM tf GROUP BY article_id").to_arrow_table()
-    postings = con.sql(
-        "SELECT term, article_id, tf, doc_len FROM tf JOIN docs USING (article_id)"
-    ).to_arrow_table()
-    return postings, docs
+def _first_per_hash(raw_pages: pa.Table) -> pa.Table:
+    """Two shards may have read the same bytes; the page is stored once."""
+    first: dict[str, int] = {}
+    for i, digest in enumerate(raw_pages["raw_hash"].to_pylist()):
+        first.setdefault(digest, i)
+    return raw_pages.take(pa.array(list(first.values()), pa.int64()))
 
 
 def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
@@ -302,6 +288,7 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
                                  schema=tables["duplicates"].schema),
         ])
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
+    tables["raw_pages"] = _first_per_hash(tables["raw_pages"])
 
     with stats.stage("index", tables["documents"].num_rows) as s:
         tables["postings"], tables["search_docs"] = build_postings(tables["documents"])
@@ -315,24 +302,17 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
         "articles_archived": tables["documents"].num_rows, "duplicates": tables["duplicates"].num_rows,
         "rejected": tables["rejects"].num_rows, "mentions": tables["mentions"].num_rows,
     }
+    settings = Settings(**plan.settings)
+    thresholds = (settings.furniture_min_articles, settings.furniture_min_share)
+    learned = newly_learned(learned_lines(paths, *thresholds),
+                            learned_lines(paths, *thresholds, staged=[Path(d) for d in shard_dirs]))
     finished = utcnow()
-    run_row = _run_row(plan, "succeeded", finished, counts)
-    tables["runs"] = [run_row]
-    tables["run_stages"] = [{"run_id": plan.run_id, **row} for row in stats.rows()]
+    row = run_row(plan, "succeeded", finished, counts)
+    tables["runs"] = [row]
+    tables["run_stages"] = [{"run_id": plan.run_id, **r} for r in stats.rows()]
     publish(paths, plan.dir, tables)
     return RunSummary(
-        run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=run_row["duration_s"],
-        rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs, **counts,
+        run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=row["duration_s"],
+        rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs,
+        furniture_learned=sum(map(len, learned.values())), stale_articles=stale_articles(paths, learned), **counts,
     )
-
-
-def run_plain(settings: Settings, source_refs: list[str],
-              on_shard: Callable[[int, int, int], None] | None = None) -> RunSummary:
-    """The whole run in this process, shard after shard; `on_shard(done, total, pages)` reports progress."""
-    with begin_run(settings, source_refs, "plain") as plan:
-        shard_dirs = []
-        for index in range(plan.shard_count):
-            shard_dirs.append(process_shard(str(plan.path), index))
-            if on_shard:
-                on_shard(index + 1, plan.shard_count, len(plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]))
-        return finish_run(str(plan.path), shard_dirs)

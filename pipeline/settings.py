@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     min_language_chars: int = Field(
         40, ge=1, description="Fewer letters than this and the language is `und`."
     )
+    furniture_min_articles: int = Field(
+        3, ge=2, description="Learned furniture: a line in at least this many articles of one outlet..."
+    )
+    furniture_min_share: float = Field(
+        0.1, ge=0, le=1, description="...and in at least this share of the outlet's articles is stripped from its pages."
+    )
     lock_wait_s: float = Field(
         0.0, ge=0, description="Seconds to wait for another run's archive lock before refusing."
     )

@@ -2,13 +2,19 @@
 
 Layout of an archive folder:
 
-    data/<run_id>/<table>.parquet   published runs, each written whole, never changed
+    data -> generations/<n>         symlink to the current generation
+    generations/<n>/<run>/<table>.parquet
+                                    published runs, each written whole, never changed
     staging/<run_id>/               a run being written (shards, plan, then its tables)
     archive.duckdb                  views over data/*/<table>.parquet, and the SQL macros
     .lock                           held (flock) by the one run writing
 
 A run publishes with one rename of its staging folder into data/, so readers see all
-of a run's rows or none. Runs never open archive.duckdb for writing (DuckDB refuses a
+of a run's rows or none. A reprocess, which replaces rows inside published runs,
+builds a new generation (hard links for every file it keeps, new folders for the runs
+it rewrites) and publishes it by swapping the `data` symlink: readers see the old
+rows or the new ones, never a mix. Rewritten run folders get new names, so no path
+ever names two different files (readers cache Parquet footers by path). Runs never open archive.duckdb for writing (DuckDB refuses a
 writer while readers hold the file): it holds only views over the Parquet globs, so
 a newly published run is visible to every reader without touching it. It is
 rewritten only when the table definitions or the archive's location change.
@@ -53,6 +59,10 @@ class ArchivePaths:
     @property
     def data(self) -> Path:
         return self.root / "data"
+
+    @property
+    def generations(self) -> Path:
+        return self.root / "generations"
 
     @property
     def staging(self) -> Path:
@@ -187,10 +197,60 @@ def _catalog_current(paths: ArchivePaths, version: str) -> bool:
         con.close()
 
 
+def current_generation(paths: ArchivePaths) -> Path:
+    return paths.data.resolve()
+
+
+def _switch_data_link(paths: ArchivePaths, generation: Path) -> None:
+    tmp = paths.root / ".data.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(generation.relative_to(paths.root), tmp)
+    os.replace(tmp, paths.data)
+    _fsync_dir(paths.root)
+
+
+def new_generation(paths: ArchivePaths, rewrite: set[str]) -> Path:
+    """The next generation: every run folder of the current one hard-linked into it,
+    except those named in `rewrite`, which the caller writes anew. Call with the lock held."""
+    current = current_generation(paths)
+    number = max((int(p.name) for p in paths.generations.iterdir() if p.name.isdigit()), default=0) + 1
+    generation = paths.generations / f"{number:06d}"
+    generation.mkdir()
+    for run in current.iterdir():
+        if run.is_dir() and run.name not in rewrite:
+            (generation / run.name).mkdir()
+            for f in run.iterdir():
+                os.link(f, generation / run.name / f.name)
+    return generation
+
+
+def switch_generation(paths: ArchivePaths, generation: Path) -> None:
+    """Make `generation` the archive's data, at once. Call with the lock held."""
+    for run in generation.iterdir():
+        _fsync_dir(run)
+    _fsync_dir(generation)
+    _switch_data_link(paths, generation)
+
+
+def remove_old_generations(paths: ArchivePaths) -> None:
+    """Generations no longer current: the previous one stays until the next writer
+    starts, so queries begun before a swap can finish. Call with the lock held."""
+    current = current_generation(paths)
+    for generation in paths.generations.iterdir():
+        if generation != current:
+            shutil.rmtree(generation, ignore_errors=True)
+
+
 def ensure_archive(paths: ArchivePaths) -> None:
     """Create the folders, the empty genesis tables (so every view has a file to read),
     and the catalog, or bring the catalog up to date. Call with the lock held."""
-    paths.data.mkdir(parents=True, exist_ok=True)
+    paths.generations.mkdir(parents=True, exist_ok=True)
+    if not paths.data.is_symlink():
+        first = paths.generations / f"{1:06d}"
+        if paths.data.is_dir():  # an archive from before generations: its data is the first one
+            os.rename(paths.data, first)
+        first.mkdir(exist_ok=True)
+        _switch_data_link(paths, first)
     paths.staging.mkdir(parents=True, exist_ok=True)
     genesis = paths.data / GENESIS_RUN
     missing = [t for t in TABLES.values() if not (genesis / f"{t.name}.parquet").exists()]

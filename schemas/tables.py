@@ -68,7 +68,7 @@ DOCUMENTS = Table(
         Column("raw_hash", pa.string(), "SHA-256 of the raw page bytes as fetched.", nullable=False),
         Column("page_format", pa.string(), "`html` or `text` (already-scraped text).", nullable=False),
         Column("extract_method", pa.string(), "How the text was obtained: `trafilatura` or `text_cleaner`.", nullable=False),
-        Column("furniture_removed", pa.int32(), "Lines or blocks stripped as site furniture (text pages).", nullable=False),
+        Column("furniture_removed", pa.int32(), "Lines or paragraphs stripped as site furniture, by rule (text pages) or as learned furniture (any page).", nullable=False),
         Column("fetched_at", TS, "When the page was fetched."),
         Column("fetched_at_method", pa.string(), "Where `fetched_at` came from: `manifest`, `file_mtime`, `http`."),
         RUN_ID,
@@ -173,6 +173,7 @@ RUNS = Table(
     (
         RUN_ID,
         Column("status", pa.string(), "`succeeded`, `failed` or `crashed`.", nullable=False),
+        Column("kind", pa.string(), "`run` (pages in from sources) or `reprocess` (re-extraction from `raw_pages`)."),
         Column("executor", pa.string(), "`prefect` or `plain`.", nullable=False),
         Column("sources", pa.list_(pa.string()), "The sources the run read.", nullable=False),
         Column("started_at", TS, "Start time.", nullable=False),
@@ -184,6 +185,7 @@ RUNS = Table(
         Column("duplicates", pa.int64(), "Pages recorded in `duplicates`.", nullable=False),
         Column("rejected", pa.int64(), "Pages recorded in `rejects`.", nullable=False),
         Column("mentions", pa.int64(), "Entity rows written.", nullable=False),
+        Column("articles_replaced", pa.int64(), "Articles whose rows a reprocess replaced (0 for a run)."),
         Column("error", pa.string(), "What went wrong, for a failed or crashed run."),
     ),
 )
@@ -223,11 +225,48 @@ SEARCH_DOCS = Table(
     ),
 )
 
+RAW_PAGES = Table(
+    "raw_pages",
+    "Every page read, stored once by the hash of its bytes, with what the fetch knew; "
+    "`newsarchive reprocess` re-extracts from here without fetching again.",
+    (
+        Column("raw_hash", pa.string(), "SHA-256 of `content`: the page's address.", nullable=False),
+        Column("content", pa.binary(), "The page's bytes as fetched (zstd-compressed in the file).", nullable=False),
+        Column("size", pa.int64(), "Bytes in `content`.", nullable=False),
+        Column("source_ref", pa.string(), "Where the page was first read (file path or URL).", nullable=False),
+        Column("url", pa.string(), "The page URL, when known."),
+        Column("outlet_hint", pa.string(), "The outlet the source declared (manifest), if any."),
+        Column("fetched_at", TS, "When it was fetched."),
+        Column("fetched_at_method", pa.string(), "Where `fetched_at` came from: `manifest`, `file_mtime`, `http`."),
+        Column("http_status", pa.int16(), "HTTP status of the fetch (empty for files)."),
+        Column("headers", pa.map_(pa.string(), pa.string()),
+               "Response headers that matter (content-type, last-modified, etag, date, content-language)."),
+        RUN_ID,
+    ),
+    key=("raw_hash",),
+    # Reprocessing reads pages by hash; a small group keeps that to a few pages each.
+    sort_by=("raw_hash",),
+    row_group_rows=50,
+)
+
+FURNITURE_LINES = Table(
+    "furniture_lines",
+    "Per run, outlet and line: how many of the run's articles of that outlet carry the line "
+    "(before learned furniture is stripped). The macro `learned_furniture()` sums these into what is learned.",
+    (
+        Column("outlet", pa.string(), "The outlet whose pages carry the line.", nullable=False),
+        Column("line_key", pa.string(), "Hash of the line, case and spacing folded.", nullable=False),
+        Column("line", pa.string(), "The line as first seen.", nullable=False),
+        Column("articles", pa.int64(), "Articles of the run carrying the line.", nullable=False),
+        RUN_ID,
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         DOCUMENTS, ARTICLE_DATES, ARTICLE_LANGUAGES, ARTICLE_OUTLETS, MENTIONS,
-        DUPLICATES, REJECTS, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
+        DUPLICATES, REJECTS, RAW_PAGES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
     )
 }
 

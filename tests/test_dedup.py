@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, find_duplicates
 from pipeline.identity import article_id, canonical_url, content_hash
-from pipeline.records import Page, RawPage, Reject
+from pipeline.records import RawPage, Reject
 from pipeline.store import ArchivePaths, ensure_archive, write_table
 from schemas.tables import TABLES
 
@@ -145,16 +145,10 @@ def test_find_duplicates_does_not_match_pages_without_a_url_by_url():
     assert keys.urls == {}
 
 
-def page(source_ref: str, content: bytes) -> Page:
-    raw = RawPage(source_ref=source_ref, content=content)
-    return Page(raw=raw, raw_hash=hashlib.sha256(content).hexdigest(), text=content.decode(),
-                is_html=False, encoding="utf-8")
-
-
 def test_drop_unchanged_skips_pages_whose_bytes_are_archived():
-    old, new, new_copy = page("a", b"old page"), page("b", b"new page"), page("c", b"new page")
+    old, new, new_copy = RawPage("a", b"old page"), RawPage("b", b"new page"), RawPage("c", b"new page")
     keys = empty_keys()
-    keys.raw_hashes.add(old.raw_hash)
+    keys.raw_hashes.add(hashlib.sha256(b"old page").hexdigest())
     fresh, unchanged = drop_unchanged([new, old, new_copy], keys)
     assert fresh == [new, new_copy]  # the same bytes twice in one batch are find_duplicates' to judge
     assert unchanged == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.run import run_plain
+from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import connect
 

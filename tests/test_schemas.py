@@ -17,13 +17,15 @@ def test_every_table_and_view_builds_on_an_empty_archive(tmp_path):
     with archive_lock(paths, "test"):
         ensure_archive(paths)
     views = [re.search(r"CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", p.read_text()).group(1) for p in sql_files("views")]
-    assert {"articles", "search", "daily_volume_by_outlet", "top_entities_by_day", "run_health"} <= set(views)
+    assert {"articles", "search", "daily_volume_by_outlet", "top_entities_by_day", "run_health",
+            "learned_furniture"} <= set(views)
     with connect(paths.root) as con:
         for name, table in TABLES.items():
             assert con.sql(f"SELECT * FROM {name}").columns == table.column_names
             assert con.sql(f"SELECT count(*) FROM {name}").fetchone()[0] == 0
         for name in views:
-            query = f"SELECT * FROM {name}('x')" if name == "search" else f"SELECT * FROM {name}"
+            args = {"search": "('x')", "learned_furniture": "()"}.get(name, "")
+            query = f"SELECT * FROM {name}{args}"
             assert con.sql(query).fetchall() == []
 
 

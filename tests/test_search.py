@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import run_plain
+from pipeline.job import run_plain
 from pipeline.search import SearchFilters, highlight, query_terms, search, snippet
 from pipeline.settings import Settings
 from pipeline.store import connect

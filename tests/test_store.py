@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO, SEEDS, newsarchive
-from pipeline.run import run_plain
+from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
 from pipeline.store import GENESIS_RUN, ArchiveBusy, ArchivePaths, connect

@@ -1,0 +1,146 @@
+"""Site furniture learned from the archive itself.
+
+Rules catch furniture every site shares; each outlet also has its own (section
+navigation, its appeal, its footer) that no rule can know. Such a line recurs verbatim
+across that outlet's articles, which its body text does not. Each run counts, per
+outlet, the articles whose text contains each line (table `furniture_lines`); a line in
+at least `furniture_min_articles` articles and in `furniture_min_share` of the
+outlet's articles is learned (macro `learned_furniture`, which users can query too) and
+stripped from that outlet's pages. Counts are taken before stripping, so a learned line
+stays learned as the outlet's archive grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.identity import article_id, content_hash
+from pipeline.records import Document
+from pipeline.store import ArchivePaths
+from schemas import SCHEMAS_DIR
+
+LEARNED_SQL = SCHEMAS_DIR / "views" / "40_learned_furniture.sql"
+
+
+def line_key(line: str) -> str:
+    normal = " ".join(line.casefold().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:16]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def count_lines(docs: list[Document], outlets: list[str | None]) -> tuple[list[dict], list[dict]]:
+    """Rows for `furniture_lines` (articles per outlet and line) and the articles counted,
+    as (article_id, outlet) rows; a text is counted once however many copies come."""
+    counts: Counter[tuple[str, str]] = Counter()
+    samples: dict[tuple[str, str], str] = {}
+    counted, seen = [], set()
+    for doc, outlet in zip(docs, outlets):
+        if not outlet or doc.content_hash in seen:
+            continue
+        seen.add(doc.content_hash)
+        counted.append({"article_id": doc.article_id, "outlet": outlet})
+        for line in set(_lines(doc.text)):
+            key = (outlet, line_key(line))
+            counts[key] += 1
+            samples.setdefault(key, line)
+    rows = [{"outlet": o, "line_key": k, "line": samples[(o, k)], "articles": n} for (o, k), n in counts.items()]
+    return rows, counted
+
+
+def _files(paths: ArchivePaths, table: str, staged: list[Path]) -> list[str]:
+    return [paths.glob(table), *(str(folder / f"{table}.parquet") for folder in staged
+                                 if (folder / f"{table}.parquet").exists())]
+
+
+def learned_lines(paths: ArchivePaths, min_articles: int, min_share: float, staged: list[Path] = (),
+                  batch_lines: list[dict] = (), batch_articles: list[dict] = ()) -> dict[str, dict[str, str]]:
+    """Learned lines by outlet (key -> line): from the archive, the run's staged shards,
+    and the batch at hand, through the same macro users query."""
+    con = duckdb.connect()
+    con.register("batch_lines", pa.Table.from_pylist(
+        list(batch_lines), schema=pa.schema([("outlet", pa.string()), ("line_key", pa.string()),
+                                             ("line", pa.string()), ("articles", pa.int64())])))
+    con.register("batch_articles", pa.Table.from_pylist(
+        list(batch_articles), schema=pa.schema([("article_id", pa.string()), ("outlet", pa.string())])))
+    con.execute(f"""
+        CREATE VIEW furniture_lines AS
+        SELECT outlet, line_key, line, articles, run_id
+        FROM read_parquet({_files(paths, 'furniture_lines', staged)}, union_by_name = true)
+        UNION ALL SELECT *, '' FROM batch_lines
+    """)
+    con.execute(f"""
+        CREATE VIEW article_outlets AS
+        SELECT article_id, outlet FROM read_parquet({_files(paths, 'article_outlets', staged)}, union_by_name = true)
+        UNION ALL SELECT * FROM batch_articles
+    """)
+    con.execute(LEARNED_SQL.read_text())
+    learned: dict[str, dict[str, str]] = defaultdict(dict)
+    for outlet, key, line in con.execute(
+        "SELECT outlet, line_key, line FROM learned_furniture(min_articles := ?, min_share := ?)",
+        [min_articles, min_share],
+    ).fetchall():
+        learned[outlet][key] = line
+    return dict(learned)
+
+
+def newly_learned(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    new = {outlet: {k: v for k, v in lines.items() if k not in before.get(outlet, {})} for outlet, lines in after.items()}
+    return {outlet: lines for outlet, lines in new.items() if lines}
+
+
+def stale_articles(paths: ArchivePaths, lines: dict[str, dict[str, str]]) -> list[str]:
+    """Archived articles whose text still carries a line their outlet's furniture now
+    includes: processed before the line was learned (an earlier run or shard)."""
+    if not lines:
+        return []
+    con = duckdb.connect()
+    con.register("new_lines", pa.Table.from_pylist(
+        [{"outlet": o, "line": line} for o, by_key in lines.items() for line in by_key.values()],
+        schema=pa.schema([("outlet", pa.string()), ("line", pa.string())])))
+    return [aid for (aid,) in con.execute(f"""
+        SELECT DISTINCT d.article_id
+        FROM read_parquet({_files(paths, 'documents', [])}, union_by_name = true) d
+        JOIN read_parquet({_files(paths, 'article_outlets', [])}, union_by_name = true) o USING (article_id)
+        JOIN new_lines n ON n.outlet = o.outlet
+        WHERE contains(lower(d.text), lower(n.line))
+        ORDER BY 1
+    """).fetchall()]
+
+
+def strip_learned(doc: Document, keys: set[str]) -> Document:
+    """The document without its outlet's learned lines; its hash and id follow its new text."""
+    paragraphs, removed = [], []
+    for paragraph in doc.text.split("\n\n"):
+        kept = []
+        for line in paragraph.split("\n"):
+            (removed if line.strip() and line_key(line) in keys else kept).append(line)
+        if any(line.strip() for line in kept):
+            paragraphs.append("\n".join(kept))
+    if not removed:
+        return doc
+    text = "\n\n".join(paragraphs)
+    digest = content_hash(text)
+    return replace(doc, text=text, content_hash=digest, article_id=article_id(doc.canonical_url, digest),
+                   furniture=[*doc.furniture, *(("learned", line) for line in removed)])
+
+
+def strip_outlet_furniture(docs: list[Document], outlets: list[str | None], paths: ArchivePaths,
+                           min_articles: int, min_share: float, staged: list[Path] = (),
+                           count: list[bool] | None = None) -> tuple[list[Document], list[dict]]:
+    """Learn from the archive plus the documents flagged in `count` (none when None: the
+    archive has counted them already), then strip each outlet's learned lines. Returns
+    the documents and the `furniture_lines` rows of the counted ones."""
+    flagged = [(d, o) for d, o, c in zip(docs, outlets, count or [False] * len(docs)) if c]
+    rows, counted = count_lines([d for d, _ in flagged], [o for _, o in flagged])
+    learned = learned_lines(paths, min_articles, min_share, staged, rows, counted)
+    stripped = [strip_learned(d, learned[o]) if o in learned else d for d, o in zip(docs, outlets)]
+    return stripped, rows

@@ -1,0 +1,216 @@
+"""Re-extract and re-tag archived articles from their stored raw pages, without fetching.
+
+The selected articles go through the stages of a run (decode, extract, tag) and keep
+their ids. A run folder holding an article whose rows changed is rewritten under a new
+name into a new generation, every other folder is hard-linked into it, and the archive
+switches to that generation at once (store.py): readers see the old rows or the new
+ones, never a mix. Articles whose rows come out the same are left as they were; an
+article whose page no longer extracts keeps its old rows and is counted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.records import RawPage
+from pipeline.run import ARTICLE_TABLES, begin_run, run_row, utcnow
+from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
+from pipeline.settings import Settings
+from pipeline.stats import StageStats
+from pipeline.store import ArchiveMissing, ArchivePaths, new_generation, read_table, switch_generation, write_table
+from schemas.tables import TABLES, to_arrow
+
+INDEX_TABLES = ("postings", "search_docs")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which articles to reprocess: by the day their page was fetched, and by outlet."""
+
+    since: date | None = None
+    until: date | None = None
+    outlet: str | None = None
+    article_ids: tuple[str, ...] | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("since", self.since), ("until", self.until), ("outlet", self.outlet)) if v]
+        if self.article_ids is not None:
+            parts.append(f"{len(self.article_ids)} articles")
+        return "reprocess " + (" ".join(parts) or "all") + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass
+class ReprocessSummary:
+    run_id: str
+    archive: str
+    selected: int
+    replaced: int
+    unchanged: int
+    kept: dict[str, int] = field(default_factory=dict)  # why an article kept its old rows
+    duration_s: float = 0.0
+
+
+def _quote(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list[dict]]:
+    """The selected articles with their raw page's fetch record, by the run folder that holds them."""
+    con = duckdb.connect()
+    rows = con.execute(f"""
+        SELECT d.article_id, d.raw_hash, d.run_id, d.ingested_at, parse_dirpath(d.filename) AS folder,
+               r.raw_hash IS NOT NULL AS stored, d.source_ref, d.url, d.fetched_at, d.fetched_at_method,
+               CASE WHEN o.outlet_method = 'manifest' THEN o.outlet END AS outlet_hint
+        FROM read_parquet({_quote(paths.glob('documents'))}, filename = true, union_by_name = true) d
+        LEFT JOIN read_parquet({_quote(paths.glob('raw_pages'))}, union_by_name = true) r USING (raw_hash)
+        LEFT JOIN read_parquet({_quote(paths.glob('article_outlets'))}, union_by_name = true) o USING (article_id)
+        WHERE ($since::DATE IS NULL OR d.fetched_at >= $since::DATE)
+          AND ($until::DATE IS NULL OR d.fetched_at < $until::DATE + 1)
+          AND ($outlet IS NULL OR lower(o.outlet) = lower($outlet))
+          AND ($ids::VARCHAR[] IS NULL OR list_contains($ids::VARCHAR[], d.article_id))
+        ORDER BY folder, d.article_id
+    """, {"since": selection.since, "until": selection.until, "outlet": selection.outlet,
+          "ids": list(selection.article_ids) if selection.article_ids is not None else None}).fetchall()
+    by_folder: dict[str, list[dict]] = defaultdict(list)
+    columns = ("article_id", "raw_hash", "run_id", "ingested_at", "folder", "stored", "source_ref", "url",
+               "fetched_at", "fetched_at_method", "outlet_hint")
+    for row in rows:
+        article = dict(zip(columns, row))
+        by_folder[article["folder"]].append(article)
+    return dict(by_folder)
+
+
+def load_raw_pages(paths: ArchivePaths, articles: list[dict]) -> list[RawPage]:
+    """The articles' pages as their run read them: the stored bytes (and the HTTP
+    response they came with), and the fetch the article records (the same bytes may
+    have been fetched first from elsewhere)."""
+    con = duckdb.connect()
+    con.register("wanted", pa.table({"raw_hash": pa.array([a["raw_hash"] for a in articles], pa.string())}))
+    stored = {digest: rest for digest, *rest in con.execute(f"""
+        SELECT raw_hash, content, http_status, headers
+        FROM read_parquet({_quote(paths.glob('raw_pages'))}, union_by_name = true) SEMI JOIN wanted USING (raw_hash)
+    """).fetchall()}
+    pages = []
+    for a in articles:
+        content, status, headers = stored[a["raw_hash"]]
+        pages.append(RawPage(source_ref=a["source_ref"], content=content, url=a["url"], outlet=a["outlet_hint"],
+                             fetched_at=a["fetched_at"], fetched_at_method=a["fetched_at_method"],
+                             http_status=status, headers=dict(headers) if headers else None))
+    return pages
+
+
+def _rows_by_article(table: pa.Table) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in table.to_pylist():
+        out[row["article_id"]].append(row)
+    return out
+
+
+def _same(old: list[dict], new: list[dict]) -> bool:
+    return sorted(map(repr, old)) == sorted(map(repr, new))
+
+
+def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, settings: Settings,
+                     stats: StageStats, kept: dict[str, int]) -> tuple[dict[str, pa.Table], int]:
+    """The folder's article and index tables with the changed articles' rows replaced
+    (empty when none changed), and how many articles changed."""
+    stored = {a["raw_hash"]: a for a in articles if a["stored"]}
+    if len(stored) < len(articles):
+        kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(stored)
+    docs, rejects, _ = extract_pages(load_raw_pages(paths, list(stored.values())), stats)
+    with stats.stage("furniture", len(docs)):
+        docs, _ = strip_learned_furniture(docs, settings, paths)
+    for r in rejects:
+        kept[r.reason] = kept.get(r.reason, 0) + 1
+    for doc in docs:
+        doc.article_id = stored[doc.page.raw_hash]["article_id"]  # an article keeps its id
+    tags = tag_documents(docs, settings, stats)
+    # With entity tagging off, the mentions stay as the last run with it on left them.
+    touched = [name for name in ARTICLE_TABLES if settings.entities or name != "mentions"]
+    article = {a["article_id"]: a for a in articles}
+    new = {
+        "documents": [document_row(d, article[d.article_id]["run_id"], article[d.article_id]["ingested_at"])
+                      for d in docs],
+        **{name: [{**row, "run_id": article[row["article_id"]]["run_id"]} for row in rows]
+           for name, rows in tags.items() if name in touched},
+    }
+    new = {name: to_arrow(TABLES[name], rows) for name, rows in new.items()}
+    old = {name: read_table(folder, TABLES[name]) for name in (*ARTICLE_TABLES, *INDEX_TABLES)}
+    new_rows = {name: _rows_by_article(new[name]) for name in touched}
+    old_rows = {name: _rows_by_article(old[name]) for name in touched}
+    changed = [
+        d.article_id for d in docs
+        if any(not _same(old_rows[name].get(d.article_id, []), new_rows[name].get(d.article_id, []))
+               for name in touched)
+    ]
+    if not changed:
+        return {}, 0
+    ids = pa.array(changed, pa.string())
+    replacements = {name: new[name].filter(pc.is_in(new[name]["article_id"], value_set=ids)) for name in touched}
+    replacements["postings"], replacements["search_docs"] = build_postings(replacements["documents"])
+    tables = {
+        name: pa.concat_tables([
+            old[name].filter(pc.invert(pc.is_in(old[name]["article_id"], value_set=ids))),
+            replacements[name].cast(TABLES[name].schema),
+        ])
+        for name in replacements
+    }
+    return tables, len(changed)
+
+
+def reprocess(settings: Settings, selection: Selection,
+              on_folder: Callable[[int, int, int], None] | None = None) -> ReprocessSummary:
+    """Reprocess the selected articles and publish the result at once; `on_folder(done,
+    total, articles)` reports progress."""
+    paths = ArchivePaths(settings.archive_dir)
+    if not paths.catalog.exists():
+        raise ArchiveMissing(f"no archive at {paths.root}: nothing to reprocess")
+    with begin_run(settings, [selection.describe()], "plain", kind="reprocess") as plan:
+        stats, kept = StageStats(), {}
+        selected = select_articles(paths, selection)
+        rewritten = plan.dir / "rewritten"
+        renamed: dict[str, str] = {}  # run folder -> its rewritten copy
+        n_replaced = 0
+        with stats.stage("replace", sum(len(a) for a in selected.values())) as s:
+            for n, (folder, articles) in enumerate(selected.items(), start=1):
+                tables, changed = reprocess_folder(Path(folder), articles, paths, settings, stats, kept)
+                if changed:
+                    # A new name: readers cache Parquet footers by path, so a path never changes content.
+                    renamed[Path(folder).name] = name = f"{Path(folder).name.split('.')[0]}.{plan.run_id}"
+                    for table, data in tables.items():
+                        write_table(rewritten / name, TABLES[table], data)
+                    n_replaced += changed
+                if on_folder:
+                    on_folder(n, len(selected), len(articles))
+            s.pages_out = n_replaced
+
+        generation = new_generation(paths, rewrite=set(renamed))
+        for old_name, new_name in renamed.items():
+            for f in (paths.data / old_name).iterdir():  # the tables a reprocess does not touch
+                if not (rewritten / new_name / f.name).exists():
+                    os.link(f, rewritten / new_name / f.name)
+            os.rename(rewritten / new_name, generation / new_name)
+        n_selected = sum(len(a) for a in selected.values())
+        counts = {"pages_read": n_selected, "pages_unchanged": n_selected - n_replaced - sum(kept.values()),
+                  "articles_replaced": n_replaced}
+        finished = utcnow()
+        row = run_row(plan, "succeeded", finished, counts)
+        write_table(generation / plan.run_id, TABLES["runs"], [row])
+        write_table(generation / plan.run_id, TABLES["run_stages"],
+                    [{"run_id": plan.run_id, **r} for r in stats.rows()])
+        switch_generation(paths, generation)
+        shutil.rmtree(plan.dir, ignore_errors=True)
+    return ReprocessSummary(run_id=plan.run_id, archive=str(paths.root), selected=n_selected,
+                            replaced=n_replaced, unchanged=counts["pages_unchanged"], kept=kept,
+                            duration_s=row["duration_s"])

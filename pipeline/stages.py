@@ -1,0 +1,122 @@
+"""The stage groups that a run, a reprocess and `newsarchive extract` share, so that a
+page goes through exactly the same code whichever brought it: decode and extract,
+strip learned furniture, tag; and the rows and index entries they produce."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.decode import decode_page
+from pipeline.extract import extract_page
+from pipeline.furniture import strip_outlet_furniture
+from pipeline.records import Document, Page, RawPage, Reject
+from pipeline.settings import Settings
+from pipeline.stats import StageStats
+from pipeline.store import ArchivePaths, load_macros
+from pipeline.tag.dates import tag_dates
+from pipeline.tag.entities import tag_entities
+from pipeline.tag.language import tag_language
+from pipeline.tag.outlets import find_outlet, load_registry, tag_outlets
+
+
+def extract_pages(raws: list[RawPage], stats: StageStats) -> tuple[list[Document], list[Reject], list[Page]]:
+    """Decode and extract: the documents, the rejects, and every decoded page."""
+    rejects: list[Reject] = []
+    with stats.stage("decode", len(raws)) as s:
+        pages: list[Page] = []
+        for raw in raws:
+            got = decode_page(raw)
+            (rejects if isinstance(got, Reject) else pages).append(got)
+        s.pages_out, s.rejected = len(pages), len(raws) - len(pages)
+    with stats.stage("extract", len(pages)) as s:
+        docs: list[Document] = []
+        for page in pages:
+            got = extract_page(page)
+            (rejects if isinstance(got, Reject) else docs).append(got)
+        s.pages_out, s.rejected = len(docs), len(pages) - len(docs)
+    return docs, rejects, pages
+
+
+def strip_learned_furniture(docs: list[Document], settings: Settings, paths: ArchivePaths,
+                            staged: list[Path] = (), count: list[bool] | None = None) -> tuple[list[Document], list[dict]]:
+    """Each outlet's learned furniture (pipeline/furniture.py) stripped from its documents."""
+    registry = load_registry(settings.outlets_file)
+    outlets = [find_outlet(d, registry)[0] for d in docs]
+    return strip_outlet_furniture(docs, outlets, paths, settings.furniture_min_articles,
+                                  settings.furniture_min_share, staged, count)
+
+
+def tag_documents(docs: list[Document], settings: Settings, stats: StageStats) -> dict[str, list[dict]]:
+    """Every tagger over the batch: the rows of each tag table, keyed by article_id."""
+    tags: dict[str, list[dict]] = {}
+    with stats.stage("language", len(docs)) as s:
+        tags["article_languages"] = tag_language(docs, settings.min_language_chars)
+        s.pages_out = len(docs)
+    with stats.stage("dates", len(docs)) as s:
+        tags["article_dates"] = tag_dates(docs)
+        s.pages_out = len(docs)
+    with stats.stage("outlets", len(docs)) as s:
+        tags["article_outlets"] = tag_outlets(docs, load_registry(settings.outlets_file))
+        s.pages_out = len(docs)
+    if settings.entities:
+        with stats.stage("entities", len(docs)) as s:
+            tags["mentions"] = tag_entities(docs, settings.spacy_model)
+            s.pages_out = len(docs)
+    else:
+        tags["mentions"] = []
+    return tags
+
+
+def document_row(doc: Document, run_id: str, now: datetime) -> dict:
+    raw = doc.raw
+    return {
+        "article_id": doc.article_id, "source_ref": raw.source_ref, "url": doc.url,
+        "canonical_url": doc.canonical_url, "title": doc.title, "authors": doc.authors,
+        "sitename": doc.sitename, "description": doc.description, "text": doc.text,
+        "word_count": doc.word_count, "content_hash": doc.content_hash, "raw_hash": doc.page.raw_hash,
+        "page_format": "html" if doc.page.is_html else "text", "extract_method": doc.extract_method,
+        "furniture_removed": len(doc.furniture), "fetched_at": raw.fetched_at,
+        "fetched_at_method": raw.fetched_at_method, "run_id": run_id, "ingested_at": now,
+    }
+
+
+def build_postings(documents: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The new articles' postings and their lengths, tokenised by the SQL macro that
+    queries use too (the writer sorts them by term)."""
+    con = duckdb.connect()
+    load_macros(con)
+    con.register("new_docs", documents.select(["article_id", "title", "text"]))
+    con.execute("""
+        CREATE TEMP TABLE tf AS
+        SELECT term, article_id, count(*)::INT AS tf
+        FROM (SELECT article_id, unnest(na_terms(coalesce(title, '') || ' ' || text)) AS term FROM new_docs)
+        GROUP BY ALL
+    """)
+    docs = con.sql("SELECT article_id, sum(tf)::INT AS doc_len FROM tf GROUP BY article_id").to_arrow_table()
+    postings = con.sql(
+        "SELECT term, article_id, tf, doc_len FROM tf JOIN docs USING (article_id)"
+    ).to_arrow_table()
+    return postings, docs
+
+
+def extract_one(raw: RawPage, settings: Settings, archive: ArchivePaths | None) -> dict | Reject:
+    """What a run would store for one page (`newsarchive extract`): the document row and
+    its tags, through the same stages; `archive`, when given, supplies learned furniture."""
+    stats = StageStats()
+    docs, rejects, _ = extract_pages([raw], stats)
+    if rejects:
+        return rejects[0]
+    if archive is not None:
+        docs, _ = strip_learned_furniture(docs, settings, archive)
+    tags = tag_documents(docs, settings, stats)
+    drop = ("run_id", "ingested_at", "article_id")
+    record = {k: v for k, v in document_row(docs[0], "", datetime.now()).items() if k not in drop}
+    for table in ("article_dates", "article_languages", "article_outlets"):
+        record |= {k: v for k, v in tags[table][0].items() if k not in drop}
+    record["furniture"] = [{"reason": reason, "line": line} for reason, line in docs[0].furniture]
+    record["mentions"] = [{k: v for k, v in m.items() if k not in drop} for m in tags["mentions"]]
+    return {"article_id": docs[0].article_id, **record}

@@ -1,0 +1,99 @@
+"""Learned site furniture: lines an outlet repeats across its pages are learned from the
+archive and stripped from all of that outlet's pages, earlier ones included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.furniture import count_lines, line_key, strip_learned
+from pipeline.identity import content_hash
+from pipeline.job import run_plain
+from pipeline.records import Document, Page, RawPage
+from pipeline.settings import Settings
+from pipeline.store import connect
+from corpus import COURIER, FURNITURE, GAZETTE, unique_sentence, write_pages
+
+
+def doc(text: str, article_id: str = "a1", url: str | None = None) -> Document:
+    page = Page(RawPage("x.txt", text.encode()), "rawhash", text, False, "utf-8")
+    return Document(article_id, page, url, "Title", [], None, None, text, content_hash(text), "text_cleaner")
+
+
+def texts_by_outlet(archive: Path) -> dict[str, list[str]]:
+    with connect(archive) as con:
+        rows = con.sql("SELECT outlet, text FROM documents JOIN article_outlets USING (article_id)").fetchall()
+    out: dict[str, list[str]] = {}
+    for outlet, text in rows:
+        out.setdefault(outlet, []).append(text)
+    return out
+
+
+def test_line_key_folds_case_and_spacing_only():
+    assert line_key("Follow us  on Mastodon") == line_key("follow us on mastodon")
+    assert line_key("Follow us on Mastodon") != line_key("Follow us on Bluesky")
+
+
+def test_strip_learned_removes_the_lines_and_rehashes():
+    text = "First paragraph stays.\n\nFollow the Gazette.\n\nSecond paragraph stays.\nFollow the Gazette."
+    stripped = strip_learned(doc(text), {line_key("follow the gazette.")})
+    assert stripped.text == "First paragraph stays.\n\nSecond paragraph stays."
+    assert stripped.content_hash == content_hash(stripped.text) != doc(text).content_hash
+    assert stripped.furniture == [("learned", "Follow the Gazette."), ("learned", "Follow the Gazette.")]
+    assert strip_learned(doc(text), {line_key("Not in the page.")}).text == text
+
+
+def test_count_lines_counts_each_text_once_per_outlet():
+    a, copy = doc("Shared line.\n\nOwn line A.", "a"), doc("Shared line.\n\nOwn line A.", "a2")
+    b, unknown = doc("Shared line.", "b"), doc("Shared line.\n\nOther.", "c")
+    rows, counted = count_lines([a, copy, b, unknown], ["Gazette", "Gazette", "Gazette", None])
+    assert {r["line"]: r["articles"] for r in rows} == {"Shared line.": 2, "Own line A.": 1}
+    assert counted == [{"article_id": "a", "outlet": "Gazette"}, {"article_id": "b", "outlet": "Gazette"}]
+
+
+def test_furniture_learned_in_a_run_is_gone_from_every_page_of_that_outlet(tmp_path):
+    folder = write_pages(tmp_path / "in", GAZETTE, range(5))
+    write_pages(folder, COURIER, range(2))
+    # Two pages a shard: the first shard's pages are archived before the lines are learned,
+    # and are cleaned by the reprocess the run starts after publishing.
+    summary = run_plain(Settings(archive=tmp_path / "archive", entities=False, shard_size=2), [str(folder)])
+    assert summary.furniture_learned == 3
+    assert len(summary.stale_articles) == summary.stale_cleaned == 2
+
+    texts = texts_by_outlet(tmp_path / "archive")
+    assert len(texts[GAZETTE]) == 5
+    for text in texts[GAZETTE]:
+        assert not any(line in text for line in FURNITURE[GAZETTE])
+    for n in range(5):
+        assert sum(unique_sentence(GAZETTE, n) in t for t in texts[GAZETTE]) == 1
+    # Two Courier pages are too few to learn from: its lines stay.
+    for text in texts[COURIER]:
+        assert all(line in text for line in FURNITURE[COURIER])
+
+    with connect(tmp_path / "archive") as con:
+        learned = con.sql("SELECT outlet, line, articles, share FROM learned_furniture() ORDER BY line").fetchall()
+        runs = con.sql("SELECT kind, articles_replaced FROM runs ORDER BY started_at").fetchall()
+        counts = con.sql("SELECT count(*), count(DISTINCT article_id) FROM documents").fetchone()
+    assert learned == [(GAZETTE, line, 5, 1.0) for line in sorted(FURNITURE[GAZETTE])]
+    assert runs == [("run", 0), ("reprocess", 2)]
+    assert counts == (7, 7)
+
+
+def test_furniture_learned_by_a_later_run_cleans_the_earlier_runs_pages(tmp_path, run_flow):
+    folder = write_pages(tmp_path / "first", GAZETTE, range(2))
+    run_flow([folder], tmp_path / "archive", entities=False)
+    assert all(FURNITURE[GAZETTE][0] in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE])
+
+    later = write_pages(tmp_path / "later", GAZETTE, range(2, 4))
+    summary = run_flow([later], tmp_path / "archive", entities=False)
+    assert summary["furniture_learned"] == 3 and summary["stale_cleaned"] == 2
+    texts = texts_by_outlet(tmp_path / "archive")[GAZETTE]
+    assert len(texts) == 4
+    assert not any(line in t for t in texts for line in FURNITURE[GAZETTE])
+
+
+def test_seeds_learn_nothing(seed_archive):
+    archive, _ = seed_archive
+    with connect(archive) as con:
+        assert con.sql("SELECT count(*) FROM learned_furniture()").fetchone() == (0,)
+        removed = con.sql("SELECT furniture_removed FROM documents").fetchall()
+    assert all(n > 0 for (n,) in removed)  # the rule-based furniture, as before
