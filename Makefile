@@ -25,8 +25,10 @@ run: install
 test: install
 	$(BIN)/pytest -q
 
+# Speed and memory of a real run and of search at 100,000 articles, then extraction quality.
 bench: install
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.pipeline
+	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.quality
 
 eval: install
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.quality
