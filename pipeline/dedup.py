@@ -66,8 +66,13 @@ def find_duplicates(documents: list[dict], keys: ArchiveKeys) -> tuple[list[dict
                 keys.urls[url] = doc["article_id"]
             keys.hashes[digest] = doc["article_id"]
             continue
-        duplicates.append({
-            "source_ref": doc["source_ref"], "url": doc["url"], "canonical_url": url,
-            "raw_hash": doc["raw_hash"], "matched_article_id": match, "method": method, "similarity": 1.0,
-        })
+        duplicates.append(duplicate_row(doc, match, method, 1.0))
     return originals, duplicates
+
+
+def duplicate_row(doc: dict, matched_article_id: str, method: str, similarity: float) -> dict:
+    return {
+        "source_ref": doc["source_ref"], "url": doc["url"], "canonical_url": doc["canonical_url"],
+        "raw_hash": doc["raw_hash"], "matched_article_id": matched_article_id, "method": method,
+        "similarity": similarity,
+    }

@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.neardup import index_tables, sign
 from pipeline.records import RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, run_row, utcnow
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
@@ -30,7 +31,7 @@ from pipeline.stats import StageStats
 from pipeline.store import ArchiveMissing, ArchivePaths, new_generation, read_table, switch_generation, write_table
 from schemas.tables import TABLES, to_arrow
 
-INDEX_TABLES = ("postings", "search_docs")
+INDEX_TABLES = ("postings", "search_docs", "neardup_signatures", "neardup_bands")
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,8 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
     ids = pa.array(changed, pa.string())
     replacements = {name: new[name].filter(pc.is_in(new[name]["article_id"], value_set=ids)) for name in touched}
     replacements["postings"], replacements["search_docs"] = build_postings(replacements["documents"])
+    replacements["neardup_signatures"], replacements["neardup_bands"] = index_tables(
+        sign(replacements["documents"]["article_id"].to_pylist(), replacements["documents"]["text"].to_pylist()))
     tables = {
         name: pa.concat_tables([
             old[name].filter(pc.invert(pc.is_in(old[name]["article_id"], value_set=ids))),

@@ -17,7 +17,7 @@ import shutil
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -26,8 +26,9 @@ import pyarrow.compute as pc
 
 from pipeline import sources
 from pipeline.decode import raw_hash
-from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, find_duplicates
+from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates
 from pipeline.furniture import learned_lines, newly_learned, stale_articles
+from pipeline.neardup import Signed, archived_candidates, index_tables, sign, split_near_duplicates
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
@@ -253,6 +254,28 @@ def _first_per_hash(raw_pages: pa.Table) -> pa.Table:
     return raw_pages.take(pa.array(list(first.values()), pa.int64()))
 
 
+def near_duplicates(originals: list[dict], tables: dict[str, pa.Table],
+                    paths: ArchivePaths) -> tuple[list[dict], list[Signed], list[dict]]:
+    """The run's articles that nearly duplicate an archived article or each other
+    (pipeline/neardup.py). Within the run the wire service's own copy, then the earliest
+    published, then the earliest fetched, is kept as the original. Returns the originals, their signatures, and
+    the duplicate rows."""
+    def key(row: dict) -> tuple[str, int]:
+        return row["article_id"], row[SHARD]
+
+    published = {key(r): r["published_date"] for r in tables["article_dates"].to_pylist()}
+    own_copy = {key(r): bool(r["wire_service"]) and r["wire_service"] == r["outlet"]
+                for r in tables["article_outlets"].to_pylist()}
+    never = datetime.max.replace(tzinfo=timezone.utc)
+    ordered = sorted(originals, key=lambda r: (not own_copy.get(key(r)), published.get(key(r)) or date.max,
+                                               r["fetched_at"] or never, r["source_ref"]))
+    signed = sign([r["article_id"] for r in ordered], [r["text"] for r in ordered])
+    near = split_near_duplicates(signed, archived_candidates(paths, {k for s in signed for k in s.keys}))
+    duplicates = [duplicate_row(ordered[i], match, "near_duplicate", similarity) for i, (match, similarity) in near.items()]
+    kept = [i for i in range(len(ordered)) if i not in near]
+    return [ordered[i] for i in kept], [signed[i] for i in kept], duplicates
+
+
 def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     """Deduplicate across shards, index, write the runs row, and publish the run whole."""
     plan = RunPlan.load(plan_path)
@@ -274,17 +297,20 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     # A duplicate can share its original's article_id (same URL, or same text and no URL),
     # so rows are kept by (article_id, shard), not by id alone.
     documents = tables["documents"].to_pylist()
-    originals, cross = find_duplicates(documents, ArchiveKeys.load(paths))
-    if cross:
-        kept = {id(row) for row in originals}
-        kept_keys = pa.array([f"{r['article_id']}/{r[SHARD]}" for r in documents if id(r) in kept])
+    originals, duplicates = find_duplicates(documents, ArchiveKeys.load(paths))
+    with stats.stage("near_dup", len(originals)) as s:
+        originals, signed, near = near_duplicates(originals, tables, paths)
+        duplicates += near
+        s.pages_out = len(originals)
+    if duplicates:
+        kept_keys = pa.array([f"{r['article_id']}/{r[SHARD]}" for r in originals])
         for name in ARTICLE_TABLES:
             t = tables[name]
             row_keys = pc.binary_join_element_wise(t["article_id"], pc.cast(t[SHARD], pa.string()), "/")
             tables[name] = t.filter(pc.is_in(row_keys, value_set=kept_keys))
         tables["duplicates"] = pa.concat_tables([
             tables["duplicates"],
-            pa.Table.from_pylist([{**row, "run_id": plan.run_id, SHARD: -1} for row in cross],
+            pa.Table.from_pylist([{**row, "run_id": plan.run_id, SHARD: -1} for row in duplicates],
                                  schema=tables["duplicates"].schema),
         ])
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
@@ -292,6 +318,7 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
 
     with stats.stage("index", tables["documents"].num_rows) as s:
         tables["postings"], tables["search_docs"] = build_postings(tables["documents"])
+        tables["neardup_signatures"], tables["neardup_bands"] = index_tables(signed)
         s.pages_out = tables["documents"].num_rows
 
     rejects_by_reason: dict[str, int] = {}

@@ -147,8 +147,8 @@ DUPLICATES = Table(
         Column("canonical_url", pa.string(), "The duplicate page's canonical URL, when known."),
         Column("raw_hash", pa.string(), "SHA-256 of the duplicate page's bytes.", nullable=False),
         Column("matched_article_id", pa.string(), "The archived article it duplicates (the original kept).", nullable=False),
-        Column("method", pa.string(), "`canonical_url` or `content_hash`.", nullable=False),
-        Column("similarity", pa.float64(), "1.0 for the exact layers.", nullable=False),
+        Column("method", pa.string(), "`canonical_url`, `content_hash` or `near_duplicate` (MinHash LSH).", nullable=False),
+        Column("similarity", pa.float64(), "1.0 for the exact layers; for `near_duplicate`, the estimated share of the shorter text's word 5-grams found in the other.", nullable=False),
         RUN_ID,
     ),
 )
@@ -262,11 +262,36 @@ FURNITURE_LINES = Table(
     ),
 )
 
+NEARDUP_SIGNATURES = Table(
+    "neardup_signatures",
+    "Near-duplicate index: the MinHash signature of each archived article's text (pipeline/neardup.py).",
+    (
+        ARTICLE_ID,
+        Column("shingles", pa.int32(), "Distinct word 5-grams in the text (for the containment estimate).", nullable=False),
+        Column("signature", pa.list_(pa.uint32()), "MinHash signature, 128 values.", nullable=False),
+    ),
+    key=("article_id",),
+    sort_by=("article_id",),
+    row_group_rows=2_000,
+)
+
+NEARDUP_BANDS = Table(
+    "neardup_bands",
+    "Near-duplicate index: LSH band keys of each archived article; a new page is compared only with articles sharing one.",
+    (
+        Column("band_key", pa.int64(), "Hash of one band (4 rows) of the signature.", nullable=False),
+        ARTICLE_ID,
+    ),
+    sort_by=("band_key",),
+    row_group_rows=50_000,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         DOCUMENTS, ARTICLE_DATES, ARTICLE_LANGUAGES, ARTICLE_OUTLETS, MENTIONS,
         DUPLICATES, REJECTS, RAW_PAGES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
+        NEARDUP_SIGNATURES, NEARDUP_BANDS,
     )
 }
 

@@ -1,0 +1,112 @@
+"""The near-duplicate layer in runs: edited wire copies against the whole archive and
+within a run, with the kept original chosen as users expect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.job import run_plain
+from pipeline.settings import Settings
+from pipeline.store import connect
+
+WIRE = [
+    "SPRINGFIELD (AP) — Flood barriers along the Sangamon River held overnight as the water peaked two feet "
+    "below the levee tops, state emergency officials said Wednesday.",
+    "Crews had spent three days stacking sandbags around the water treatment plant and the county hospital, "
+    "the two sites engineers feared most for if the river broke through.",
+    "\"We were lucky, and we were ready,\" said Dana Whitcomb, who leads the county's emergency management office. "
+    "\"The barriers did exactly what they were built to do.\"",
+    "About 1,200 residents of low-lying neighborhoods spent the night in shelters at two high schools and a church, "
+    "and officials said most could return home by Friday.",
+    "The National Weather Service said more rain was expected over the weekend but not enough to push the river "
+    "back to flood stage.",
+    "Farmers north of the city reported thousands of acres of young corn under water, and the state agriculture "
+    "department said it would survey the losses next week.",
+]
+UNRELATED = [
+    "SPRINGFIELD — The county board approved a budget on Tuesday that adds money for the emergency management "
+    "office and for repairs to the levee along the Sangamon River.",
+    "Board members argued for two hours over the cost of new pumps, which the public works director said were "
+    "overdue after a decade of patching the old ones.",
+    "The budget also raises the pay of county nurses and puts off a planned expansion of the courthouse parking "
+    "garage until the next fiscal year.",
+    "Residents who spoke during the public comment period asked the board to publish its flood maps online and "
+    "to hold evening meetings so that working parents could attend.",
+]
+
+
+def page(title: str, paragraphs: list[str]) -> str:
+    return f"{title}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def write(folder: Path, pages: dict[str, tuple[str, str]]) -> Path:
+    """pages: file name -> (text, manifest fields `fetched_at,url,outlet`)."""
+    folder.mkdir(parents=True)
+    lines = ["file,fetched_at,url,outlet"]
+    for name, (text, fields) in pages.items():
+        (folder / name).write_text(text)
+        lines.append(f"{name},{fields}")
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def duplicates(archive: Path) -> list[tuple]:
+    with connect(archive) as con:
+        return con.sql("""
+            SELECT parse_filename(d.source_ref), a.title, d.method, d.similarity
+            FROM duplicates d JOIN articles a ON a.article_id = d.matched_article_id ORDER BY 1
+        """).fetchall()
+
+
+def test_an_edited_wire_copy_in_a_later_run_is_a_near_duplicate_of_the_archived_story(tmp_path):
+    archive = tmp_path / "archive"
+    write(tmp_path / "day1", {
+        "wire.txt": (page("Flood barriers hold as Sangamon River peaks", WIRE),
+                     "2026-05-06T08:00:00Z,https://apnews.example/article/flood-barriers,AP"),
+        "budget.txt": (page("County budget adds money for levee repairs", UNRELATED),
+                       "2026-05-06T09:00:00Z,https://www.valleycourier.example/news/budget,Valley Courier"),
+    })
+    run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "day1")])
+
+    edited = WIRE[:3] + ["Valley residents can call the county hotline for sandbag pickup times."] + WIRE[3:]
+    write(tmp_path / "day2", {
+        "copy.txt": (page("Levees hold: river crest passes Springfield without a breach", edited),
+                     "2026-05-07T08:00:00Z,https://www.valleycourier.example/news/levees-hold,Valley Courier"),
+        "budget-again.txt": (page("County budget adds money for levee repairs", UNRELATED[:3]),
+                             "2026-05-07T09:00:00Z,https://www.valleycourier.example/news/budget-2,Valley Courier"),
+        "other.txt": (page("Springfield schools plan summer classes", [
+            "Springfield schools will offer summer classes in reading and mathematics for the first time since "
+            "2019, the district said Monday, after parents asked for more help over the break.",
+            "Classes will run for six weeks at three elementary schools, and buses will follow the regular routes.",
+        ]), "2026-05-07T10:00:00Z,https://www.valleycourier.example/news/summer,Valley Courier"),
+    })
+    summary = run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "day2")])
+    assert (summary.articles_archived, summary.duplicates) == (1, 2)
+    found = duplicates(archive)
+    assert [(f, t, m) for f, t, m, _ in found] == [
+        ("budget-again.txt", "County budget adds money for levee repairs", "near_duplicate"),  # cut short
+        ("copy.txt", "Flood barriers hold as Sangamon River peaks", "near_duplicate"),  # new headline, added line
+    ]
+    assert all(0.8 <= s <= 1.0 for *_, s in found)
+
+    # The same pages again: nothing new anywhere.
+    again = run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "day2")])
+    assert (again.articles_archived, again.duplicates, again.pages_unchanged) == (0, 0, 3)
+    assert duplicates(archive) == found
+
+
+def test_within_a_run_the_wire_services_own_copy_is_kept(tmp_path):
+    archive = tmp_path / "archive"
+    edited = WIRE[:4] + ["The Courier will update this story as the river falls."]
+    write(tmp_path / "in", {
+        # Listed and fetched first, but a copy.
+        "a-copy.txt": (page("River crest passes Springfield", edited),
+                       "2026-05-06T07:00:00Z,https://www.valleycourier.example/news/crest,Valley Courier"),
+        "b-wire.txt": (page("Flood barriers hold as Sangamon River peaks", WIRE),
+                       "2026-05-06T08:00:00Z,https://apnews.example/article/flood-barriers,AP"),
+    })
+    run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "in")])
+    with connect(archive) as con:
+        kept = con.sql("SELECT title, outlet, wire_service FROM articles").fetchall()
+    assert kept == [("Flood barriers hold as Sangamon River peaks", "AP", "AP")]
+    assert [(f, m) for f, _, m, _ in duplicates(archive)] == [("a-copy.txt", "near_duplicate")]
