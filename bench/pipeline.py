@@ -12,13 +12,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
+from pipeline.dedup import ArchiveKeys, find_duplicates
 from pipeline.job import run_plain
+from pipeline.neardup import NUM_PERM, Signed, archived_candidates, index_tables, sign, split_near_duplicates
 from pipeline.stages import build_postings
 from pipeline.search import search
 from pipeline.settings import Settings
-from pipeline.store import ArchivePaths, connect, scan, write_table
+from pipeline.store import ArchivePaths, archive_lock, connect, ensure_archive, scan, write_table
 from schemas.tables import TABLES
 
 
@@ -53,7 +56,6 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
     base = scan(ArchivePaths(source), "documents").to_arrow_table()
     texts = [t.split("\n\n") for t in base["text"].to_pylist()]
     paths = ArchivePaths(target)
-    from pipeline.store import archive_lock, ensure_archive
     with archive_lock(paths, "bench"):
         ensure_archive(paths)
     indexing = 0.0
@@ -78,6 +80,68 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
         write_table(folder, TABLES["postings"], postings)
         write_table(folder, TABLES["search_docs"], lengths)
     return indexing
+
+
+def dedup_archive(source: Path, target: Path, articles: int, real: int) -> None:
+    """An archive of `articles` articles in 10 runs whose dedup keys are distinct: the
+    first `real` keep their real text and signature, the rest get random signatures
+    (what distinct texts have: band keys that match nothing)."""
+    rng = np.random.default_rng(3)
+    base = scan(ArchivePaths(source), "documents").to_arrow_table()
+    paths = ArchivePaths(target)
+    with archive_lock(paths, "bench"):
+        ensure_archive(paths)
+    per_run = articles // 10
+    for r in range(10):
+        rows = pa.array([i % base.num_rows for i in range(r * per_run, (r + 1) * per_run)])
+        docs = base.take(rows)
+        ids = [base["article_id"][i].as_py() if r * per_run + n < real else f"dedup{r:02d}{n:07d}"
+               for n, i in enumerate(rows.to_pylist())]
+        for column, values in (("article_id", ids), ("canonical_url", [f"https://x.example/{i}" for i in ids]),
+                               ("content_hash", [f"h{i}" for i in ids]), ("raw_hash", [f"r{i}" for i in ids])):
+            docs = docs.set_column(docs.schema.get_field_index(column), column, pa.array(values))
+        signed = [Signed(i, rng.integers(0, 2**32, NUM_PERM, dtype=np.uint32), 400) for i in ids]
+        n_real = max(0, min(per_run, real - r * per_run))
+        signed[:n_real] = sign(ids[:n_real], docs["text"].to_pylist()[:n_real])
+        folder = paths.data / f"29990101T{r:06d}Z-dedup"
+        write_table(folder, TABLES["documents"], docs)
+        sigs, bands = index_tables(signed)
+        write_table(folder, TABLES["neardup_signatures"], sigs)
+        write_table(folder, TABLES["neardup_bands"], bands)
+
+
+def bench_dedup(source: Path, workdir: Path, new_pages: int = 1000) -> None:
+    """Time to deduplicate `new_pages` new pages (half edited copies of archived articles)
+    against archives of 10,000 and 100,000 articles."""
+    base = scan(ArchivePaths(source), "documents", "article_id, text").fetchall()
+    real = len(base) // 2
+    rng = random.Random(5)
+    batch = []
+    for n in range(new_pages):
+        if n % 2 == 0:  # an edited copy: a paragraph dropped, one from another article added
+            paragraphs = base[(n // 2) % real][1].split("\n\n")
+            paragraphs = paragraphs[:-1] + [rng.choice(base)[1].split("\n\n")[0]]
+            batch.append((f"new{n}", "\n\n".join(paragraphs)))
+        else:
+            batch.append((f"new{n}", base[real + (n // 2) % (len(base) - real)][1]))
+    print(f"\n## Deduplicating {new_pages} new pages (half of them edited copies of archived articles)")
+    timings = {}
+    for size in (10_000, 100_000):
+        target = workdir / f"dedup-{size}"
+        dedup_archive(source, target, size, real)
+        start = time.perf_counter()
+        rows = [{"article_id": a, "canonical_url": f"https://new.example/{a}", "content_hash": f"n{a}",
+                 "source_ref": a, "url": None, "raw_hash": a} for a, _ in batch]
+        keys = ArchiveKeys.for_pages(ArchivePaths(target), {r["raw_hash"] for r in rows}, {r["source_ref"] for r in rows})
+        keys.add_documents(ArchivePaths(target), {r["canonical_url"] for r in rows}, {r["content_hash"] for r in rows})
+        find_duplicates(rows, keys)
+        signed = sign([a for a, _ in batch], [t for _, t in batch])
+        candidates = archived_candidates(ArchivePaths(target), {k for s in signed for k in s.keys})
+        near = split_near_duplicates(signed, candidates)
+        timings[size] = time.perf_counter() - start
+        print(f"archive of {size:,}: {timings[size]:.2f} s ({len(candidates)} archived candidates read, "
+              f"{len(near)} near-duplicates found)")
+    print(f"100,000 / 10,000: {timings[100_000] / timings[10_000]:.2f}x")
 
 
 def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> None:
@@ -124,6 +188,7 @@ def main() -> int:
             source = workdir / "run"
             bench_run(pages, source, entities=not args.no_entities)
         bench_search(source, workdir, args.articles, args.queries)
+        bench_dedup(source, workdir)
     return 0
 
 

@@ -5,36 +5,71 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
+import pyarrow as pa
+
 from pipeline.decode import raw_hash
 from pipeline.records import RawPage, Reject
-from pipeline.store import ArchivePaths, scan
+from pipeline.store import ArchivePaths
 
 
 @dataclass
 class ArchiveKeys:
-    urls: dict[str, str]            # canonical_url -> article_id
-    hashes: dict[str, str]          # content_hash -> article_id
-    raw_hashes: set[str]            # bytes already archived, or already recorded as a duplicate
-    rejected: set[tuple[str, str]]  # (source_ref, raw_hash) already rejected
-    stored_pages: set[str] = field(default_factory=set)  # raw_hash of every page in raw_pages
+    """The archive's dedup keys that a batch could match. They are looked up with the
+    batch's own keys (a join in DuckDB), so the cost follows the batch, not the archive."""
+
+    urls: dict[str, str] = field(default_factory=dict)            # canonical_url -> article_id
+    hashes: dict[str, str] = field(default_factory=dict)          # content_hash -> article_id
+    raw_hashes: set[str] = field(default_factory=set)             # bytes archived or recorded as a duplicate
+    rejected: set[tuple[str, str]] = field(default_factory=set)   # (source_ref, raw_hash) already rejected
+    stored_pages: set[str] = field(default_factory=set)           # bytes kept in raw_pages
 
     @classmethod
-    def load(cls, paths: ArchivePaths) -> ArchiveKeys:
-        docs = scan(paths, "documents", "article_id, canonical_url, content_hash, raw_hash").fetchall()
-        dup_raw = scan(paths, "duplicates", "raw_hash").fetchall()
-        rejected = scan(paths, "rejects", "source_ref, coalesce(raw_hash, '')").fetchall()
-        stored = scan(paths, "raw_pages", "raw_hash").fetchall()
-        return cls(
-            urls={url: aid for aid, url, _, _ in docs if url},
-            hashes={h: aid for aid, _, h, _ in docs},
-            raw_hashes={r for *_, r in docs} | {r for (r,) in dup_raw},
-            rejected={(ref, h) for ref, h in rejected},
-            stored_pages={h for (h,) in stored},
-        )
+    def for_pages(cls, paths: ArchivePaths, raw_hashes: set[str], source_refs: set[str]) -> ArchiveKeys:
+        """What the archive knows of these pages' bytes and sources."""
+        con = _lookup(raw_hashes=raw_hashes, refs=source_refs)
+        known = con.execute(f"""
+            SELECT raw_hash FROM {_parquet(paths, 'documents')} SEMI JOIN raw_hashes USING (raw_hash)
+            UNION SELECT raw_hash FROM {_parquet(paths, 'duplicates')} SEMI JOIN raw_hashes USING (raw_hash)
+        """).fetchall()
+        stored = con.execute(
+            f"SELECT raw_hash FROM {_parquet(paths, 'raw_pages')} SEMI JOIN raw_hashes USING (raw_hash)").fetchall()
+        rejected = con.execute(f"""
+            SELECT source_ref, coalesce(raw_hash, '') FROM {_parquet(paths, 'rejects')} SEMI JOIN refs USING (source_ref)
+        """).fetchall()
+        return cls(raw_hashes={h for (h,) in known}, stored_pages={h for (h,) in stored},
+                   rejected={(ref, h) for ref, h in rejected})
 
+    def add_documents(self, paths: ArchivePaths, urls: set[str], hashes: set[str]) -> None:
+        """Learn the archived articles that have one of these canonical URLs or text hashes."""
+        con = _lookup(urls=urls, hashes=hashes)
+        for aid, url, digest in con.execute(f"""
+            SELECT article_id, canonical_url, content_hash FROM {_parquet(paths, 'documents')} d
+            SEMI JOIN urls ON d.canonical_url = urls.value
+            UNION ALL
+            SELECT article_id, canonical_url, content_hash FROM {_parquet(paths, 'documents')} d
+            SEMI JOIN hashes ON d.content_hash = hashes.value
+        """).fetchall():
+            if url and url in urls:
+                self.urls[url] = aid
+            if digest in hashes:
+                self.hashes[digest] = aid
 
     def knows(self, canonical_url: str | None, digest: str) -> bool:
         return bool(canonical_url and canonical_url in self.urls) or digest in self.hashes
+
+
+def _parquet(paths: ArchivePaths, table: str) -> str:
+    return f"read_parquet('{paths.glob(table)}', union_by_name = true)"
+
+
+def _lookup(**keys: set[str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with each key set registered as a one-column table."""
+    con = duckdb.connect()
+    for name, values in keys.items():
+        column = "raw_hash" if name == "raw_hashes" else "source_ref" if name == "refs" else "value"
+        con.register(name, pa.table({column: pa.array(sorted(v for v in values if v), pa.string())}))
+    return con
 
 
 def drop_unchanged(raws: list[RawPage], keys: ArchiveKeys) -> tuple[list[RawPage], int]:

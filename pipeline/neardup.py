@@ -89,13 +89,16 @@ def archived_candidates(paths: ArchivePaths, keys: set[int]) -> list[Signed]:
     persisted index: the cost follows the new pages, not the archive's size."""
     con = duckdb.connect()
     con.register("wanted", pa.table({"band_key": pa.array(sorted(keys), pa.int64())}))
+    hits = con.execute(f"""
+        SELECT DISTINCT article_id
+        FROM read_parquet('{paths.glob("neardup_bands")}', union_by_name = true) SEMI JOIN wanted USING (band_key)
+    """).fetchall()
+    # Signatures are read by id: the files are sorted by id, so few row groups are read.
+    con.register("hits", pa.table({"article_id": pa.array([a for (a,) in hits], pa.string())}))
     rows = con.execute(f"""
-        WITH hit AS (
-            SELECT DISTINCT article_id
-            FROM read_parquet('{paths.glob("neardup_bands")}', union_by_name = true) SEMI JOIN wanted USING (band_key)
-        )
-        SELECT s.article_id, s.signature, s.shingles
-        FROM read_parquet('{paths.glob("neardup_signatures")}', union_by_name = true) s SEMI JOIN hit USING (article_id)
+        SELECT article_id, signature, shingles
+        FROM read_parquet('{paths.glob("neardup_signatures")}', union_by_name = true)
+        WHERE article_id IN (SELECT article_id FROM hits)
     """).fetchall()
     return [Signed(a, np.array(sig, dtype=np.uint32), n) for a, sig, n in rows]
 

@@ -192,7 +192,6 @@ def process_shard(plan_path: str, index: int) -> str:
     paths = ArchivePaths(Path(plan.archive))
     entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
     stats, now, run_id = StageStats(), utcnow(), plan.run_id
-    keys = ArchiveKeys.load(paths)
     rejects: list[Reject] = []
 
     with stats.stage("read", len(entries)) as s:
@@ -201,6 +200,8 @@ def process_shard(plan_path: str, index: int) -> str:
             got = sources.read_entry(entry)
             (rejects if isinstance(got, Reject) else raws).append(got)
         s.pages_out, s.rejected = len(raws), len(entries) - len(raws)
+        keys = ArchiveKeys.for_pages(paths, {raw_hash(r.content) for r in raws},
+                                     {r.source_ref for r in raws} | {r.source_ref for r in rejects})
         # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
         raw_rows = {}
         for raw in raws:
@@ -211,6 +212,7 @@ def process_shard(plan_path: str, index: int) -> str:
     raws, unchanged = drop_unchanged(raws, keys)
     docs, extract_rejects, _ = extract_pages(raws, stats)
     rejects += extract_rejects
+    keys.add_documents(paths, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
         # Copies of archived articles were counted with their originals.
         fresh = [not keys.knows(d.canonical_url, d.content_hash) for d in docs]
@@ -297,7 +299,9 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     # A duplicate can share its original's article_id (same URL, or same text and no URL),
     # so rows are kept by (article_id, shard), not by id alone.
     documents = tables["documents"].to_pylist()
-    originals, duplicates = find_duplicates(documents, ArchiveKeys.load(paths))
+    keys = ArchiveKeys()
+    keys.add_documents(paths, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
+    originals, duplicates = find_duplicates(documents, keys)
     with stats.stage("near_dup", len(originals)) as s:
         originals, signed, near = near_duplicates(originals, tables, paths)
         duplicates += near

@@ -190,10 +190,18 @@ def test_archive_keys_load_reads_the_published_tables(tmp_path):
          "run_id": run.name, "rejected_at": now},
     ])
 
-    keys = ArchiveKeys.load(paths)
+    keys = ArchiveKeys.for_pages(paths, {"raw-a", "raw-b", "raw-c", "raw-new"}, {"d.png", "e.gz", "new.html"})
+    keys.add_documents(paths, {"https://example.com/story", "https://example.com/new"},
+                       {with_url["content_hash"], without_url["content_hash"], "unknown"})
 
     assert keys.urls == {"https://example.com/story": with_url["article_id"]}
     assert keys.hashes == {with_url["content_hash"]: with_url["article_id"],
                            without_url["content_hash"]: without_url["article_id"]}
     assert keys.raw_hashes == {"raw-a", "raw-b", "raw-c"}
     assert keys.rejected == {("d.png", "raw-d"), ("e.gz", "")}
+
+    # Only what the batch's keys can match is read.
+    narrow = ArchiveKeys.for_pages(paths, {"raw-c"}, {"e.gz"})
+    narrow.add_documents(paths, set(), {without_url["content_hash"]})
+    assert (narrow.raw_hashes, narrow.rejected, narrow.urls) == ({"raw-c"}, {("e.gz", "")}, {})
+    assert narrow.hashes == {without_url["content_hash"]: without_url["article_id"]}
