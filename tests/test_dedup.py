@@ -41,7 +41,14 @@ def test_content_hash_is_sha256_of_the_lower_case_words():
 
 @pytest.mark.parametrize("url, expected", [
     ("https://WWW.Example.com:443/news/story/?utm_source=tw&utm_medium=social&fbclid=x&gclid=y#comments",
-     "https://www.example.com/news/story/"),
+     "https://example.com/news/story"),
+    # The mobile, AMP and http renderings of one page are one article.
+    ("http://m.example.com/news/story", "https://example.com/news/story"),
+    ("https://amp.example.com/news/story/amp/?outputType=amp", "https://example.com/news/story"),
+    ("https://example.com/amp/news/story", "https://example.com/news/story"),
+    ("https://www.example.com/news/story.amp.html", "https://example.com/news/story.html"),
+    ("https://example.com/news/story?ocid=rss&cmpid=x&smid=tw-share&ref=home", "https://example.com/news/story"),
+    ("https://m.co/story", "https://m.co/story"),  # a short domain, not a mobile host
     ("https://example.com/story?id=42&utm_campaign=spring#top", "https://example.com/story?id=42"),
     ("  https://example.com/story  ", "https://example.com/story"),
     # Parameters that pick the article stay, whatever their name, in one order.

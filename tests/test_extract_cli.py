@@ -56,7 +56,7 @@ def test_extract_reads_html_from_standard_input(tmp_path):
     got = json.loads(result.stdout)
     assert got["title"] == "Harbour ferry returns after storm"
     assert got["authors"] == ["Mara Quill"] and got["sitename"] == "Coast Ledger"
-    assert got["canonical_url"] == "https://www.coastledger.example/news/ferry-returns"
+    assert got["canonical_url"] == "https://coastledger.example/news/ferry-returns"
     assert got["published_date"] == "2026-10-14" and got["published_method"] == "htmldate"
     assert got["language"] == "en" and got["page_format"] == "html"
     assert got["text"].startswith("The harbour ferry carried its first passengers")
