@@ -131,7 +131,8 @@ def bench_dedup(source: Path, workdir: Path, new_pages: int = 1000) -> None:
         dedup_archive(source, target, size, real)
         start = time.perf_counter()
         rows = [{"article_id": a, "canonical_url": f"https://new.example/{a}", "content_hash": f"n{a}",
-                 "source_ref": a, "url": None, "raw_hash": a} for a, _ in batch]
+                 "source_ref": a, "url": None, "raw_hash": a, "title": None, "text": t, "word_count": 0,
+                 "fetched_at": None} for a, t in batch]
         keys = ArchiveKeys.for_pages(ArchivePaths(target), {r["raw_hash"] for r in rows}, {r["source_ref"] for r in rows})
         keys.add_documents(ArchivePaths(target), {r["canonical_url"] for r in rows}, {r["content_hash"] for r in rows})
         find_duplicates(rows, keys)

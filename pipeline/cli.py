@@ -83,7 +83,8 @@ def print_summary(s: dict) -> None:
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["rejects_by_reason"].items())) or "none"
     console.print(f"\nrun {s['run_id']} {s['status']} in {s['duration_s']:.1f} s")
     for label, key in (("pages read", "pages_read"), ("unchanged (seen before)", "pages_unchanged"),
-                       ("articles archived", "articles_archived"), ("duplicates", "duplicates"),
+                       ("articles archived", "articles_archived"), ("new versions", "versions"),
+                       ("duplicates", "duplicates"),
                        ("rejected", "rejected"), ("entity rows", "mentions")):
         console.print(f"  {label:<24}{s[key]:>8}")
     console.print(f"  {'rejects by reason':<24}{reasons:>8}")
@@ -195,7 +196,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     with connect(settings_from(args).archive_dir) as con:
         for name in args.names or list(REPORTS):
-            print_relation(report(con, name, args.limit), args.format, title=f"{REPORTS[name]} ({name})")
+            print_relation(report(con, name, args.limit, args.include_duplicates), args.format,
+                           title=f"{REPORTS[name]} ({name})")
     return 0
 
 
@@ -257,6 +259,8 @@ def parser() -> argparse.ArgumentParser:
     r = with_archive(sub.add_parser("report", help="print the reporting views"))
     r.add_argument("names", nargs="*", choices=[[], *REPORTS], metavar="NAME", help=", ".join(REPORTS))
     r.add_argument("--limit", type=int, default=20)
+    r.add_argument("--include-duplicates", action="store_true",
+                   help="count the duplicates of each day's articles too (column `pages`)")
     r.add_argument("--format", choices=["table", "json", "csv"], default="table")
     r.set_defaults(func=cmd_report)
 

@@ -20,9 +20,10 @@ class ArchiveKeys:
 
     urls: dict[str, str] = field(default_factory=dict)            # canonical_url -> article_id
     hashes: dict[str, str] = field(default_factory=dict)          # content_hash -> article_id
-    raw_hashes: set[str] = field(default_factory=set)             # bytes archived or recorded as a duplicate
+    raw_hashes: set[str] = field(default_factory=set)             # bytes archived, as a version or a duplicate
     rejected: set[tuple[str, str]] = field(default_factory=set)   # (source_ref, raw_hash) already rejected
     stored_pages: set[str] = field(default_factory=set)           # bytes kept in raw_pages
+    versions: dict[str, dict[str, int]] = field(default_factory=dict)  # article_id -> {content_hash: version}
 
     @classmethod
     def for_pages(cls, paths: ArchivePaths, raw_hashes: set[str], source_refs: set[str]) -> ArchiveKeys:
@@ -31,6 +32,7 @@ class ArchiveKeys:
         known = con.execute(f"""
             SELECT raw_hash FROM {_parquet(paths, 'documents')} SEMI JOIN raw_hashes USING (raw_hash)
             UNION SELECT raw_hash FROM {_parquet(paths, 'duplicates')} SEMI JOIN raw_hashes USING (raw_hash)
+            UNION SELECT raw_hash FROM {_parquet(paths, 'article_versions')} SEMI JOIN raw_hashes USING (raw_hash)
         """).fetchall()
         stored = con.execute(
             f"SELECT raw_hash FROM {_parquet(paths, 'raw_pages')} SEMI JOIN raw_hashes USING (raw_hash)").fetchall()
@@ -54,6 +56,12 @@ class ArchiveKeys:
                 self.urls[url] = aid
             if digest in hashes:
                 self.hashes[digest] = aid
+            self.versions.setdefault(aid, {})[digest] = 1
+        con.register("ids", pa.table({"article_id": pa.array(sorted(self.versions), pa.string())}))
+        for aid, digest, version in con.execute(f"""
+            SELECT article_id, content_hash, version FROM {_parquet(paths, 'article_versions')} SEMI JOIN ids USING (article_id)
+        """).fetchall():
+            self.versions[aid][digest] = version
 
     def knows(self, canonical_url: str | None, digest: str) -> bool:
         return bool(canonical_url and canonical_url in self.urls) or digest in self.hashes
@@ -84,25 +92,61 @@ def drop_known_rejects(rejects: list[Reject], keys: ArchiveKeys) -> tuple[list[R
     return fresh, len(rejects) - len(fresh)
 
 
-def find_duplicates(documents: list[dict], keys: ArchiveKeys) -> tuple[list[dict], list[dict]]:
-    """Split document rows into originals and duplicate rows, in order: the first copy of
-    a URL or a text is the original. `keys` learns the originals, so later batches
-    compare against them too."""
-    originals, duplicates = [], []
+def find_duplicates(documents: list[dict], keys: ArchiveKeys) -> tuple[list[dict], list[dict], list[dict]]:
+    """Split document rows, in order, into originals, duplicate rows and version rows. A
+    known canonical URL with text not seen under it is a new version of that article; with
+    a known text, a duplicate; a known text under another URL is a duplicate too. `keys`
+    learns the originals and versions, so later batches compare against them too."""
+    originals, duplicates, versions = [], [], []
     for doc in documents:
         url, digest = doc["canonical_url"], doc["content_hash"]
         if url and url in keys.urls:
-            match, method = keys.urls[url], "canonical_url"
+            match = keys.urls[url]
+            known = keys.versions.setdefault(match, {})
+            if digest in known:
+                duplicates.append(duplicate_row(doc, match, "canonical_url", 1.0))
+                continue
+            known[digest] = max(known.values(), default=1) + 1
+            keys.hashes.setdefault(digest, match)
+            versions.append(version_row(doc, match, known[digest]))
         elif digest in keys.hashes:
-            match, method = keys.hashes[digest], "content_hash"
+            duplicates.append(duplicate_row(doc, keys.hashes[digest], "content_hash", 1.0))
         else:
             originals.append(doc)
             if url:
                 keys.urls[url] = doc["article_id"]
             keys.hashes[digest] = doc["article_id"]
-            continue
-        duplicates.append(duplicate_row(doc, match, method, 1.0))
-    return originals, duplicates
+            keys.versions[doc["article_id"]] = {digest: 1}
+    return originals, duplicates, versions
+
+
+def version_row(doc: dict, article_id: str, version: int) -> dict:
+    return {
+        "article_id": article_id, "version": version, "source_ref": doc["source_ref"], "url": doc["url"],
+        "raw_hash": doc["raw_hash"], "content_hash": doc["content_hash"], "title": doc["title"],
+        "text": doc["text"], "word_count": doc["word_count"], "fetched_at": doc["fetched_at"],
+    }
+
+
+def number_versions(rows: list[dict], paths: ArchivePaths) -> list[dict]:
+    """A run's version rows, from all its shards, numbered after each article's versions in
+    the archive in the order fetched; a text already known for the article is dropped."""
+    con = _lookup(ids={r["article_id"] for r in rows})
+    known: dict[str, dict[str, int]] = {}
+    for aid, digest, version in con.execute(f"""
+        SELECT article_id, content_hash, 1 FROM {_parquet(paths, 'documents')} d SEMI JOIN ids ON d.article_id = ids.value
+        UNION ALL
+        SELECT article_id, content_hash, version FROM {_parquet(paths, 'article_versions')} v
+        SEMI JOIN ids ON v.article_id = ids.value
+    """).fetchall():
+        known.setdefault(aid, {})[digest] = version
+    numbered = []
+    for row in sorted(rows, key=lambda r: (r["article_id"], r["fetched_at"] is None, r["fetched_at"] or 0, r["source_ref"])):
+        versions = known.setdefault(row["article_id"], {})
+        if row["content_hash"] not in versions:
+            versions[row["content_hash"]] = max(versions.values(), default=1) + 1
+            numbered.append({**row, "version": versions[row["content_hash"]]})
+    return numbered
 
 
 def duplicate_row(doc: dict, matched_article_id: str, method: str, similarity: float) -> dict:

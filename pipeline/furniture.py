@@ -39,14 +39,15 @@ def _lines(text: str) -> list[str]:
 
 def count_lines(docs: list[Document], outlets: list[str | None]) -> tuple[list[dict], list[dict]]:
     """Rows for `furniture_lines` (articles per outlet and line) and the articles counted,
-    as (article_id, outlet) rows; a text is counted once however many copies come."""
+    as (article_id, outlet) rows; an article is counted once however many copies or
+    versions of it come."""
     counts: Counter[tuple[str, str]] = Counter()
     samples: dict[tuple[str, str], str] = {}
     counted, seen = [], set()
     for doc, outlet in zip(docs, outlets):
-        if not outlet or doc.content_hash in seen:
+        if not outlet or doc.content_hash in seen or doc.article_id in seen:
             continue
-        seen.add(doc.content_hash)
+        seen |= {doc.content_hash, doc.article_id}
         counted.append({"article_id": doc.article_id, "outlet": outlet})
         for line in set(_lines(doc.text)):
             key = (outlet, line_key(line))

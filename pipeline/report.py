@@ -11,8 +11,15 @@ REPORTS = {
 }
 
 
-def report(con: duckdb.DuckDBPyConnection, name: str, limit: int = 20) -> duckdb.DuckDBPyRelation:
+def report(con: duckdb.DuckDBPyConnection, name: str, limit: int = 20,
+           include_duplicates: bool = False) -> duckdb.DuckDBPyRelation:
+    """A reporting view. Counts are of articles; `include_duplicates` adds the copies of
+    them that were found elsewhere (`pages` = articles + duplicates)."""
     if name not in REPORTS:
         raise ValueError(f"unknown report {name!r}; choose from {', '.join(REPORTS)}")
+    columns = "*"
+    if name == "daily_volume_by_outlet":
+        columns = ("day, outlet, articles, duplicates, articles + duplicates AS pages, wire_articles, words"
+                   if include_duplicates else "* EXCLUDE (duplicates)")
     where = " WHERE rank <= 10" if name == "top_entities_by_day" else ""
-    return con.sql(f"SELECT * FROM {name}{where} LIMIT $limit", params={"limit": limit})
+    return con.sql(f"SELECT {columns} FROM {name}{where} LIMIT $limit", params={"limit": limit})

@@ -26,7 +26,9 @@ import pyarrow.compute as pc
 
 from pipeline import sources
 from pipeline.decode import raw_hash
-from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates
+from pipeline.dedup import (
+    ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
+)
 from pipeline.furniture import learned_lines, newly_learned, stale_articles
 from pipeline.neardup import Signed, archived_candidates, index_tables, sign, split_near_duplicates
 from pipeline.records import RawPage, Reject
@@ -39,7 +41,7 @@ from pipeline.store import (
 from schemas.tables import TABLES
 
 ARTICLE_TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions")
-SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "rejects", "raw_pages", "furniture_lines")
+SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines")
 SHARD = "_shard"  # which shard a row came from, while finish_run merges them
 
 
@@ -94,6 +96,7 @@ class RunSummary:
     pages_read: int
     pages_unchanged: int
     articles_archived: int
+    versions: int
     duplicates: int
     rejected: int
     mentions: int
@@ -118,7 +121,8 @@ def run_row(plan: RunPlan, status: str, finished: datetime, counts: dict, error:
         "sources": plan.sources, "articles_replaced": counts.get("articles_replaced", 0),
         "started_at": started, "finished_at": finished, "duration_s": (finished - started).total_seconds(),
         "pages_read": counts.get("pages_read", 0), "pages_unchanged": counts.get("pages_unchanged", 0),
-        "articles_archived": counts.get("articles_archived", 0), "duplicates": counts.get("duplicates", 0),
+        "articles_archived": counts.get("articles_archived", 0), "versions": counts.get("versions", 0),
+        "duplicates": counts.get("duplicates", 0),
         "rejected": counts.get("rejected", 0), "mentions": counts.get("mentions", 0), "error": error,
     }
 
@@ -214,15 +218,16 @@ def process_shard(plan_path: str, index: int) -> str:
     rejects += extract_rejects
     keys.add_documents(paths, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
-        # Copies of archived articles were counted with their originals.
-        fresh = [not keys.knows(d.canonical_url, d.content_hash) for d in docs]
+        # Articles already counted (archived, or in an earlier shard: copies and versions) are not counted again.
         staged = [plan.shard_dir(i) for i in range(index)]
+        counted = {a for d in staged for a in read_table(d, TABLES["article_outlets"])["article_id"].to_pylist()}
+        fresh = [not keys.knows(d.canonical_url, d.content_hash) and d.article_id not in counted for d in docs]
         docs, line_rows = strip_learned_furniture(docs, settings, paths, staged, fresh)
         s.pages_out = len(docs)
 
     with stats.stage("dedup", len(docs)) as s:
         rows = [document_row(d, run_id, now) for d in docs]
-        originals, duplicates = find_duplicates(rows, keys)
+        originals, duplicates, versions = find_duplicates(rows, keys)
         # By row, not by article_id: a same-URL duplicate shares its original's id.
         kept = {id(row) for row in originals}
         docs = [d for d, row in zip(docs, rows) if id(row) in kept]
@@ -236,6 +241,7 @@ def process_shard(plan_path: str, index: int) -> str:
         "documents": originals,
         **{name: [{**row, "run_id": run_id} for row in rows] for name, rows in tags.items()},
         "duplicates": [{**row, "run_id": run_id} for row in duplicates],
+        "article_versions": [{**row, "run_id": run_id} for row in versions],
         "rejects": [_reject_row(r, run_id, now) for r in fresh_rejects],
         "raw_pages": list(raw_rows.values()),
         "furniture_lines": [{**row, "run_id": run_id} for row in line_rows],
@@ -301,12 +307,17 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     documents = tables["documents"].to_pylist()
     keys = ArchiveKeys()
     keys.add_documents(paths, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
-    originals, duplicates = find_duplicates(documents, keys)
+    originals, duplicates, versions = find_duplicates(documents, keys)
     with stats.stage("near_dup", len(originals)) as s:
         originals, signed, near = near_duplicates(originals, tables, paths)
         duplicates += near
         s.pages_out = len(originals)
-    if duplicates:
+    # Shards numbered their versions each on its own; one article may have new versions in two.
+    tables["article_versions"] = pa.Table.from_pylist(
+        [{**row, "run_id": plan.run_id, SHARD: -1}
+         for row in number_versions(tables["article_versions"].to_pylist() + versions, paths)],
+        schema=tables["article_versions"].schema)
+    if duplicates or versions:
         kept_keys = pa.array([f"{r['article_id']}/{r[SHARD]}" for r in originals])
         for name in ARTICLE_TABLES:
             t = tables[name]
@@ -330,7 +341,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
         rejects_by_reason[reason] = rejects_by_reason.get(reason, 0) + 1
     counts = {
         "pages_read": pages_read, "pages_unchanged": unchanged,
-        "articles_archived": tables["documents"].num_rows, "duplicates": tables["duplicates"].num_rows,
+        "articles_archived": tables["documents"].num_rows, "versions": tables["article_versions"].num_rows,
+        "duplicates": tables["duplicates"].num_rows,
         "rejected": tables["rejects"].num_rows, "mentions": tables["mentions"].num_rows,
     }
     settings = Settings(**plan.settings)

@@ -80,6 +80,26 @@ DOCUMENTS = Table(
     row_group_rows=100,
 )
 
+ARTICLE_VERSIONS = Table(
+    "article_versions",
+    "Later versions of archived articles: the same canonical URL fetched again with changed text. "
+    "Version 1 is the `documents` row; counts and search use it.",
+    (
+        ARTICLE_ID,
+        Column("version", pa.int32(), "2 for the first change, then 3, ... in the order fetched.", nullable=False),
+        Column("source_ref", pa.string(), "Where this version was read.", nullable=False),
+        Column("url", pa.string(), "The URL as fetched."),
+        Column("raw_hash", pa.string(), "SHA-256 of this version's page bytes.", nullable=False),
+        Column("content_hash", pa.string(), "Hash of this version's normalised text.", nullable=False),
+        Column("title", pa.string(), "Headline of this version."),
+        Column("text", pa.string(), "Clean text of this version.", nullable=False),
+        Column("word_count", pa.int32(), "Words in `text`.", nullable=False),
+        Column("fetched_at", TS, "When this version was fetched."),
+        RUN_ID,
+    ),
+    key=("article_id", "version"),
+)
+
 ARTICLE_DATES = Table(
     "article_dates",
     "Publication date of each article, with where it was found.",
@@ -182,6 +202,7 @@ RUNS = Table(
         Column("pages_read", pa.int64(), "Pages the sources yielded.", nullable=False),
         Column("pages_unchanged", pa.int64(), "Pages already archived or already rejected with the same bytes: skipped.", nullable=False),
         Column("articles_archived", pa.int64(), "New articles written.", nullable=False),
+        Column("versions", pa.int64(), "New versions of archived articles recorded in `article_versions`."),
         Column("duplicates", pa.int64(), "Pages recorded in `duplicates`.", nullable=False),
         Column("rejected", pa.int64(), "Pages recorded in `rejects`.", nullable=False),
         Column("mentions", pa.int64(), "Entity rows written.", nullable=False),
@@ -289,7 +310,7 @@ NEARDUP_BANDS = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        DOCUMENTS, ARTICLE_DATES, ARTICLE_LANGUAGES, ARTICLE_OUTLETS, MENTIONS,
+        DOCUMENTS, ARTICLE_VERSIONS, ARTICLE_DATES, ARTICLE_LANGUAGES, ARTICLE_OUTLETS, MENTIONS,
         DUPLICATES, REJECTS, RAW_PAGES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
         NEARDUP_SIGNATURES, NEARDUP_BANDS,
     )

@@ -81,7 +81,7 @@ def test_article_id_comes_from_the_url_when_there_is_one_and_the_text_otherwise(
 # dedup
 
 def empty_keys() -> ArchiveKeys:
-    return ArchiveKeys(urls={}, hashes={}, raw_hashes=set(), rejected=set())
+    return ArchiveKeys()
 
 
 def doc_row(source_ref: str, text: str, url: str | None = None) -> dict:
@@ -89,18 +89,20 @@ def doc_row(source_ref: str, text: str, url: str | None = None) -> dict:
     return {
         "article_id": article_id(canonical, digest), "source_ref": source_ref, "url": url,
         "canonical_url": canonical, "content_hash": digest, "raw_hash": f"raw-{source_ref}", "text": text,
+        "title": None, "word_count": len(text.split()), "fetched_at": None,
     }
 
 
 def test_find_duplicates_within_a_batch():
     first = doc_row("a", TEXT, "https://example.com/story?utm_source=rss")
-    same_url = doc_row("b", TEXT + " Updated at noon.", "https://Example.com/story#comments")
+    refetched = doc_row("b", TEXT + "  ", "https://Example.com/story#comments")
+    updated = doc_row("b2", TEXT + " Updated at noon.", "https://example.com/story/")
     same_text = doc_row("c", "the council voted 7 2 on tuesday the budget passed", "https://mirror.example.org/x")
     other = doc_row("d", OTHER_TEXT)
     other_again = doc_row("e", OTHER_TEXT + "\n")
     keys = empty_keys()
 
-    originals, duplicates = find_duplicates([first, same_url, same_text, other, other_again], keys)
+    originals, duplicates, versions = find_duplicates([first, refetched, updated, same_text, other, other_again], keys)
 
     assert originals == [first, other]
     assert duplicates == [
@@ -111,21 +113,23 @@ def test_find_duplicates_within_a_batch():
         {"source_ref": "e", "url": None, "canonical_url": None,
          "raw_hash": "raw-e", "matched_article_id": other["article_id"], "method": "content_hash", "similarity": 1.0},
     ]
+    # The same URL with changed text is the article's second version, not a new article.
+    assert [(v["article_id"], v["version"], v["source_ref"]) for v in versions] == [(first["article_id"], 2, "b2")]
 
 
 def test_find_duplicates_against_the_archive_and_learns_the_originals():
     keys = ArchiveKeys(
         urls={"https://example.com/old-story": "archived-by-url"},
         hashes={content_hash(OTHER_TEXT): "archived-by-text"},
-        raw_hashes=set(), rejected=set(),
+        versions={"archived-by-url": {content_hash(TEXT): 1}},
     )
     by_url = doc_row("a", TEXT, "https://example.com/old-story?utm_medium=email")
     by_text = doc_row("b", OTHER_TEXT, "https://example.com/new-story")
     fresh = doc_row("c", TEXT, "https://example.com/fresh-story")
 
-    originals, duplicates = find_duplicates([by_url, by_text, fresh], keys)
+    originals, duplicates, versions = find_duplicates([by_url, by_text, fresh], keys)
 
-    assert originals == [fresh]
+    assert originals == [fresh] and versions == []
     assert [(d["source_ref"], d["matched_article_id"], d["method"]) for d in duplicates] == [
         ("a", "archived-by-url", "canonical_url"), ("b", "archived-by-text", "content_hash"),
     ]
@@ -133,22 +137,26 @@ def test_find_duplicates_against_the_archive_and_learns_the_originals():
     assert keys.urls == {"https://example.com/old-story": "archived-by-url",
                          "https://example.com/fresh-story": fresh["article_id"]}
     assert keys.hashes == {content_hash(OTHER_TEXT): "archived-by-text", content_hash(TEXT): fresh["article_id"]}
-    _, later = find_duplicates([doc_row("d", "A new text entirely.", "https://example.com/fresh-story")], keys)
-    assert [(d["matched_article_id"], d["method"]) for d in later] == [(fresh["article_id"], "canonical_url")]
+    edit = doc_row("d", "A new text entirely.", "https://example.com/fresh-story")
+    again = doc_row("e", "A new text entirely.", "https://example.com/fresh-story")
+    _, later, versions = find_duplicates([edit, again], keys)
+    assert [(v["article_id"], v["version"]) for v in versions] == [(fresh["article_id"], 2)]
+    assert [(d["source_ref"], d["matched_article_id"], d["method"]) for d in later] == [
+        ("e", fresh["article_id"], "canonical_url")]
 
 
 def test_find_duplicates_prefers_the_url_match():
     keys = ArchiveKeys(urls={"https://example.com/story": "by-url"}, hashes={content_hash(TEXT): "by-text"},
-                       raw_hashes=set(), rejected=set())
-    _, duplicates = find_duplicates([doc_row("a", TEXT, "https://example.com/story")], keys)
+                       versions={"by-url": {content_hash(TEXT): 3}})
+    _, duplicates, _ = find_duplicates([doc_row("a", TEXT, "https://example.com/story")], keys)
     assert [(d["matched_article_id"], d["method"]) for d in duplicates] == [("by-url", "canonical_url")]
 
 
 def test_find_duplicates_does_not_match_pages_without_a_url_by_url():
     rows = [doc_row("a", TEXT), doc_row("b", OTHER_TEXT)]
     keys = empty_keys()
-    originals, duplicates = find_duplicates(rows, keys)
-    assert originals == rows and duplicates == []
+    originals, duplicates, versions = find_duplicates(rows, keys)
+    assert originals == rows and duplicates == [] == versions
     assert keys.urls == {}
 
 

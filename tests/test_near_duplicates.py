@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.job import run_plain
+from pipeline.report import report
 from pipeline.settings import Settings
 from pipeline.store import connect
 
@@ -88,6 +89,15 @@ def test_an_edited_wire_copy_in_a_later_run_is_a_near_duplicate_of_the_archived_
         ("copy.txt", "Flood barriers hold as Sangamon River peaks", "near_duplicate"),  # new headline, added line
     ]
     assert all(0.8 <= s <= 1.0 for *_, s in found)
+
+    # Reports count articles; the switch adds each article's copies found elsewhere.
+    with connect(archive) as con:
+        plain = report(con, "daily_volume_by_outlet")
+        assert "duplicates" not in plain.columns
+        assert sum(r[plain.columns.index("articles")] for r in plain.fetchall()) == 3
+        full = report(con, "daily_volume_by_outlet", include_duplicates=True)
+        by_outlet = {r[1]: r[2:5] for r in full.fetchall()}
+    assert by_outlet["AP"] == (1, 1, 2) and by_outlet["Valley Courier"] == (2, 1, 3)  # articles, duplicates, pages
 
     # The same pages again: nothing new anywhere.
     again = run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "day2")])

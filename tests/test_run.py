@@ -33,17 +33,32 @@ def counts(archive: Path) -> dict[str, list]:
         } | {"mentions": con.sql("SELECT article_id, entity, count(*) FROM mentions GROUP BY ALL HAVING count(*) > 1").fetchall()}
 
 
-def test_same_url_twice_in_one_shard_is_one_article_tagged_once(tmp_path):
+def test_same_url_with_changed_text_is_a_new_version_of_the_article(tmp_path):
     folder = write_folder(tmp_path / "in", {
         "a.txt": page("Springfield approves the river bridge plan"),
         "b.txt": page("Springfield approves the river bridge plan, updated", BODY + " More later."),
-    }, "file,fetched_at,url,outlet\na.txt,,https://news.example.com/bridge?utm_source=x,\nb.txt,,https://news.example.com/bridge,\n")
-    summary = run_plain(Settings(archive=tmp_path / "archive"), [str(folder)])
-    assert (summary.articles_archived, summary.duplicates) == (1, 1)
-    assert all(v == [] for v in counts(tmp_path / "archive").values())
-    with connect(tmp_path / "archive") as con:
-        assert con.sql("SELECT method, regexp_extract(source_ref, '[^/]+$') FROM duplicates").fetchall() == [("canonical_url", "b.txt")]
-        assert con.sql("SELECT count(*) FROM mentions").fetchone()[0] > 0
+        "c.txt": page("Springfield approves the river bridge plan, updated", BODY + " More later.") + "\n\n",
+    }, "file,fetched_at,url,outlet\n"
+       "a.txt,2026-05-01T08:00:00Z,https://news.example.com/bridge?utm_source=x,\n"
+       "b.txt,2026-05-01T12:00:00Z,https://m.news.example.com/bridge/,\n"
+       "c.txt,2026-05-01T13:00:00Z,https://news.example.com/bridge/amp,\n")
+    for shard_size in (200, 1):  # in one shard, and across shards
+        archive = tmp_path / f"archive-{shard_size}"
+        summary = run_plain(Settings(archive=archive, shard_size=shard_size), [str(folder)])
+        assert (summary.articles_archived, summary.versions, summary.duplicates) == (1, 1, 1)
+        assert all(v == [] for v in counts(archive).values())
+        with connect(archive) as con:
+            article = con.sql("SELECT article_id, text FROM documents").fetchall()
+            versions = con.sql("SELECT article_id, version, parse_filename(source_ref), text FROM article_versions").fetchall()
+            dups = con.sql("SELECT method, parse_filename(source_ref), matched_article_id FROM duplicates").fetchall()
+            assert con.sql("SELECT count(*) FROM mentions").fetchone()[0] > 0
+        [(aid, text)] = article
+        assert "More later." not in text  # the first version is the article's row
+        assert versions == [(aid, 2, "b.txt", versions[0][3])] and "More later." in versions[0][3]
+        assert dups == [("canonical_url", "c.txt", aid)]  # the second version fetched again
+
+    again = run_plain(Settings(archive=tmp_path / "archive-1"), [str(folder)])
+    assert (again.articles_archived, again.versions, again.duplicates, again.pages_unchanged) == (0, 0, 0, 3)
 
 
 def test_same_text_in_two_shards_is_caught_when_the_run_finishes(tmp_path):

@@ -1,12 +1,17 @@
--- Articles per publication day and outlet (duplicates are not articles: they are in
--- `duplicates`). Undated articles count under an empty day so totals stay exact.
+-- Articles per publication day and outlet. Duplicates are not articles (they are in
+-- `duplicates`): `duplicates` counts the copies of the day's articles found elsewhere,
+-- for reports that want every page (`newsarchive report --include-duplicates`).
+-- Undated articles count under an empty day so totals stay exact.
 CREATE OR REPLACE VIEW daily_volume_by_outlet AS
+WITH copies AS (SELECT matched_article_id AS article_id, count(*) AS n FROM duplicates GROUP BY 1)
 SELECT
-    published_date AS day,
-    coalesce(outlet, '(unknown)') AS outlet,
+    a.published_date AS day,
+    coalesce(a.outlet, '(unknown)') AS outlet,
     count(*) AS articles,
-    count(*) FILTER (WHERE wire_service IS NOT NULL) AS wire_articles,
-    sum(word_count) AS words
-FROM articles
+    count(*) FILTER (WHERE a.wire_service IS NOT NULL) AS wire_articles,
+    sum(a.word_count) AS words,
+    coalesce(sum(c.n), 0)::BIGINT AS duplicates
+FROM articles a
+LEFT JOIN copies c USING (article_id)
 GROUP BY 1, 2
 ORDER BY day NULLS LAST, outlet;
