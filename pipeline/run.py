@@ -35,6 +35,7 @@ from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
 from pipeline.stats import StageStats
+from pipeline.stories import group_stories
 from pipeline.store import (
     ArchivePaths, archive_lock, ensure_archive, publish, read_table, remove_old_generations, write_json, write_table,
 )
@@ -330,6 +331,10 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
         ])
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
     tables["raw_pages"] = _first_per_hash(tables["raw_pages"])
+    with stats.stage("stories", tables["documents"].num_rows) as s:
+        tables["story_members"] = [{**row, "run_id": plan.run_id} for row in group_stories(
+            tables["documents"], tables["article_dates"], tables["mentions"], paths)]
+        s.pages_out = tables["documents"].num_rows
 
     with stats.stage("index", tables["documents"].num_rows) as s:
         tables["postings"], tables["search_docs"] = build_postings(tables["documents"])

@@ -158,6 +158,23 @@ MENTIONS = Table(
     key=("article_id", "entity", "entity_type"),
 )
 
+STORY_MEMBERS = Table(
+    "story_members",
+    "Which story each article belongs to, and why (pipeline/stories.py); the `stories` view sums them up.",
+    (
+        ARTICLE_ID,
+        Column("story_id", pa.string(), "The story: the article_id of the article that started it; never changes.", nullable=False),
+        Column("matched_article_id", pa.string(), "The article it was matched with when it joined; empty for the article that started the story."),
+        Column("score", pa.float64(), "Mean of `entity_score` and `text_similarity` (joins at 0.3 or more)."),
+        Column("entity_score", pa.float64(), "Weighted Jaccard of the two articles' entities (rarer entities weigh more)."),
+        Column("text_similarity", pa.float64(), "Cosine similarity of the two articles' content words."),
+        Column("shared_entities", pa.list_(pa.string()), "The entities both mention.", nullable=False),
+        Column("days_apart", pa.int32(), "Days between their publication (or fetch) dates."),
+        RUN_ID,
+    ),
+    key=("article_id",),
+)
+
 DUPLICATES = Table(
     "duplicates",
     "Pages not archived because they duplicate an archived article; kept so counts stay traceable.",
@@ -311,7 +328,7 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         DOCUMENTS, ARTICLE_VERSIONS, ARTICLE_DATES, ARTICLE_LANGUAGES, ARTICLE_OUTLETS, MENTIONS,
-        DUPLICATES, REJECTS, RAW_PAGES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
+        STORY_MEMBERS, DUPLICATES, REJECTS, RAW_PAGES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
         NEARDUP_SIGNATURES, NEARDUP_BANDS,
     )
 }

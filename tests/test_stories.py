@@ -1,0 +1,92 @@
+"""Stories: the seeds are one story; a later report of the same event joins it under the
+same id; other events, even about the same people, do not."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import LAIST, NBC, SEEDS
+from pipeline.job import run_plain
+from pipeline.settings import Settings
+from pipeline.store import connect
+
+SAME_EVENT = """Putin tells the West to answer his security demands without delay
+
+December 23, 2021
+
+At his year-end news conference in Moscow on Thursday, Russian President Vladimir Putin said the United States and NATO must quickly give Russia the security guarantees it has demanded, and ruled out any further eastward expansion of the alliance.
+
+Putin said Russia did not want a war over Ukraine, but complained that Western weapons deployed there threatened Russia. He said talks with Washington were expected to begin in Geneva early next year.
+
+The Kremlin's draft documents, published last week, ask NATO to deny membership to Ukraine and to pull back its forces from Central and Eastern Europe, demands the alliance has called unacceptable.
+"""
+
+OTHER_PUTIN_EVENT = """Putin signs law on wartime media restrictions
+
+March 4, 2022
+
+Russian President Vladimir Putin signed a law on Friday that makes spreading what the Kremlin calls false information about the armed forces punishable by up to 15 years in prison.
+
+Several foreign broadcasters said they would suspend their work in Moscow while they studied the law, and independent Russian outlets closed their newsrooms.
+"""
+
+UNDATED_OTHER_STORY = """Russian wheat exports slow as port fees rise
+
+Russian wheat exporters shipped less grain from Black Sea ports this month as higher port fees and a stronger rouble cut their margins, traders said.
+
+Buyers in Egypt and Turkey turned to cheaper wheat from Romania and Ukraine, while Moscow weighed changes to its export tax on grain.
+"""
+
+
+def stories(archive: Path) -> list[tuple]:
+    with connect(archive) as con:
+        return con.sql("SELECT story_id, articles, first_seen, last_seen, title FROM stories ORDER BY story_id").fetchall()
+
+
+def members(archive: Path) -> dict[str, tuple]:
+    with connect(archive) as con:
+        return {title: rest for title, *rest in con.sql("""
+            SELECT a.title, s.story_id, s.matched_article_id, s.score, s.shared_entities, s.days_apart
+            FROM story_members s JOIN articles a USING (article_id)
+        """).fetchall()}
+
+
+def test_the_two_seed_pages_are_one_story(seed_archive):
+    archive, _ = seed_archive
+    [(story_id, articles, first_seen, last_seen, title)] = stories(archive)
+    assert articles == 2 and str(first_seen) == str(last_seen) == "2021-12-23" and title == LAIST
+    found = members(archive)
+    laist_id = found[LAIST][0]
+    assert story_id == laist_id and found[LAIST][1] is None  # the dated AP story started it
+    _, matched, score, shared, days = found[NBC]
+    assert matched == laist_id and score >= 0.45 and days is None  # the NBC page is undated
+    assert {"Vladimir Putin", "NATO", "Ukraine", "Moscow"} <= set(shared)
+
+
+def test_a_later_report_joins_the_story_and_its_id_stays(tmp_path):
+    archive = tmp_path / "archive"
+    run_plain(Settings(archive=archive), [str(SEEDS)])
+    before = stories(archive)
+
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "same-event.txt").write_text(SAME_EVENT)
+    (more / "other-putin-event.txt").write_text(OTHER_PUTIN_EVENT)
+    (more / "wheat.txt").write_text(UNDATED_OTHER_STORY)
+    run_plain(Settings(archive=archive), [str(more)])
+
+    after = stories(archive)
+    found = members(archive)
+    seed_story = before[0][0]
+    assert found["Putin tells the West to answer his security demands without delay"][0] == seed_story
+    assert found["Putin signs law on wartime media restrictions"][0] != seed_story  # months apart
+    assert found["Russian wheat exports slow as port fees rise"][0] != seed_story  # another event
+    assert len(after) == 3
+    assert [s for s in after if s[0] == seed_story][0][1] == 3
+    assert found[LAIST][0] == found[NBC][0] == seed_story  # earlier members keep their story
+
+    # The same pages again: no new stories, no memberships moved.
+    shutil.copytree(more, tmp_path / "again")
+    run_plain(Settings(archive=archive), [str(tmp_path / "again"), str(SEEDS)])
+    assert stories(archive) == after and members(archive) == found
