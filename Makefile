@@ -25,9 +25,11 @@ run: install
 test: install
 	$(BIN)/pytest -q
 
-# Speed and memory of a real run and of search at 100,000 articles, then extraction quality.
+# Speed and memory of a real run, search and dedup at scale; near-duplicate precision and
+# recall; then extraction quality.
 bench: install
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.pipeline
+	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.neardup
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.quality
 
 eval: install

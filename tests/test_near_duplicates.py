@@ -88,7 +88,7 @@ def test_an_edited_wire_copy_in_a_later_run_is_a_near_duplicate_of_the_archived_
         ("budget-again.txt", "County budget adds money for levee repairs", "near_duplicate"),  # cut short
         ("copy.txt", "Flood barriers hold as Sangamon River peaks", "near_duplicate"),  # new headline, added line
     ]
-    assert all(0.8 <= s <= 1.0 for *_, s in found)
+    assert all(0.7 <= s <= 1.0 for *_, s in found)
 
     # Reports count articles; the switch adds each article's copies found elsewhere.
     with connect(archive) as con:
