@@ -20,15 +20,33 @@ FURNITURE = {
         "The Valley Courier has served the valley's towns since 1911.",
     ),
 }
+# Each story its own words, as real articles of one outlet have: a near-duplicate check
+# must not see one story in another.
 TOPICS = (
-    ("ferry", "The river ferry", "resumed crossings after the spring floods"),
-    ("library", "The central library", "opened a new reading room for local history"),
-    ("orchard", "A family orchard", "won the county prize for its late apples"),
-    ("bridge", "The old stone bridge", "closed for repairs to its eastern arch"),
-    ("market", "The Saturday market", "moved to the square beside the town hall"),
-    ("choir", "The youth choir", "returned from a tour of three cities"),
-    ("school", "Riverside Primary School", "planted a garden with help from parents"),
-    ("clinic", "The new health clinic", "began taking appointments this week"),
+    ("ferry", "The river ferry resumed crossings after the spring floods",
+     "Captain Ines Moreau steered the first boat across at dawn while a dozen commuters cheered from the jetty.",
+     "Engineers replaced two winches and a cracked hull plate during the three weeks the service was halted."),
+    ("library", "The central library opened a new reading room for local history",
+     "Volunteers spent a winter scanning parish registers, mill ledgers and wartime letters donated by families.",
+     "The room holds maps drawn before the railway arrived, when the valley had four water mills."),
+    ("orchard", "A family orchard won the county prize for its late apples",
+     "Judges praised a russet variety grafted by the grandfather of the current owner in the nineteen fifties.",
+     "Frost in April had threatened the blossom, so pickers worked through October evenings under floodlights."),
+    ("bridge", "The old stone bridge closed for repairs to its eastern arch",
+     "Divers found that floodwater had scoured the foundations, loosening blocks laid by masons in 1790.",
+     "Buses will detour through Millbrook, adding twenty minutes to journeys until the scaffolding comes down."),
+    ("market", "The Saturday market moved to the square beside the town hall",
+     "Traders selling cheese, honey and secondhand books said the new pitches drew more visitors before noon.",
+     "Parking wardens will suspend charges on the two nearest streets during market hours through August."),
+    ("choir", "The youth choir returned from a tour of three cities",
+     "Singers aged eleven to seventeen performed folk arrangements in cathedrals at Lyon, Ghent and Utrecht.",
+     "A retired teacher who founded the choir in 1998 travelled with them and conducted the final concert."),
+    ("school", "Riverside Primary School planted a garden with help from parents",
+     "Pupils sowed beans, pumpkins and sunflowers in raised beds built from timber salvaged from an old barn.",
+     "The headteacher hopes the harvest will supply the kitchen with vegetables for lunches next autumn."),
+    ("clinic", "The new health clinic began taking appointments this week",
+     "Two doctors and a physiotherapist will work from the converted post office on Quay Street.",
+     "Patients previously drove forty minutes to the county hospital for routine blood tests and checkups."),
 )
 
 
@@ -37,18 +55,18 @@ def unique_sentence(outlet: str, n: int) -> str:
 
 
 def page_text(outlet: str, n: int) -> str:
-    key, subject, news = TOPICS[n % len(TOPICS)]
-    first, second, third = FURNITURE[outlet]
+    topic = (n + (4 if outlet == COURIER else 0)) % len(TOPICS)  # the two outlets cover different stories
+    key, headline, first, second = TOPICS[topic]
+    one, two, three = FURNITURE[outlet]
     return "\n".join([
         "Home", "News", "Sport", "",
-        f"{subject} {news} in story number {n}", "",
-        f"{subject} {news}, officials said on Monday, in a change residents had asked for over many months.", "",
+        f"{headline} in story number {n}", "",
         first, "",
-        f"Residents who spoke to the {outlet} said the {key} mattered to the whole town and its visitors.", "",
-        unique_sentence(outlet, n), "",
-        f"Officials expect further news on the {key} before the end of the month, a spokesperson said.", "",
+        one, "",
         second, "",
-        third, "",
+        unique_sentence(outlet, n), "",
+        two, "",
+        three, "",
     ])
 
 

@@ -65,7 +65,8 @@ def test_same_text_in_two_shards_is_caught_when_the_run_finishes(tmp_path):
     folder = write_folder(tmp_path / "in", {
         "a.txt": page("Springfield approves the river bridge plan"),
         "b.txt": page("Springfield approves the river bridge plan"),
-        "c.txt": page("Shelbyville rejects a new stadium deal", BODY.replace("bridge", "stadium")),
+        "c.txt": "Shelbyville rejects a new stadium deal\n\nShelbyville's council turned down the football club's "
+                 "request for a new stadium on Monday, saying the land by the rail yard should be kept for housing.\n",
     })
     summary = run_plain(Settings(archive=tmp_path / "archive", shard_size=1), [str(folder)])
     assert (summary.pages_read, summary.articles_archived, summary.duplicates) == (3, 2, 1)
