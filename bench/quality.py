@@ -8,6 +8,7 @@ Figures, not assertions: nothing here fails on a low score.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import multiprocessing
@@ -35,6 +36,7 @@ from pipeline.settings import Settings
 PROCESSES = 2
 SENTENCES_PER_JOB = 100
 METADATA_FIELDS = ("title", "author", "sitename")
+PARTS = ("body", "segments", "dates", "languages")
 CRASHED = PipelineOutput(rejected="crashed")
 
 Job = Callable[[], Any]
@@ -67,30 +69,30 @@ class EvalData:
         self.sentences = known_language_sentences(folder / "langid_sentences")
 
 
-def plan_jobs(data: EvalData, min_language_chars: int) -> dict[Hashable, Job]:
-    """Every output the report needs, keyed by (system, page or language, variant); shared
-    keys run once (the same page under the same URL in two data sets)."""
+def plan_jobs(data: EvalData, min_language_chars: int, parts: tuple[str, ...] = PARTS) -> dict[Hashable, Job]:
+    """Every output the reports of `parts` need, keyed by (system, page or language, variant);
+    shared keys run once (the same page under the same URL in two data sets)."""
     jobs: dict[Hashable, Job] = {}
 
     def ours(page: str, url: str | None) -> None:
         jobs[("ours", page, url)] = partial(run_pipeline, data.pages / page, url)
 
     # Sentence batches are the longest jobs: first, so that the two processes finish together.
-    for language, sentences in data.sentences.items():
+    for language, sentences in data.sentences.items() if "languages" in parts else ():
         for start in range(0, len(sentences), SENTENCES_PER_JOB):
             batch = tuple(sentences[start:start + SENTENCES_PER_JOB])
             jobs[("language", language, start)] = partial(language_labels, batch, min_language_chars)
-    for item in data.article_body.values():
+    for item in data.article_body.values() if "body" in parts else ():
         page = item["page"]
         ours(page, item["url"])
         jobs[("bare_body", page, "no_comments")] = partial(bare_body, data.pages / page, include_comments=False)
         jobs[("bare_body", page, "defaults")] = partial(bare_body, data.pages / page)
-    for key, item in data.segments.items():
+    for key, item in data.segments.items() if "segments" in parts else ():
         page = item["page"]
         ours(page, page_url(key))
         jobs[("bare_segments", page, None)] = partial(bare_segments_text, data.pages / page)
         jobs[("bare_metadata", page, page_url(key))] = partial(bare_metadata, data.pages / page, page_url(key))
-    for url, item in data.dates.items():
+    for url, item in data.dates.items() if "dates" in parts else ():
         page = item["page"]
         ours(page, None)
         ours(page, url)
@@ -140,7 +142,10 @@ def ratio(count: int, total: int) -> str:
 def rejects_note(outputs: list[PipelineOutput]) -> str:
     reasons = Counter(o.rejected for o in outputs if o.rejected)
     listed = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
-    return f"ours rejected {sum(reasons.values())} of {len(outputs)} pages" + (f" ({listed})" if listed else "")
+    methods = Counter(o.extract_method for o in outputs if o.extract_method)
+    by_method = ", ".join(f"{method} {n}" for method, n in methods.most_common())
+    return (f"ours rejected {sum(reasons.values())} of {len(outputs)} pages" + (f" ({listed})" if listed else "")
+            + (f"; text by {by_method}" if by_method else ""))
 
 
 def report_article_body(data: EvalData, results: dict) -> None:
@@ -283,25 +288,41 @@ def report_languages(data: EvalData, results: dict, min_chars: int) -> None:
               + ", ".join(f"{lang} {n}/{len(data.sentences[lang])}" for lang, n in by_language))
 
 
-def main() -> int:
+def parse_parts(argv: list[str] | None) -> tuple[str, ...]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts to measure, of {', '.join(PARTS)} (default: all)")
+    parts = tuple(part.strip() for part in parser.parse_args(argv).only.split(",") if part.strip())
+    if unknown := set(parts) - set(PARTS):
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    return parts
+
+
+def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
+    parts = parse_parts(argv)
     settings = Settings()
     folder = settings.eval_dir
     if not folder.is_dir():
         print(f"No eval data at {folder} (set NEWSARCHIVE_EVAL_DIR to the eval folder): nothing to measure.")
         return 0
     data = EvalData(folder)
-    jobs = plan_jobs(data, settings.min_language_chars)
+    jobs = plan_jobs(data, settings.min_language_chars, parts)
     print(f"# Quality on {folder.resolve()}")
     print(f"trafilatura {version('trafilatura')}, htmldate {version('htmldate')}, langdetect {version('langdetect')}; "
           f"anchors from MANIFEST.md (trafilatura 2.3.1, htmldate 1.11.0, langdetect 1.0.9)")
     print(f"{len(jobs)} jobs on {PROCESSES} processes")
     results, crashes = run_jobs(jobs, PROCESSES)
 
-    report_article_body(data, results)
-    report_segments(data, results)
-    report_dates(data, results)
-    report_languages(data, results, settings.min_language_chars)
+    reports = {
+        "body": lambda: report_article_body(data, results),
+        "segments": lambda: report_segments(data, results),
+        "dates": lambda: report_dates(data, results),
+        "languages": lambda: report_languages(data, results, settings.min_language_chars),
+    }
+    for part in PARTS:
+        if part in parts:
+            reports[part]()
     if crashes:
         print(f"\n{len(crashes)} jobs crashed (scored as empty output):")
         for key, crash in crashes.items():

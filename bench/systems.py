@@ -38,6 +38,7 @@ class PipelineOutput:
     authors: tuple[str, ...] = ()
     sitename: str | None = None
     published_date: str | None = None
+    extract_method: str | None = None
     rejected: str | None = None  # "stage: reason" when the pipeline rejected the page
 
 
@@ -50,7 +51,7 @@ def run_pipeline(path: Path, url: str | None) -> PipelineOutput:
     published = tag_dates([doc])[0]["published_date"]
     return PipelineOutput(
         text=doc.text, title=doc.title, authors=tuple(doc.authors), sitename=doc.sitename,
-        published_date=published.isoformat() if published else None,
+        published_date=published.isoformat() if published else None, extract_method=doc.extract_method,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import unicodedata
 
 from charset_normalizer import from_bytes
 
@@ -20,11 +21,21 @@ BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+# A page may open with an XML prolog, comments, or head elements before (or without) <html>:
+# a tag manager's <script> first is common, and its code can hide the body tags past HTML_TAGS' window.
+HTML_START = re.compile(
+    r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|script|style|meta|link|title)\b",
+    re.I | re.S,
+)
 HTML_TAGS = re.compile(r"<(?:p|div|article|body|span|a|br|h[1-6])\b[^>]*>", re.I)
 # A decoded page with more than this share of replacement or control characters is
 # garbage in some encoding nobody declared: reject it rather than archive noise.
 MAX_BAD_CHAR_SHARE = 0.01
+# A page that fails strict UTF-8 is still read as UTF-8, a stray invalid byte becoming U+FFFD,
+# when at least this share of its non-ASCII characters are valid UTF-8: a page in a
+# single-byte charset almost never forms valid multi-byte sequences, and charset detection
+# would otherwise pick a wrong charset for the whole page over one bad byte.
+MIN_VALID_UTF8_SHARE = 0.95
 
 
 def raw_hash(content: bytes) -> str:
@@ -49,6 +60,13 @@ def _declared_encoding(label: str) -> str:
         return label
 
 
+def _mostly_utf8(content: bytes) -> str | None:
+    text = content.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - content.count("\ufffd".encode())
+    valid = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+    return text if valid and valid / (valid + invalid) >= MIN_VALID_UTF8_SHARE else None
+
+
 def _decode(content: bytes) -> tuple[str, str] | None:
     for bom, encoding in BOMS:
         if content.startswith(bom):
@@ -61,6 +79,8 @@ def _decode(content: bytes) -> tuple[str, str] | None:
             return content.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
+    if (text := _mostly_utf8(content)) is not None:
+        return text, "utf-8"
     best = from_bytes(content).best()
     if best is None:
         return None
@@ -81,5 +101,7 @@ def decode_page(raw: RawPage) -> Page | Reject:
     if decoded is None or _bad_char_share(decoded[0]) > MAX_BAD_CHAR_SHARE:
         return Reject(raw.source_ref, digest, "decode", "undecodable",
                       "the bytes are not text in UTF-8, the declared charset or any encoding charset detection recognises")
-    text, encoding = decoded
+    # One form for every later stage: the same word typed composed or decomposed must
+    # match in search and deduplication.
+    text, encoding = unicodedata.normalize("NFC", decoded[0]), decoded[1]
     return Page(raw=raw, raw_hash=digest, text=text, is_html=looks_like_html(text), encoding=encoding)

@@ -1,40 +1,173 @@
-"""Decoded page -> article text and metadata: trafilatura for HTML, the text cleaner for scraped text."""
+"""Decoded page -> article text and metadata: trafilatura for HTML, the text cleaner for scraped text.
+
+HTML goes through trafilatura's precision mode first; a page where that finds too little
+falls back to trafilatura's default mode, its recall mode, then its baseline extractor, and
+`extract_method` says which one gave the text. Three things trafilatura has no option for
+are done here: the title is the page's headline (h1) where the <title> wraps it in the site's
+name; the standfirst, which trafilatura often leaves out, is put back from the page's
+description; short furniture paragraphs that survive extraction (see-also links, sign-up
+boxes, ad labels, credits) are taken out and kept in `furniture` with their reason, as the
+text cleaner does.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.settings import Document as TrafilaturaResult
 
 from pipeline.clean import clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
-from pipeline.records import Document, Page, Reject
+from pipeline.records import Document, Page, Reject, count_words
 
 MIN_WORDS = 5
 # Passed to htmldate through trafilatura: the original (not the last-modified) date, with
 # the extensive search that scores best on the labelled dates (see MANIFEST.md anchors).
 DATE_PARAMS = {"original_date": True, "extensive_search": True}
+# Most precise first: precision mode scores best on the labelled data, but it skips the
+# rescues trafilatura's default mode runs when an extraction is short.
+PASSES = (
+    ("trafilatura_precision", {"favor_precision": True}),
+    ("trafilatura", {}),
+    ("trafilatura_recall", {"favor_recall": True}),
+)
+# An extraction shorter than this found too little: about the 250 characters of English
+# below which trafilatura starts its own rescues (MIN_EXTRACTED_SIZE), counted in words so
+# that a Chinese or Japanese article, three times denser, is not judged short.
+MIN_TEXT_WORDS = 40
+# (extract_method, trafilatura's result with the page's metadata, the text found)
+Extraction = tuple[str, TrafilaturaResult | None, str]
+
+
+# The standfirst under the headline is article text, but trafilatura often drops it (it sits
+# in the page header, which precision mode prunes) and it usually doubles as the page's description. A description shown
+# in a block of prose this long is put back; shorter ones are one-line subtitles ("deks"),
+# which, like the headline, are not part of the body. Measured on the eval data (`make eval`).
+MIN_LEAD_CHARS = 175
+LEAD_TAGS = ("p", "div", "section", "header", "span", "strong", "h2", "h3", "h4", "td", "summary", "blockquote")
+NOT_SHOWN = {"head", "script", "style", "noscript", "template", "nav", "footer", "form", "button", "a"}
+ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[(?:\.\.\.|…)\])$")
+
+# Furniture paragraphs that trafilatura keeps: it prunes furniture by class and id names, and
+# these sit inside the article's markup with none, so they are told by their words, which are
+# alike on every site. Only paragraphs this short are tested, so that an article sentence
+# that happens to start like one stays. Reasons as in pipeline.clean.
+MAX_FURNITURE_CHARS = 150
+PARAGRAPH_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (reason, re.compile(pattern, re.I))
+    for reason, pattern in (
+        # see-also links to other articles, in the languages of the archive's sources
+        ("promo", r"^(?:read (?:more|also)|also read|see also|more on this|lesen sie (?:auch|hier|mehr)|auch lesen"
+                  r"|mehr zum thema|mehr themen|zum weiterlesen|weitere (?:artikel|beiträge|themen)"
+                  r"|das (?:thema )?könnte (?:dich|sie) auch interessieren|lee también|(?:le|te) puede interesar"
+                  r"|(?:notas|noticias) relacionadas|contenido relacionado|à lire (?:aussi|également)|lire aussi"
+                  r"|voir aussi|leggi anche|leia também|veja também|lees (?:ook|meer)|czytaj (?:też|także|więcej)"
+                  r"|zobacz (?:też|także))\b"
+                  r"|^(?:related(?: articles| stories| posts| news)?|lea(?: también| más| además)?)\s*(?::|$)"),
+        # sign-up boxes
+        ("promo", r"newsletter|^(?:sign up|subscribe|abonnieren|abonniere|suscríbete|inscrivez-vous|zapisz się)\b"),
+        # ad slots' labels
+        ("sponsored", r"^(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|reklama)"
+                      r"(?:$|\s*[-–:,|])"),
+        # photo credits and copyright lines
+        ("credit", r"^(?:copyright\b|\(c\)|fotos?\s*:|fot\.|photos?\s*:|bild(?:er)?\s*:|image\s*:|credits?\s*:"
+                   r"|fotocredit|titelbild|beitragsbild|bildquelle|quelle\s*:|source\s*:)"
+                   r"|©|getty images|picture[- ]alliance|shutterstock|istock"),
+    )
+)
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def _extraction(tree: HtmlElement, url: str | None) -> Extraction:
+    """The first pass that finds enough text, else the one that finds the most; the baseline
+    extractor when it finds more than every pass."""
+    best: Extraction = (PASSES[0][0], None, "")
+    for method, options in PASSES:
+        result = trafilatura.bare_extraction(
+            tree, url=url, with_metadata=True, include_comments=False, date_extraction_params=DATE_PARAMS, **options,
+        )
+        if result is not None and len(result.text or "") > len(best[2]):
+            best = (method, result, result.text)
+        if count_words(best[2]) >= MIN_TEXT_WORDS:
+            return best
+    _, text, _ = trafilatura.baseline(tree)
+    if len(text) > len(best[2]):
+        return "baseline", best[1] or trafilatura.extract_metadata(tree, url, DATE_PARAMS), text
+    return best
+
+
+def _paragraphs(text: str, title: str | None) -> list[str]:
+    paragraphs = [_normal(line) for line in text.split("\n") if line.strip()]
+    if paragraphs and title and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]  # the headline is stored as the title, not repeated in the text
+    return paragraphs
+
+
+def headline(tree: HtmlElement, title: str | None, sitename: str | None) -> str | None:
+    """The page's h1 where the title wraps it ("Headline - Site", "Section | Headline"): the
+    longest h1 inside the title, unless it is the site's name or a fragment of the title."""
+    title = _normal(title or "")
+    inside = [
+        h1 for el in tree.iter("h1")
+        if (h1 := _normal(el.text_content())) and h1 != title and h1 in title
+        and h1.casefold() != _normal(sitename or "").casefold() and 3 * len(h1) >= len(title)
+    ]
+    return max(inside, key=len, default=title or None)
+
+
+def standfirst(tree: HtmlElement, description: str | None, text: str) -> str | None:
+    """The shown paragraph that holds the page's description, when the text lacks it and it is
+    prose, not a one-line subtitle."""
+    core = ELLIPSIS.sub("", _normal(description or ""))  # descriptions are often cut short with "…"
+    if not core or core in text:
+        return None
+    shown = (
+        block for el in tree.iter(*LEAD_TAGS)
+        if core in (block := _normal(el.text_content())) and not any(a.tag in NOT_SHOWN for a in el.iterancestors())
+    )
+    lead = min(shown, key=len, default=None)
+    # A block much longer than the description is a container of more than the standfirst.
+    if lead is None or lead in text or not MIN_LEAD_CHARS <= len(lead) <= 2 * len(core) + 20:
+        return None
+    return lead
+
+
+def paragraph_furniture(paragraph: str) -> str | None:
+    if len(paragraph) > MAX_FURNITURE_CHARS:
+        return None
+    return next((reason for reason, pattern in PARAGRAPH_FURNITURE if pattern.search(paragraph)), None)
 
 
 def _html_document(page: Page) -> Document | None:
-    result = trafilatura.bare_extraction(
-        page.text, url=page.raw.url, with_metadata=True, include_comments=False,
-        date_extraction_params=DATE_PARAMS,
-    )
-    if result is None or not result.text:
+    tree = trafilatura.load_html(page.text)
+    if tree is None:
         return None
-    text = result.text
-    first, _, rest = text.partition("\n")
-    if result.title and first.strip() == result.title.strip():
-        text = rest.lstrip("\n")  # the headline is stored as the title, not repeated in the text
-    text = "\n\n".join(p.strip() for p in text.split("\n") if p.strip())
+    method, result, raw_text = _extraction(tree, page.raw.url)
+    if result is None or not raw_text:
+        return None
+    title = headline(tree, result.title, result.sitename)
+    paragraphs = _paragraphs(raw_text, title)
+    if lead := standfirst(tree, result.description, " ".join(paragraphs)):
+        paragraphs.insert(0, lead)
+    reasons = [paragraph_furniture(p) for p in paragraphs]
+    text = "\n\n".join(p for p, reason in zip(paragraphs, reasons) if reason is None)
     url = page.raw.url or result.url
     canonical = canonical_url(result.url or page.raw.url)
     digest = content_hash(text)
-    authors = [a.strip() for a in (result.author or "").split(";") if a.strip()]
+    authors = [_normal(a) for a in (result.author or "").split(";") if a.strip()]
     return Document(
         article_id=article_id(canonical, digest), page=page, canonical_url=canonical,
-        title=result.title, authors=authors, sitename=result.sitename,
-        description=result.description, text=text, content_hash=digest,
-        extract_method="trafilatura", url=url, html_date=result.date,
+        title=title, authors=authors,
+        sitename=result.sitename and _normal(result.sitename),
+        description=result.description and _normal(result.description), text=text, content_hash=digest,
+        extract_method=method, url=url, html_date=result.date,
+        furniture=[(reason, p) for p, reason in zip(paragraphs, reasons) if reason is not None],
     )
 
 
@@ -52,7 +185,7 @@ def _text_document(page: Page) -> Document:
 
 def extract_page(page: Page) -> Document | Reject:
     doc = _html_document(page) if page.is_html else _text_document(page)
-    if doc is None or doc.word_count < MIN_WORDS:
+    if doc is None or count_words(doc.text) < MIN_WORDS:
         return Reject(page.raw.source_ref, page.raw_hash, "extract", "no_text",
                       f"no article text found ({'HTML' if page.is_html else 'plain text'} page; "
                       f"fewer than {MIN_WORDS} words after removing furniture)")

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+# A word is a run of letters or digits, except in Chinese and Japanese, written without
+# spaces, where each character counts as one word (as word processors count them).
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
+
+
+def count_words(text: str) -> int:
+    return len(WORD.findall(text))
 
 
 @dataclass(frozen=True)
@@ -69,4 +79,4 @@ class Document:
 
     @property
     def word_count(self) -> int:
-        return len(self.text.split())
+        return count_words(self.text)

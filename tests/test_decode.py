@@ -112,3 +112,38 @@ def test_html_fragment_without_a_document_start_is_html():
     fragment = "<div class='story'><h1>Headline</h1><p>One.</p><p>Two.</p></div>"
     assert looks_like_html(fragment)
     assert not looks_like_html("See <p> in the HTML spec, and <a> too.")
+
+
+def test_page_opening_with_a_script_is_html():
+    # A tag manager's script first, long enough to push the body's tags out of the sniffing window.
+    script = "<script>window.dataLayer = [" + ",".join(f"{{'slot': {i}}}" for i in range(3000)) + "];</script>\n"
+    page = script + "<div class='story'><h1>Headline</h1><p>One.</p><p>Two.</p></div>"
+    assert len(script) > 20000
+    assert looks_like_html(page)
+    assert looks_like_html('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n<html><body></body></html>')
+
+
+def test_utf8_page_with_one_stray_byte_reads_as_utf8():
+    html = HTML_PAGE.format(charset="utf-8").replace("<p>", "<p>Zürich, Genève, Köln. " * 5 + "<p>")
+    good = html.encode("utf-8")
+    cut = good.index(b"disait")
+    result = decode(good[:cut] + b"\x96" + good[cut:])  # a windows-1252 dash pasted into UTF-8
+    assert isinstance(result, Page), result
+    assert result.encoding == "utf-8"
+    assert result.text == html[:html.index("disait")] + "\ufffd" + html[html.index("disait"):]
+
+
+def test_single_byte_page_mislabelled_utf8_is_not_read_as_utf8():
+    # Every accented letter is invalid UTF-8 here: the label is wrong, not a stray byte.
+    html = HTML_PAGE.format(charset="utf-8").replace("<p>", "<p>Zürich, Genève, Köln. " * 5 + "<p>")
+    result = decode(html.encode("cp1252"))
+    assert isinstance(result, Page), result
+    assert result.encoding != "utf-8"
+    assert "\ufffd" not in result.text and "Genève" in result.text
+
+
+def test_text_is_unicode_nfc():
+    decomposed = "Cafe\u0301 in Ko\u0308ln"  # e + combining acute, o + combining diaeresis
+    result = decode(f"<html><body><p>{decomposed}</p></body></html>".encode())
+    assert isinstance(result, Page)
+    assert "Café in Köln" in result.text

@@ -1,10 +1,20 @@
 """extract_page: decoded page -> article text and metadata, or a no_text reject."""
 
 import hashlib
+import unicodedata
+from pathlib import Path
 
-from pipeline.extract import extract_page
-from pipeline.identity import article_id, content_hash
+import lxml.html
+import pytest
+import trafilatura
+
+from pipeline.decode import decode_page
+from pipeline.extract import extract_page, headline, paragraph_furniture
+from pipeline.records import count_words
+from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, RawPage, Reject
+
+FIXTURES = Path(__file__).parent / "fixtures" / "html"
 
 TITLE = "Council approves budget for east side bus routes"
 PARAGRAPHS = [
@@ -27,7 +37,7 @@ COMMENTS = [
     "Gary from Eastview wrote: about time somebody thought of the riders on the east side of town.",
     "Pat said: this is a waste of taxpayer money and the buses will run empty all winter long.",
 ]
-CANONICAL = "https://www.example-news.com/local/2024/05/council-budget?id=42"
+CANONICAL = "https://example-news.com/local/2024/05/council-budget?id=42"
 
 ARTICLE_HTML = f"""<!DOCTYPE html>
 <html lang="en">
@@ -73,7 +83,7 @@ def make_page(text: str, is_html: bool, url: str | None = None) -> Page:
 def test_html_article_keeps_the_body_paragraphs_only():
     doc = extract_page(make_page(ARTICLE_HTML, is_html=True))
     assert isinstance(doc, Document), doc
-    assert doc.extract_method == "trafilatura"
+    assert doc.extract_method == "trafilatura_precision"
     assert doc.text == "\n\n".join(PARAGRAPHS)  # no headline, byline, nav, related links or comments
     for furniture in [TITLE, "By Maria Lopez", "Related articles", "Comments", *NAV, *RELATED, *COMMENTS]:
         assert furniture not in doc.text
@@ -86,7 +96,7 @@ def test_html_article_metadata():
     assert doc.title == TITLE
     assert doc.authors == ["Maria Lopez"]
     assert doc.sitename == "Example News"
-    # The page's canonical link, with the host lower-cased and tracking and fragment dropped.
+    # The page's canonical link, normalised: host lower-cased, `www.`, tracking and fragment dropped.
     assert doc.canonical_url == CANONICAL
     assert doc.url == "https://example-news.com/budget?utm_source=rss"  # where it was fetched, as given
     assert doc.content_hash == content_hash(doc.text)
@@ -130,3 +140,176 @@ def test_page_under_five_words_is_rejected():
     result = extract_page(make_page("Four words, no more.", is_html=False))
     assert isinstance(result, Reject) and result.reason == "no_text"
     assert isinstance(extract_page(make_page("Five words are just enough.", is_html=False)), Document)
+
+
+def fixture_page(name: str, url: str | None = None) -> Page:
+    page = decode_page(RawPage(source_ref=f"fixtures/{name}", content=(FIXTURES / name).read_bytes(), url=url))
+    assert isinstance(page, Page) and page.is_html
+    return page
+
+
+def extract_fixture(name: str, url: str | None = None) -> Document:
+    doc = extract_page(fixture_page(name, url))
+    assert isinstance(doc, Document), doc
+    return doc
+
+
+HARBOUR_PARAGRAPHS = [
+    "Work to dredge the inner harbour will begin in the first week of June, the port authority confirmed on "
+    "Wednesday, ending a delay that has kept the town's largest ferries at the outer pier for almost three years.",
+    "The authority said a contractor would remove about 90,000 tonnes of silt from the channel over four months, "
+    "deepening it by a metre and a half so that ships of up to 120 metres can reach the passenger terminal at any "
+    "state of the tide.",
+    "Harbour master Tomas Brennan said the silt had built up faster than expected since the storms of 2021, and "
+    "that ferry crews had been forced to wait for high water on most evenings last winter.",
+    '"Every tide we miss costs the operators fuel and costs passengers their connections," he said. "Once the '
+    'channel is clear we expect the evening crossings to run on time again."',
+    "The £14 million scheme is paid for by the port authority and a regional transport grant. Fishing boats will "
+    "be moved to temporary berths on the east quay while the dredgers work, and the slipway will close to the "
+    "public from late May.",
+    "Local councillors welcomed the start date but asked the authority to publish a plan for disposing of the "
+    "silt, after residents raised concerns about lorries passing the primary school on Quay Road.",
+]
+HARBOUR_FURNITURE = [
+    "Subscribe for £1 a week", "Sign in", "What's On", "Property", "Home", "Transport Reporter", "By Helen Okafor",
+    "Thursday 18 April 2024", "Share on Facebook", "Email this article", "Boats in the inner harbour at low tide",
+    "Sam Reyes", "Advertisement", "Read more", "Ferry timetable cut back", "Get the morning briefing",
+    "Sign up to our newsletter", "Topics:", "More from News", "Lifeboat station to hold open day",
+    "Seafront cafe wins late licence", "3 comments", "seaview_dave", "I will believe it when I see the dredger",
+    "smell of the silt", "missed the last train", "All rights reserved", "Cookie settings",
+]
+
+
+def test_news_article_keeps_its_body_without_navigation_comments_or_related_links():
+    doc = extract_fixture("harbour_article.html", url="https://coastalledger.example/n/8812?utm_source=rss")
+    assert doc.text == "\n\n".join(HARBOUR_PARAGRAPHS)
+    for furniture in HARBOUR_FURNITURE:
+        assert furniture not in doc.text, furniture
+    assert doc.extract_method == "trafilatura_precision"
+
+
+def test_news_article_metadata():
+    doc = extract_fixture("harbour_article.html", url="https://coastalledger.example/n/8812?utm_source=rss")
+    assert doc.title == "Harbour dredging to start in June after years of delay"  # without "- The Coastal Ledger"
+    assert doc.authors == ["Helen Okafor"]
+    assert doc.sitename == "The Coastal Ledger"
+    # the page's canonical link, not where it was fetched, normalised as every URL is
+    assert doc.canonical_url == canonical_url(
+        "https://www.coastalledger.example/news/2024/04/harbour-dredging-june?utm_source=newsletter")
+    assert doc.url == "https://coastalledger.example/n/8812?utm_source=rss"
+    assert doc.description == ("The port authority will begin dredging the inner harbour in June, clearing the "
+                               "way for larger ferries.")
+    assert doc.html_date == "2024-04-18"
+
+
+VALLEY_STANDFIRST = (
+    "Two nights of hard frost at the end of April cost apple and pear growers in the upper valley as much as half "
+    "of their blossom. Growers now want the hardship fund opened to fruit farms, as it was in 2017."
+)
+VALLEY_OPENING = "Apple and pear growers in the upper valley lost as much as half of their blossom"
+VALLEY_CLOSING = "since the varieties they use bloom later and mostly escaped the cold."
+
+
+def test_blog_post_keeps_standfirst_and_body_and_records_the_furniture_inside_it():
+    doc = extract_fixture("valley_blog_post.html")
+    paragraphs = doc.text.split("\n\n")
+    assert paragraphs[0] == VALLEY_STANDFIRST  # the page header's standfirst, which trafilatura leaves out
+    assert paragraphs[1].startswith(VALLEY_OPENING)
+    assert paragraphs[-1].endswith(VALLEY_CLOSING)
+    assert len(paragraphs) == 6
+    # Furniture the markup does not label, inside the article's own container:
+    assert doc.furniture == [
+        ("credit", "Photo: Gwen Morris / Valley Farm Weekly"),
+        ("promo", "Read more: Grant scheme for frost fans opens to small orchards"),
+        ("sponsored", "Advertisement"),
+        ("promo", "Sign up for our free weekly newsletter to get the latest farming news straight to your inbox."),
+    ]
+    for furniture in ["Livestock", "Machinery", "Posted on", "Share this", "Twitter", "Related",
+                      "Bee hives in short supply", "2 thoughts on", "Same story on our side of the river",
+                      "The ministry ignored us", "Leave a Reply", "Recent Posts", "Dairy co-operative",
+                      "Proudly powered by WordPress", *(line for _, line in doc.furniture)]:
+        assert furniture not in doc.text, furniture
+
+
+def test_blog_post_metadata_from_json_ld():
+    doc = extract_fixture("valley_blog_post.html")
+    assert doc.title == "Orchard growers count the cost of a late frost"
+    assert doc.authors == ["Priya Raman", "Owen Lewis"]
+    assert doc.sitename == "Valley Farm Weekly"
+    assert doc.canonical_url == canonical_url("https://valleyfarmweekly.example/2024/05/02/orchard-growers-late-frost/")
+    assert doc.description == VALLEY_STANDFIRST
+    assert doc.html_date == "2024-05-02"
+
+
+def test_chinese_brief_is_long_enough():
+    # Two sentences and no spaces: the whitespace count made this two words, and a reject.
+    doc = extract_fixture("zh_brief.html")
+    assert doc.text == ("市议会周二晚间以七票赞成、两票反对通过明年预算，将在城市东区增设四条公交线路。\n\n"
+                        "交通部门表示，首条新线路预计于明年三月开通。")
+    assert (doc.title, doc.sitename) == ("东区将增设四条公交线路", "滨江日报")
+    assert doc.extract_method == "trafilatura_precision"  # 73 words: enough, no fallback to noisier passes
+
+
+def test_page_where_precision_mode_finds_nothing_falls_back_to_default_mode():
+    # A page rendered in the browser: its text is only in the JSON-LD, which precision mode
+    # does not read and the default mode's rescue does.
+    doc = extract_fixture("app_shell_article.html")
+    assert doc.extract_method == "trafilatura"
+    assert doc.text.startswith("The central library reopened on Saturday")
+    assert doc.text.endswith("in case the main fails again.")
+    assert "enable JavaScript" not in doc.text
+    assert (doc.title, doc.authors, doc.sitename) == (
+        "Library reopens after flood repairs", ["Dev Patel"], "Northgate Courier")
+
+
+def test_baseline_extractor_is_the_last_resort(monkeypatch):
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *args, **kwargs: None)  # every pass finds nothing
+    doc = extract_fixture("app_shell_article.html")
+    assert doc.extract_method == "baseline"
+    assert doc.text.startswith("The central library reopened on Saturday")
+    assert (doc.title, doc.authors, doc.sitename) == (
+        "Library reopens after flood repairs", ["Dev Patel"], "Northgate Courier")
+
+
+@pytest.mark.parametrize("paragraph, reason", [
+    ("Read more: Grant scheme for frost fans opens", "promo"),
+    ("Related: Five ways to protect blossom", "promo"),
+    ("Lesen Sie auch: Spätfrost im Alten Land", "promo"),
+    ("Lea también: Las heladas dañan los frutales", "promo"),
+    ("À lire aussi » Le gel frappe les vergers", "promo"),
+    ("Sign up to our newsletter for the day's top stories", "promo"),
+    ("Advertisement", "sponsored"),
+    ("ANZEIGE - Jetzt Angebote entdecken", "sponsored"),
+    ("Foto: Gwen Morris", "credit"),
+    ("Marco Rossi beim Abfahrtslauf. © AFP / Jane Doe", "credit"),
+    ("© 2024 Coastal Ledger Media Ltd. All rights reserved.", "credit"),
+    ("Related research shows that late frosts are getting more common in the valley.", None),
+    ("Werbung für Zigaretten ist seit 2007 auf Plakaten verboten.", None),
+    ("Read more than a hundred letters and you see the same worry: " + "the frost came too late. " * 5, None),
+])
+def test_furniture_paragraphs(paragraph, reason):
+    assert paragraph_furniture(paragraph) == reason
+
+
+def test_headline_is_the_h1_the_title_wraps():
+    tree = lxml.html.fromstring("<html><body><h1>The Coastal Ledger</h1><article><h1>Harbour dredging to start"
+                                "</h1></article></body></html>")
+    assert headline(tree, "News | Harbour dredging to start | The Coastal Ledger", "The Coastal Ledger") \
+        == "Harbour dredging to start"
+    assert headline(tree, "The Coastal Ledger - local news", "The Coastal Ledger") \
+        == "The Coastal Ledger - local news"  # an h1 that is the site's name is its logo, not a headline
+    assert headline(tree, "Ferry timetable cut back", "The Coastal Ledger") == "Ferry timetable cut back"
+
+
+def test_words_of_spaced_and_unspaced_scripts():
+    assert count_words("Five words are just enough.") == 5
+    assert count_words("市议会通过预算") == 7  # one word per Chinese character
+    assert count_words("新型iPhone 15を発表") == 2 + 2 + 3
+
+
+def test_html_text_is_nfc_even_from_decomposing_entities():
+    html = ARTICLE_HTML.replace(PARAGRAPHS[0], "Cafe&#769; owners in Ko&#776;ln said " + PARAGRAPHS[0])
+    doc = extract_page(make_page(html, is_html=True))
+    assert isinstance(doc, Document), doc
+    assert "Café owners in Köln said" in doc.text
+    assert unicodedata.is_normalized("NFC", doc.text)
