@@ -43,6 +43,7 @@ import numpy as np
 from datasketch import MinHash
 from tld import get_fld
 
+from bench.tables import print_table
 from pipeline import neardup
 from pipeline.decode import decode_page
 from pipeline.extract import extract_page
@@ -388,15 +389,6 @@ def score(copies: list[Query], reals: list[Query], pairs: list[tuple[int, int, s
 
 
 # ---- the report ---------------------------------------------------------------------
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n## {title}")
-    for n, row in enumerate([header, *rows]):
-        print("  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
 
 def layout_name(layout: tuple[int, int, int]) -> str:
     return f"{layout[1]}x{layout[2]} @{layout[0]}"

@@ -31,6 +31,7 @@ from bench.systems import (
     BareMetadata, PipelineOutput, bare_body, bare_date, bare_metadata, bare_segments_text,
     language_labels, run_pipeline,
 )
+from bench.tables import print_table
 from pipeline.settings import Settings
 
 PROCESSES = 2
@@ -124,15 +125,6 @@ def run_jobs(jobs: dict[Hashable, Job], processes: int) -> tuple[dict[Hashable, 
             if crash:
                 crashes[keys[index]] = crash
     return results, crashes
-
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n## {title}")
-    for n, row in enumerate([header, *rows]):
-        print("  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 def ratio(count: int, total: int) -> str:
