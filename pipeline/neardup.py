@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -75,6 +76,9 @@ class Signed:
     article_id: str
     signature: np.ndarray
     size: int
+    # Which copy to keep: lower first (the wire service's own copy, then the earliest published).
+    rank: tuple = ()
+    archived: bool = False
 
     @property
     def keys(self) -> list[int]:
@@ -98,39 +102,60 @@ def archived_candidates(paths: ArchivePaths, keys: set[int]) -> list[Signed]:
     # Signatures are read by id: the files are sorted by id, so few row groups are read.
     con.register("hits", pa.table({"article_id": pa.array([a for (a,) in hits], pa.string())}))
     rows = con.execute(f"""
-        SELECT article_id, signature, shingles
-        FROM read_parquet('{paths.glob("neardup_signatures")}', union_by_name = true)
-        WHERE article_id IN (SELECT article_id FROM hits)
+        WITH s AS (
+            SELECT article_id, signature, shingles
+            FROM read_parquet('{paths.glob("neardup_signatures")}', union_by_name = true)
+            WHERE article_id IN (SELECT article_id FROM hits)
+        )
+        SELECT s.article_id, s.signature, s.shingles, p.published_date,
+               coalesce(o.wire_service = o.outlet, false) AS own_copy
+        FROM s
+        LEFT JOIN read_parquet('{paths.glob("article_dates")}', union_by_name = true) p USING (article_id)
+        LEFT JOIN read_parquet('{paths.glob("article_outlets")}', union_by_name = true) o USING (article_id)
     """).fetchall()
-    return [Signed(a, np.array(sig, dtype=np.uint32), n) for a, sig, n in rows]
+    return [Signed(a, np.array(sig, dtype=np.uint32), n, keep_rank(own, published), archived=True)
+            for a, sig, n, published, own in rows]
 
 
-def split_near_duplicates(docs: list[Signed], archived: list[Signed]) -> dict[int, tuple[str, float]]:
+def keep_rank(own_copy: bool, published: date | None) -> tuple:
+    return (not own_copy, published or date.max)
+
+
+def split_near_duplicates(docs: list[Signed], archived: list[Signed]
+                          ) -> tuple[dict[int, tuple[str, float]], dict[str, tuple[str, float]]]:
     """For each document (by position) that nearly duplicates an archived article or an
     earlier document of `docs`: the article it matches and the containment. `docs` come
-    in the order in which they should be kept as originals."""
+    in the order in which they should be kept as originals. A document that ranks before
+    the archived article it matches (the wire service's own copy, or published earlier)
+    is kept instead: the second result maps each such archived article to the document
+    that takes its place, and the containment."""
     buckets: dict[int, list[Signed]] = defaultdict(list)
     for s in archived:
         for key in s.keys:
             buckets[key].append(s)
     found: dict[int, tuple[str, float]] = {}
+    demoted: dict[str, tuple[str, float]] = {}
     for i, doc in enumerate(docs):
         keys = doc.keys
-        seen, best = set(), (None, 0.0)
+        seen, best, best_score = set(), None, 0.0
         for key in keys:
             for other in buckets.get(key, ()):
                 if other.article_id in seen or other.article_id == doc.article_id:
                     continue
                 seen.add(other.article_id)
                 score = containment(doc.signature, doc.size, other.signature, other.size)
-                if score > best[1]:
-                    best = (other.article_id, score)
-        if best[0] is not None and best[1] >= CONTAINMENT:
-            found[i] = (best[0], round(best[1], 4))
-            continue
+                if score > best_score:
+                    best, best_score = other, score
+        if best is not None and best_score >= CONTAINMENT:
+            if best.archived and best.article_id not in demoted and doc.rank and doc.rank < best.rank:
+                demoted[best.article_id] = (doc.article_id, round(best_score, 4))
+            else:
+                kept = demoted.get(best.article_id, (best.article_id,))[0]
+                found[i] = (kept, round(best_score, 4))
+                continue
         for key in keys:
             buckets[key].append(doc)
-    return found
+    return found, demoted
 
 
 def index_tables(signed: list[Signed]) -> tuple[pa.Table, pa.Table]:

@@ -10,8 +10,6 @@ article whose page no longer extracts keeps its old rows and is counted.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +26,7 @@ from pipeline.run import ARTICLE_TABLES, begin_run, run_row, utcnow
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
-from pipeline.store import ArchiveMissing, ArchivePaths, new_generation, read_table, switch_generation, write_table
+from pipeline.store import ArchiveMissing, ArchivePaths, publish_generation, read_table, stage_rewrite
 from schemas.tables import TABLES, to_arrow
 
 INDEX_TABLES = ("postings", "search_docs", "neardup_signatures", "neardup_bands")
@@ -182,38 +180,25 @@ def reprocess(settings: Settings, selection: Selection,
     with begin_run(settings, [selection.describe()], "plain", kind="reprocess") as plan:
         stats, kept = StageStats(), {}
         selected = select_articles(paths, selection)
-        rewritten = plan.dir / "rewritten"
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy
         n_replaced = 0
         with stats.stage("replace", sum(len(a) for a in selected.values())) as s:
             for n, (folder, articles) in enumerate(selected.items(), start=1):
                 tables, changed = reprocess_folder(Path(folder), articles, paths, settings, stats, kept)
                 if changed:
-                    # A new name: readers cache Parquet footers by path, so a path never changes content.
-                    renamed[Path(folder).name] = name = f"{Path(folder).name.split('.')[0]}.{plan.run_id}"
-                    for table, data in tables.items():
-                        write_table(rewritten / name, TABLES[table], data)
+                    renamed[Path(folder).name] = stage_rewrite(paths, plan.run_id, Path(folder).name, tables)
                     n_replaced += changed
                 if on_folder:
                     on_folder(n, len(selected), len(articles))
             s.pages_out = n_replaced
 
-        generation = new_generation(paths, rewrite=set(renamed))
-        for old_name, new_name in renamed.items():
-            for f in (paths.data / old_name).iterdir():  # the tables a reprocess does not touch
-                if not (rewritten / new_name / f.name).exists():
-                    os.link(f, rewritten / new_name / f.name)
-            os.rename(rewritten / new_name, generation / new_name)
         n_selected = sum(len(a) for a in selected.values())
         counts = {"pages_read": n_selected, "pages_unchanged": n_selected - n_replaced - sum(kept.values()),
                   "articles_replaced": n_replaced}
-        finished = utcnow()
-        row = run_row(plan, "succeeded", finished, counts)
-        write_table(generation / plan.run_id, TABLES["runs"], [row])
-        write_table(generation / plan.run_id, TABLES["run_stages"],
-                    [{"run_id": plan.run_id, **r} for r in stats.rows()])
-        switch_generation(paths, generation)
-        shutil.rmtree(plan.dir, ignore_errors=True)
+        row = run_row(plan, "succeeded", utcnow(), counts)
+        publish_generation(paths, plan.run_id, {
+            "runs": [row], "run_stages": [{"run_id": plan.run_id, **r} for r in stats.rows()],
+        }, renamed)
     return ReprocessSummary(run_id=plan.run_id, archive=str(paths.root), selected=n_selected,
                             replaced=n_replaced, unchanged=counts["pages_unchanged"], kept=kept,
                             duration_s=row["duration_s"])

@@ -17,10 +17,11 @@ import shutil
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,14 +31,15 @@ from pipeline.dedup import (
     ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
 )
 from pipeline.furniture import learned_lines, newly_learned, stale_articles
-from pipeline.neardup import Signed, archived_candidates, index_tables, sign, split_near_duplicates
+from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, sign, split_near_duplicates
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
 from pipeline.stats import StageStats
 from pipeline.stories import group_stories
 from pipeline.store import (
-    ArchivePaths, archive_lock, ensure_archive, publish, read_table, remove_old_generations, write_json, write_table,
+    ArchivePaths, archive_lock, ensure_archive, publish, publish_generation, read_table, remove_old_generations,
+    stage_rewrite, write_json, write_table,
 )
 from schemas.tables import TABLES
 
@@ -263,12 +265,13 @@ def _first_per_hash(raw_pages: pa.Table) -> pa.Table:
     return raw_pages.take(pa.array(list(first.values()), pa.int64()))
 
 
-def near_duplicates(originals: list[dict], tables: dict[str, pa.Table],
-                    paths: ArchivePaths) -> tuple[list[dict], list[Signed], list[dict]]:
+def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: ArchivePaths
+                    ) -> tuple[list[dict], list[Signed], list[dict], dict[str, tuple[str, float]]]:
     """The run's articles that nearly duplicate an archived article or each other
-    (pipeline/neardup.py). Within the run the wire service's own copy, then the earliest
-    published, then the earliest fetched, is kept as the original. Returns the originals, their signatures, and
-    the duplicate rows."""
+    (pipeline/neardup.py). The wire service's own copy, then the earliest published, then
+    the earliest fetched, is kept as the original, also over an archived copy. Returns
+    the originals, their signatures, the duplicate rows, and the archived articles that
+    one of the run's articles replaces (id -> (replacing id, containment))."""
     def key(row: dict) -> tuple[str, int]:
         return row["article_id"], row[SHARD]
 
@@ -276,13 +279,55 @@ def near_duplicates(originals: list[dict], tables: dict[str, pa.Table],
     own_copy = {key(r): bool(r["wire_service"]) and r["wire_service"] == r["outlet"]
                 for r in tables["article_outlets"].to_pylist()}
     never = datetime.max.replace(tzinfo=timezone.utc)
-    ordered = sorted(originals, key=lambda r: (not own_copy.get(key(r)), published.get(key(r)) or date.max,
-                                               r["fetched_at"] or never, r["source_ref"]))
+
+    def rank(row: dict) -> tuple:
+        return keep_rank(own_copy.get(key(row), False), published.get(key(row)))
+
+    ordered = sorted(originals, key=lambda r: (*rank(r), r["fetched_at"] or never, r["source_ref"]))
     signed = sign([r["article_id"] for r in ordered], [r["text"] for r in ordered])
-    near = split_near_duplicates(signed, archived_candidates(paths, {k for s in signed for k in s.keys}))
+    for s, row in zip(signed, ordered):
+        s.rank = rank(row)
+    near, demoted = split_near_duplicates(signed, archived_candidates(paths, {k for s in signed for k in s.keys}))
     duplicates = [duplicate_row(ordered[i], match, "near_duplicate", similarity) for i, (match, similarity) in near.items()]
     kept = [i for i in range(len(ordered)) if i not in near]
-    return [ordered[i] for i in kept], [signed[i] for i in kept], duplicates
+    return [ordered[i] for i in kept], [signed[i] for i in kept], duplicates, demoted
+
+
+# Tables whose rows belong to one article: an archived article replaced by a better copy leaves them.
+PER_ARTICLE = (*ARTICLE_TABLES, "postings", "search_docs", "neardup_signatures", "neardup_bands", "story_members")
+
+
+def replace_archived(paths: ArchivePaths, run_id: str,
+                     demoted: dict[str, tuple[str, float]]) -> tuple[dict[str, str], list[dict]]:
+    """Archived articles that a better copy in this run replaces: their rows leave the run
+    folders that hold them (rewritten, for `publish_generation`), each becomes a
+    duplicate of the copy kept, and duplicates that matched it now match that copy.
+    Returns the rewritten folders (old name -> new) and the new duplicate rows."""
+    con = duckdb.connect()
+    con.register("ids", pa.table({"article_id": pa.array(sorted(demoted), pa.string())}))
+    docs = con.execute(f"""
+        SELECT article_id, source_ref, url, canonical_url, raw_hash, parse_dirpath(filename)
+        FROM read_parquet('{paths.glob("documents")}', filename = true, union_by_name = true) SEMI JOIN ids USING (article_id)
+    """).fetchall()
+    matched_folders = con.execute(f"""
+        SELECT DISTINCT parse_dirpath(filename)
+        FROM read_parquet('{paths.glob("duplicates")}', filename = true, union_by_name = true)
+        WHERE matched_article_id IN (SELECT article_id FROM ids)
+    """).fetchall()
+    ids = pa.array(sorted(demoted), pa.string())
+    renamed = {}
+    for folder in sorted({Path(f).name for *_, f in docs} | {Path(f).name for (f,) in matched_folders}):
+        old = {name: read_table(paths.data / folder, TABLES[name]) for name in (*PER_ARTICLE, "duplicates")}
+        tables = {name: t.filter(pc.invert(pc.is_in(t["article_id"], value_set=ids))) for name, t in old.items()
+                  if name != "duplicates"}
+        tables["duplicates"] = pa.Table.from_pylist(
+            [{**r, "matched_article_id": demoted.get(r["matched_article_id"], (r["matched_article_id"],))[0]}
+             for r in old["duplicates"].to_pylist()], schema=TABLES["duplicates"].schema)
+        renamed[folder] = stage_rewrite(paths, run_id, folder, tables)
+    rows = [duplicate_row({"source_ref": ref, "url": url, "canonical_url": canonical, "raw_hash": raw},
+                          demoted[aid][0], "near_duplicate", demoted[aid][1])
+            for aid, ref, url, canonical, raw, _ in docs]
+    return renamed, rows
 
 
 def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
@@ -310,8 +355,10 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     keys.add_documents(paths, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
     originals, duplicates, versions = find_duplicates(documents, keys)
     with stats.stage("near_dup", len(originals)) as s:
-        originals, signed, near = near_duplicates(originals, tables, paths)
+        originals, signed, near, demoted = near_duplicates(originals, tables, paths)
         duplicates += near
+        renamed, replaced = replace_archived(paths, plan.run_id, demoted) if demoted else ({}, [])
+        duplicates += replaced
         s.pages_out = len(originals)
     # Shards numbered their versions each on its own; one article may have new versions in two.
     tables["article_versions"] = pa.Table.from_pylist(
@@ -358,7 +405,10 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     row = run_row(plan, "succeeded", finished, counts)
     tables["runs"] = [row]
     tables["run_stages"] = [{"run_id": plan.run_id, **r} for r in stats.rows()]
-    publish(paths, plan.dir, tables)
+    if renamed:  # archived articles replaced: their run folders change with this run, at once
+        publish_generation(paths, plan.run_id, tables, renamed)
+    else:
+        publish(paths, plan.dir, tables)
     return RunSummary(
         run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=row["duration_s"],
         rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs,

@@ -232,6 +232,34 @@ def switch_generation(paths: ArchivePaths, generation: Path) -> None:
     _switch_data_link(paths, generation)
 
 
+def stage_rewrite(paths: ArchivePaths, run_id: str, folder: str, tables: dict[str, pa.Table]) -> str:
+    """Write the changed tables of published run folder `folder` into `run_id`'s staging,
+    under the folder's new name (readers cache Parquet footers by path, so a path never
+    changes content). Returns the new name; `publish_generation` makes it visible."""
+    name = f"{folder.split('.')[0]}.{run_id}"
+    for table, data in tables.items():
+        write_table(paths.staging / run_id / "rewritten" / name, TABLES[table], data)
+    return name
+
+
+def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, pa.Table | list[dict]],
+                       renamed: dict[str, str]) -> None:
+    """Publish a run's own tables together with the run folders it rewrote (`renamed`:
+    old folder name -> new, from `stage_rewrite`), at once, as a new generation. The
+    rewritten folders keep the files they did not change, by hard link."""
+    rewritten = paths.staging / run_id / "rewritten"
+    generation = new_generation(paths, rewrite=set(renamed))
+    for old_name, new_name in renamed.items():
+        for f in (paths.data / old_name).iterdir():
+            if not (rewritten / new_name / f.name).exists():
+                os.link(f, rewritten / new_name / f.name)
+        os.rename(rewritten / new_name, generation / new_name)
+    for name, data in run_tables.items():
+        write_table(generation / run_id, TABLES[name], data)
+    switch_generation(paths, generation)
+    shutil.rmtree(paths.staging / run_id, ignore_errors=True)
+
+
 def remove_old_generations(paths: ArchivePaths) -> None:
     """Generations no longer current: the previous one stays until the next writer
     starts, so queries begun before a swap can finish. Call with the lock held."""

@@ -120,3 +120,42 @@ def test_within_a_run_the_wire_services_own_copy_is_kept(tmp_path):
         kept = con.sql("SELECT title, outlet, wire_service FROM articles").fetchall()
     assert kept == [("Flood barriers hold as Sangamon River peaks", "AP", "AP")]
     assert [(f, m) for f, _, m, _ in duplicates(archive)] == [("a-copy.txt", "near_duplicate")]
+
+
+def test_the_wire_services_own_copy_replaces_an_archived_copy(tmp_path):
+    archive = tmp_path / "archive"
+    copy = ["May 7, 2026"] + WIRE[:4] + ["The Courier will update this story as the river falls."]
+    write(tmp_path / "day1", {
+        "courier.txt": (page("River crest passes Springfield", copy),
+                        "2026-05-07T07:00:00Z,https://www.valleycourier.example/news/crest,Valley Courier"),
+        "mirror.txt": (page("River crest passes Springfield", copy),
+                       "2026-05-07T07:30:00Z,https://mirror.example/courier/crest,Mirror"),
+    })
+    run_plain(Settings(archive=archive), [str(tmp_path / "day1")])
+    with connect(archive) as con:
+        [(copy_id,)] = con.sql("SELECT article_id FROM documents").fetchall()
+
+    write(tmp_path / "day2", {
+        "wire.txt": (page("Flood barriers hold as Sangamon River peaks", ["May 6, 2026"] + WIRE),
+                     "2026-05-08T08:00:00Z,https://apnews.example/article/flood-barriers,AP"),
+    })
+    summary = run_plain(Settings(archive=archive), [str(tmp_path / "day2")])
+    assert (summary.articles_archived, summary.duplicates) == (1, 1)
+
+    with connect(archive) as con:
+        kept = con.sql("SELECT article_id, title, outlet, published_date FROM articles").fetchall()
+        dups = con.sql("SELECT parse_filename(source_ref), matched_article_id, method FROM duplicates ORDER BY 1").fetchall()
+        left = {t: con.sql(f"SELECT count(*) FROM {t} WHERE article_id = ?", params=[copy_id]).fetchone()[0]
+                for t in ("documents", "article_dates", "article_outlets", "mentions", "postings", "search_docs",
+                          "neardup_signatures", "neardup_bands", "story_members")}
+        hits = con.sql("SELECT article_id FROM search('sangamon barriers')").fetchall()
+        stories = con.sql("SELECT articles, title FROM stories").fetchall()
+    [(wire_id, title, outlet, published)] = kept
+    assert (title, outlet, str(published)) == ("Flood barriers hold as Sangamon River peaks", "AP", "2026-05-06")
+    # The archived copy is now a duplicate of the wire story, and so is the copy that matched it.
+    assert dups == [("courier.txt", wire_id, "near_duplicate"), ("mirror.txt", wire_id, "content_hash")]
+    assert set(left.values()) == {0}
+    assert hits == [(wire_id,)] and stories == [(1, "Flood barriers hold as Sangamon River peaks")]
+
+    again = run_plain(Settings(archive=archive), [str(tmp_path / "day1"), str(tmp_path / "day2")])
+    assert (again.articles_archived, again.duplicates, again.pages_unchanged) == (0, 0, 3)

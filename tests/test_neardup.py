@@ -63,7 +63,7 @@ def rule(copy: str, original: str) -> tuple[bool, float]:
 def found_as_duplicate(copy: str, original: str) -> bool:
     """What a run decides: the copy against an archive that holds the original."""
     archived = sign(["original"], [original])
-    return split_near_duplicates(sign(["copy"], [copy]), archived).get(0, (None,))[0] == "original"
+    return split_near_duplicates(sign(["copy"], [copy]), archived)[0].get(0, (None,))[0] == "original"
 
 
 def test_an_edited_copy_is_a_near_duplicate():

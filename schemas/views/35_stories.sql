@@ -1,10 +1,12 @@
 -- One row per story: the articles of different outlets about one event (story_members,
--- pipeline/stories.py). The title is that of the article that started the story;
+-- pipeline/stories.py). The title is that of the article that started the story (or,
+-- when a better copy replaced that article, of the earliest one);
 -- first and last seen are publication days (fetch days when no article is dated).
 CREATE OR REPLACE VIEW stories AS
 SELECT
     s.story_id,
-    any_value(a.title) FILTER (WHERE a.article_id = s.story_id) AS title,
+    coalesce(any_value(a.title) FILTER (WHERE a.article_id = s.story_id),
+             arg_min(a.title, coalesce(a.published_date, a.fetched_at::DATE))) AS title,
     coalesce(min(a.published_date), min(a.fetched_at)::DATE) AS first_seen,
     coalesce(max(a.published_date), max(a.fetched_at)::DATE) AS last_seen,
     count(*) AS articles,
