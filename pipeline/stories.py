@@ -107,8 +107,9 @@ def _glob(paths: ArchivePaths, table: str) -> str:
 
 
 def archived_profiles(paths: ArchivePaths, entities: set[str], days: set[date], undated: bool) -> list[Profile]:
-    """The archived articles that mention one of `entities`, undated or within WINDOW_DAYS
-    of one of `days` (of any date when `undated`: a new article without one)."""
+    """The archived articles that share at least MIN_SHARED of `entities` and are undated
+    or published within WINDOW_DAYS of one of `days` (of any date when `undated`: a new
+    article has none). Dates are filtered before any text is read."""
     if not entities:
         return []
     con = duckdb.connect()
@@ -116,20 +117,26 @@ def archived_profiles(paths: ArchivePaths, entities: set[str], days: set[date], 
     con.register("days", pa.table({"day": pa.array(sorted(days), pa.date32())}))
     rows = con.execute(f"""
         WITH hit AS (
-            SELECT DISTINCT m.article_id FROM {_glob(paths, 'mentions')} m SEMI JOIN wanted USING (entity)
-            WHERE m.entity_type IN {ENTITY_TYPES}
+            SELECT article_id FROM {_glob(paths, 'mentions')} SEMI JOIN wanted USING (entity)
+            WHERE entity_type IN {ENTITY_TYPES}
+            GROUP BY article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
         ),
         dated AS (
-            SELECT d.article_id, d.title, d.text, p.published_date AS day
-            FROM {_glob(paths, 'documents')} d SEMI JOIN hit USING (article_id)
-            LEFT JOIN {_glob(paths, 'article_dates')} p USING (article_id)
+            SELECT hit.article_id, p.published_date AS day
+            FROM hit LEFT JOIN {_glob(paths, 'article_dates')} p USING (article_id)
+            WHERE p.published_date IS NULL OR $undated
+               OR EXISTS (SELECT 1 FROM days WHERE abs(date_diff('day', days.day, p.published_date)) <= {WINDOW_DAYS})
+        ),
+        named AS (
+            SELECT article_id, list(entity) AS entities FROM {_glob(paths, 'mentions')} SEMI JOIN dated USING (article_id)
+            WHERE entity_type IN {ENTITY_TYPES}
+            GROUP BY article_id
         )
-        SELECT dated.article_id, title, text, day, s.story_id,
-               (SELECT list(entity) FROM {_glob(paths, 'mentions')} m
-                WHERE m.article_id = dated.article_id AND m.entity_type IN {ENTITY_TYPES}) AS entities
-        FROM dated JOIN {_glob(paths, 'story_members')} s USING (article_id)
-        WHERE dated.day IS NULL OR $undated
-           OR EXISTS (SELECT 1 FROM days WHERE abs(date_diff('day', days.day, dated.day)) <= {WINDOW_DAYS})
+        SELECT d.article_id, d.title, d.text, dated.day, s.story_id, named.entities
+        FROM dated
+        JOIN {_glob(paths, 'documents')} d USING (article_id)
+        JOIN {_glob(paths, 'story_members')} s USING (article_id)
+        JOIN named USING (article_id)
     """, {"undated": undated}).fetchall()
     return [Profile(a, day, set(ents or ()), terms(title, text), story_id=story)
             for a, title, text, day, story, ents in rows]
