@@ -70,7 +70,7 @@ class EvalData:
         self.sentences = known_language_sentences(folder / "langid_sentences")
 
 
-def plan_jobs(data: EvalData, min_language_chars: int, parts: tuple[str, ...] = PARTS) -> dict[Hashable, Job]:
+def plan_jobs(data: EvalData, min_language_words: int, parts: tuple[str, ...] = PARTS) -> dict[Hashable, Job]:
     """Every output the reports of `parts` need, keyed by (system, page or language, variant);
     shared keys run once (the same page under the same URL in two data sets)."""
     jobs: dict[Hashable, Job] = {}
@@ -82,7 +82,7 @@ def plan_jobs(data: EvalData, min_language_chars: int, parts: tuple[str, ...] = 
     for language, sentences in data.sentences.items() if "languages" in parts else ():
         for start in range(0, len(sentences), SENTENCES_PER_JOB):
             batch = tuple(sentences[start:start + SENTENCES_PER_JOB])
-            jobs[("language", language, start)] = partial(language_labels, batch, min_language_chars)
+            jobs[("language", language, start)] = partial(language_labels, batch, min_language_words)
     for item in data.article_body.values() if "body" in parts else ():
         page = item["page"]
         ours(page, item["url"])
@@ -252,7 +252,7 @@ def report_dates(data: EvalData, results: dict) -> None:
     print(rejects_note(ours_with_url) + " with the page URL")
 
 
-def report_languages(data: EvalData, results: dict, min_chars: int) -> None:
+def report_languages(data: EvalData, results: dict, min_words: int) -> None:
     labelled: list[tuple[str, str | None, str | None]] = []  # (gold, ours, bare)
     for language, sentences in data.sentences.items():
         for start in range(0, len(sentences), SENTENCES_PER_JOB):
@@ -265,7 +265,7 @@ def report_languages(data: EvalData, results: dict, min_chars: int) -> None:
     bare_none = sum(1 for _, _, bare in labelled if bare is None)
     bare_right = sum(1 for gold, _, bare in labelled if gold_language(bare) == gold)
     rows = [
-        [f"ours: detect_language(text, min_chars={min_chars})", f"{ours_right / total:.3f}", str(ours_right),
+        [f"ours: detect_language(text, min_words={min_words})", f"{ours_right / total:.3f}", str(ours_right),
          str(len(ours_und)), ratio(ours_right, total - len(ours_und))],
         ["bare langdetect detect(), seed 0", f"{bare_right / total:.3f}", str(bare_right), str(bare_none),
          ratio(bare_right, total - bare_none)],
@@ -276,7 +276,7 @@ def report_languages(data: EvalData, results: dict, min_chars: int) -> None:
                 ["system", "accuracy", "correct", "und / no answer", "accuracy where answered"], rows)
     if ours_und:
         by_language = Counter(ours_und).most_common(8)
-        print(f"ours `und` (fewer than {min_chars} letters) by language: "
+        print(f"ours `und` (fewer than {min_words} words) by language: "
               + ", ".join(f"{lang} {n}/{len(data.sentences[lang])}" for lang, n in by_language))
 
 
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No eval data at {folder} (set NEWSARCHIVE_EVAL_DIR to the eval folder): nothing to measure.")
         return 0
     data = EvalData(folder)
-    jobs = plan_jobs(data, settings.min_language_chars, parts)
+    jobs = plan_jobs(data, settings.min_language_words, parts)
     print(f"# Quality on {folder.resolve()}")
     print(f"trafilatura {version('trafilatura')}, htmldate {version('htmldate')}, langdetect {version('langdetect')}; "
           f"anchors from MANIFEST.md (trafilatura 2.3.1, htmldate 1.11.0, langdetect 1.0.9)")
@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         "body": lambda: report_article_body(data, results),
         "segments": lambda: report_segments(data, results),
         "dates": lambda: report_dates(data, results),
-        "languages": lambda: report_languages(data, results, settings.min_language_chars),
+        "languages": lambda: report_languages(data, results, settings.min_language_words),
     }
     for part in PARTS:
         if part in parts:

@@ -84,7 +84,7 @@ def bare_date(path: Path) -> str | None:
     return htmldate.find_date(decode_file(read_page(path)), original_date=True, extensive_search=True)
 
 
-def language_labels(sentences: tuple[str, ...], min_chars: int) -> list[tuple[str, str | None]]:
+def language_labels(sentences: tuple[str, ...], min_words: int) -> list[tuple[str, str | None]]:
     """(ours, bare langdetect) per sentence; bare is None where langdetect finds no features."""
     labels = []
     for sentence in sentences:
@@ -92,5 +92,5 @@ def language_labels(sentences: tuple[str, ...], min_chars: int) -> list[tuple[st
             bare = detect(sentence)
         except LangDetectException:
             bare = None
-        labels.append((detect_language(sentence, min_chars)[0], bare))
+        labels.append((detect_language(sentence, min_words)[0], bare))
     return labels

@@ -24,8 +24,8 @@ class Settings(BaseSettings):
         PACKAGE_DIR / "tag" / "outlets.toml",
         description="Outlet and wire-service registry (TOML); extend or replace it without code.",
     )
-    min_language_chars: int = Field(
-        40, ge=1, description="Fewer letters than this and the language is `und`."
+    min_language_words: int = Field(
+        3, ge=1, description="Fewer words than this (a Chinese or Japanese character counts as one) and the language is `und`."
     )
     furniture_min_articles: int = Field(
         3, ge=2, description="Learned furniture: a line in at least this many articles of one outlet..."

@@ -54,7 +54,7 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats) -
     """Every tagger over the batch: the rows of each tag table, keyed by article_id."""
     tags: dict[str, list[dict]] = {}
     with stats.stage("language", len(docs)) as s:
-        tags["article_languages"] = tag_language(docs, settings.min_language_chars)
+        tags["article_languages"] = tag_language(docs, settings.min_language_words)
         s.pages_out = len(docs)
     with stats.stage("dates", len(docs)) as s:
         tags["article_dates"] = tag_dates(docs)

@@ -15,27 +15,35 @@ FRENCH = ("Le conseil municipal a voté mardi l'extension du réseau de bus, ave
 
 @pytest.mark.parametrize("text, language", [(ENGLISH, "en"), (GERMAN, "de"), (FRENCH, "fr")])
 def test_detects_language_with_high_probability(text, language):
-    found, probability, method = detect_language(text, min_chars=40)
+    found, probability, method = detect_language(text, min_words=3)
     assert (found, method) == (language, "langdetect")
     assert 0.9 < probability <= 1.0
 
 
-@pytest.mark.parametrize("text", ["Council votes today", "1234 5678 — 2024-03-03 !!!", ""])
+@pytest.mark.parametrize("text", ["Council votes", "1234 5678 — 2024-03-03 !!!", ""])
 def test_too_short_is_undetermined(text):
-    assert detect_language(text, min_chars=40) == ("und", None, "too_short")
+    assert detect_language(text, min_words=3) == ("und", None, "too_short")
 
 
-def test_threshold_counts_letters_not_characters():
-    # 39 letters padded with digits and punctuation to well over 40 characters
-    text = "abcdefghij klmnopqrst uvwxyzabcd efghijklm 1234567890 ....."
-    assert detect_language(text, min_chars=40) == ("und", None, "too_short")
-    assert detect_language(text + "n", min_chars=40)[2] == "langdetect"
+@pytest.mark.parametrize("text, language", [
+    ("मुख्यमंत्री ने बुधवार को नई सड़क का उद्घाटन किया।", "hi"),  # vowel signs are not letters to \w-less counts
+    ("市议会周二通过了新的预算案。", "zh-cn"),                    # no spaces: each character is a word
+    ("The council voted today.", "en"),
+])
+def test_short_sentences_in_any_script_are_detected(text, language):
+    found, _, method = detect_language(text, min_words=3)
+    assert (found, method) == (language, "langdetect")
+
+
+def test_threshold_counts_words_not_characters():
+    assert detect_language("Stadtrat 1234567890 .....", min_words=2) == ("und", None, "too_short")
+    assert detect_language("Stadtrat beschließt 1234567890", min_words=2)[2] == "langdetect"
 
 
 def test_repeated_calls_give_the_same_result():
     # a short mixed text on which an unseeded langdetect varies from call to call
     text = "Die Polizei said the Bürgermeister would resign, le maire a dit non."
-    results = {detect_language(text, min_chars=10) for _ in range(20)}
+    results = {detect_language(text, min_words=3) for _ in range(20)}
     assert len(results) == 1
 
 
@@ -43,9 +51,9 @@ def test_tag_language_rows():
     raw = RawPage("p", b"")
     docs = [
         Document(aid, Page(raw, "h", text, False, "utf-8"), None, None, [], None, None, text, "c", "m")
-        for aid, text in (("en1", ENGLISH), ("short", "Too short here"))
+        for aid, text in (("en1", ENGLISH), ("short", "Too short"))
     ]
-    rows = tag_language(docs, min_chars=40)
+    rows = tag_language(docs, min_words=3)
     assert [(r["article_id"], r["language"], r["language_method"]) for r in rows] == [
         ("en1", "en", "langdetect"), ("short", "und", "too_short")]
     assert rows[1]["language_probability"] is None
