@@ -128,9 +128,11 @@ def version_row(doc: dict, article_id: str, version: int) -> dict:
     }
 
 
-def number_versions(rows: list[dict], paths: ArchivePaths) -> list[dict]:
+def number_versions(rows: list[dict], paths: ArchivePaths) -> tuple[list[dict], list[dict]]:
     """A run's version rows, from all its shards, numbered after each article's versions in
-    the archive in the order fetched; a text already known for the article is dropped."""
+    the archive in the order fetched; a text already known for the article (two shards
+    brought it) is a `canonical_url` duplicate of the article instead. Returns the
+    version rows and those duplicate rows."""
     con = _lookup(ids={r["article_id"] for r in rows})
     known: dict[str, dict[str, int]] = {}
     for aid, digest, version in con.execute(f"""
@@ -140,13 +142,15 @@ def number_versions(rows: list[dict], paths: ArchivePaths) -> list[dict]:
         SEMI JOIN ids ON v.article_id = ids.value
     """).fetchall():
         known.setdefault(aid, {})[digest] = version
-    numbered = []
+    numbered, duplicates = [], []
     for row in sorted(rows, key=lambda r: (r["article_id"], r["fetched_at"] is None, r["fetched_at"] or 0, r["source_ref"])):
         versions = known.setdefault(row["article_id"], {})
-        if row["content_hash"] not in versions:
-            versions[row["content_hash"]] = max(versions.values(), default=1) + 1
-            numbered.append({**row, "version": versions[row["content_hash"]]})
-    return numbered
+        if row["content_hash"] in versions:
+            duplicates.append(duplicate_row({**row, "canonical_url": None}, row["article_id"], "canonical_url", 1.0))
+            continue
+        versions[row["content_hash"]] = max(versions.values(), default=1) + 1
+        numbered.append({**row, "version": versions[row["content_hash"]]})
+    return numbered, duplicates
 
 
 def duplicate_row(doc: dict, matched_article_id: str, method: str, similarity: float) -> dict:

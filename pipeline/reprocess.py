@@ -67,6 +67,7 @@ def _quote(path: str) -> str:
 def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list[dict]]:
     """The selected articles with their raw page's fetch record, by the run folder that holds them."""
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # fetch days are UTC days, whatever the machine's zone
     rows = con.execute(f"""
         SELECT d.article_id, d.raw_hash, d.run_id, d.ingested_at, parse_dirpath(d.filename) AS folder,
                r.raw_hash IS NOT NULL AS stored, d.source_ref, d.url, d.fetched_at, d.fetched_at_method,

@@ -41,7 +41,7 @@ from pipeline.store import (
     ArchivePaths, archive_lock, ensure_archive, publish, publish_generation, read_table, remove_old_generations,
     stage_rewrite, write_json, write_table,
 )
-from schemas.tables import TABLES
+from schemas.tables import TABLES, to_arrow
 
 ARTICLE_TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions")
 SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines")
@@ -330,6 +330,30 @@ def replace_archived(paths: ArchivePaths, run_id: str,
     return renamed, rows
 
 
+def replaced_ids(documents: list[dict], originals: list[dict], duplicates: list[dict],
+                 demoted: dict[str, tuple[str, float]]) -> dict[str, str]:
+    """The ids of articles not kept, each with the article kept in their place."""
+    kept = {r["article_id"] for r in originals}
+    by_raw = {r["raw_hash"]: r["article_id"] for r in documents}
+    gone = {by_raw[d["raw_hash"]]: d["matched_article_id"] for d in duplicates
+            if d["raw_hash"] in by_raw and by_raw[d["raw_hash"]] not in kept}
+    return gone | {old: new for old, (new, _) in demoted.items()}
+
+
+def repoint(table: pa.Table, column: str, gone: dict[str, str]) -> pa.Table:
+    def kept(aid: str | None) -> str | None:
+        seen = set()
+        while aid in gone and aid not in seen:
+            seen.add(aid)
+            aid = gone[aid]
+        return aid
+
+    if not gone:
+        return table
+    values = pa.array([kept(a) for a in table[column].to_pylist()], table.schema.field(column).type)
+    return table.set_column(table.schema.get_field_index(column), table.schema.field(column), values)
+
+
 def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     """Deduplicate across shards, index, write the runs row, and publish the run whole."""
     plan = RunPlan.load(plan_path)
@@ -361,12 +385,12 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
         duplicates += replaced
         s.pages_out = len(originals)
     # Shards numbered their versions each on its own; one article may have new versions in two.
+    numbered, twice = number_versions(tables["article_versions"].to_pylist() + versions, paths)
+    duplicates += twice
     tables["article_versions"] = pa.Table.from_pylist(
-        [{**row, "run_id": plan.run_id, SHARD: -1}
-         for row in number_versions(tables["article_versions"].to_pylist() + versions, paths)],
-        schema=tables["article_versions"].schema)
+        [{**row, "run_id": plan.run_id, SHARD: -1} for row in numbered], schema=tables["article_versions"].schema)
     if duplicates or versions:
-        kept_keys = pa.array([f"{r['article_id']}/{r[SHARD]}" for r in originals])
+        kept_keys = pa.array([f"{r['article_id']}/{r[SHARD]}" for r in originals], pa.string())
         for name in ARTICLE_TABLES:
             t = tables[name]
             row_keys = pc.binary_join_element_wise(t["article_id"], pc.cast(t[SHARD], pa.string()), "/")
@@ -379,9 +403,15 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
     tables["raw_pages"] = _first_per_hash(tables["raw_pages"])
     with stats.stage("stories", tables["documents"].num_rows) as s:
-        tables["story_members"] = [{**row, "run_id": plan.run_id} for row in group_stories(
-            tables["documents"], tables["article_dates"], tables["mentions"], paths)]
+        tables["story_members"] = to_arrow(TABLES["story_members"], [{**row, "run_id": plan.run_id} for row in group_stories(
+            tables["documents"], tables["article_dates"], tables["mentions"], paths)])
         s.pages_out = tables["documents"].num_rows
+    # Rows that point at an article this run did not keep (a shard's duplicates and versions
+    # of a page that turned out a copy, links to a replaced archived article) follow it.
+    gone = replaced_ids(documents, originals, duplicates, demoted)
+    for name, column in (("duplicates", "matched_article_id"), ("article_versions", "article_id"),
+                         ("story_members", "matched_article_id")):
+        tables[name] = repoint(tables[name], column, gone)
 
     with stats.stage("index", tables["documents"].num_rows) as s:
         tables["postings"], tables["search_docs"] = build_postings(tables["documents"])

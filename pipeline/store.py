@@ -41,7 +41,14 @@ from schemas import sql_files
 from schemas.tables import TABLES, Table, to_arrow
 
 CATALOG = "archive.duckdb"
-GENESIS_RUN = "00000000T000000Z-schema"
+
+
+def genesis_run() -> str:
+    """The folder of empty tables that gives every view every column: named by the table
+    definitions, so a column added later gets a new one (older files lack it, and the
+    views would not bind)."""
+    digest = hashlib.sha256("\n".join(f"{t.name}:{t.schema}" for t in TABLES.values()).encode()).hexdigest()
+    return f"00000000T000000Z-schema-{digest[:12]}"
 
 
 class ArchiveBusy(RuntimeError):
@@ -280,7 +287,7 @@ def ensure_archive(paths: ArchivePaths) -> None:
         first.mkdir(exist_ok=True)
         _switch_data_link(paths, first)
     paths.staging.mkdir(parents=True, exist_ok=True)
-    genesis = paths.data / GENESIS_RUN
+    genesis = paths.data / genesis_run()
     missing = [t for t in TABLES.values() if not (genesis / f"{t.name}.parquet").exists()]
     for t in missing:
         write_table(genesis, t, t.schema.empty_table())

@@ -87,9 +87,10 @@ def assign_stories(new: list[Profile], archived: list[Profile], weight: dict[str
     rows = []
     for p in new:
         candidates = {id(c): c for e in p.entities for c in by_entity.get(e, ())}
-        found = [m for c in candidates.values() if c.article_id != p.article_id and (m := match(p, c, weight))]
+        found = [m for c in candidates.values() if c.article_id != p.article_id and (m := match(p, c, weight))
+                 and m["score"] >= (THRESHOLD if m["days_apart"] is not None else THRESHOLD_UNDATED)]
         best = max(found, key=lambda m: m["score"], default=None)
-        if best and best["score"] >= (THRESHOLD if best["days_apart"] is not None else THRESHOLD_UNDATED):
+        if best:
             p.story_id = next(c.story_id for c in candidates.values() if c.article_id == best["matched_article_id"])
             rows.append({"article_id": p.article_id, "story_id": p.story_id, **best})
         else:

@@ -159,3 +159,34 @@ def test_the_wire_services_own_copy_replaces_an_archived_copy(tmp_path):
 
     again = run_plain(Settings(archive=archive), [str(tmp_path / "day1"), str(tmp_path / "day2")])
     assert (again.articles_archived, again.duplicates, again.pages_unchanged) == (0, 0, 3)
+
+
+def test_rows_never_point_at_an_article_the_run_did_not_keep(tmp_path):
+    # Two pages a shard: c and d share a shard, where d is found a copy of c; only when
+    # the run finishes is c found a copy of a, from another shard.
+    text = page("Budget passes", UNRELATED)
+    write(tmp_path / "in", {
+        "a.txt": (text, "2026-05-07T07:00:00Z,https://u.example/budget,U"),
+        "b.txt": (page("Flood", WIRE), "2026-05-07T07:00:00Z,https://f.example/flood,F"),
+        "c.txt": (text + "\n", "2026-05-07T08:00:00Z,https://v.example/budget,V"),
+        "d.txt": (text + "\n\n", "2026-05-07T09:00:00Z,https://w.example/budget,W"),
+    })
+    run_plain(Settings(archive=tmp_path / "archive", entities=False, shard_size=2), [str(tmp_path / "in")])
+    with connect(tmp_path / "archive") as con:
+        dups = con.sql("""SELECT parse_filename(source_ref), matched_article_id IN (SELECT article_id FROM documents)
+                          FROM duplicates ORDER BY 1""").fetchall()
+    assert dups == [("c.txt", True), ("d.txt", True)]
+
+
+def test_one_new_version_brought_by_two_shards_is_one_version_and_a_duplicate(tmp_path):
+    archive, url = tmp_path / "archive", "https://www.valleycourier.example/news/budget"
+    write(tmp_path / "day1", {"a.txt": (page("Budget passes", UNRELATED), f"2026-05-07T07:00:00Z,{url},Valley Courier")})
+    run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "day1")])
+    updated = page("Budget passes", UNRELATED + ["Update: the vote was 4 to 1."])
+    write(tmp_path / "day2", {"b1.txt": (updated, f"2026-05-08T07:00:00Z,{url},Valley Courier"),
+                              "b2.txt": (updated + "\n\n", f"2026-05-08T08:00:00Z,{url},Valley Courier")})
+    settings = Settings(archive=archive, entities=False, shard_size=1)
+    first = run_plain(settings, [str(tmp_path / "day2")])
+    again = run_plain(settings, [str(tmp_path / "day2")])
+    assert (first.versions, first.duplicates) == (1, 1)
+    assert (again.versions, again.duplicates, again.pages_unchanged) == (0, 0, 2)

@@ -169,3 +169,13 @@ def test_readers_see_all_old_rows_or_all_new_rows_during_a_reprocess(tmp_path):
     assert seen <= {(7, 7, 5), (7, 7, 0)}  # and never a mix
     with connect(archive) as con:
         assert con.sql("SELECT count(*) FILTER (WHERE contains(text, 'Mastodon')) FROM documents").fetchone() == (0,)
+
+
+def test_fetch_days_are_utc_days_whatever_the_machines_time_zone(tmp_path):
+    folder = write_pages(tmp_path / "in", GAZETTE, range(3), fetched_at="2026-11-02T02:00:00Z")
+    archive = tmp_path / "archive"
+    run_plain(Settings(archive=archive, entities=False, furniture_min_articles=10), [str(folder)])
+    for zone in ("America/Los_Angeles", "Asia/Tokyo"):
+        out = newsarchive("reprocess", "--since", "2026-11-02", "--until", "2026-11-02", "--no-entities",
+                          "--archive", str(archive), env={"TZ": zone}).stdout
+        assert out.split("articles selected")[1].split("\n")[0].strip() == "3", zone

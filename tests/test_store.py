@@ -15,7 +15,7 @@ from conftest import REPO, SEEDS, newsarchive
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
-from pipeline.store import GENESIS_RUN, ArchiveBusy, ArchivePaths, connect
+from pipeline.store import ArchiveBusy, ArchivePaths, connect, genesis_run
 from schemas.tables import TABLES
 
 
@@ -44,7 +44,7 @@ def test_a_killed_run_leaves_no_rows_and_the_next_run_records_it(tmp_path):
     dead_run = out.strip()
     paths = ArchivePaths(archive)
     assert (paths.staging / dead_run / "shards").is_dir(), "the shard's work was written, unpublished"
-    assert sorted(p.name for p in paths.data.iterdir()) == [GENESIS_RUN]
+    assert sorted(p.name for p in paths.data.iterdir()) == [genesis_run()]
 
     summary = run_plain(settings(archive), [str(SEEDS)])
     assert summary.crashed_runs_found == 1 and summary.articles_archived == 2

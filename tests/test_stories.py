@@ -90,3 +90,21 @@ def test_a_later_report_joins_the_story_and_its_id_stays(tmp_path):
     shutil.copytree(more, tmp_path / "again")
     run_plain(Settings(archive=archive), [str(tmp_path / "again"), str(SEEDS)])
     assert stories(archive) == after and members(archive) == found
+
+
+def test_a_qualifying_dated_match_wins_over_a_better_scoring_undated_one():
+    from collections import Counter
+    from datetime import date
+
+    from pipeline.stories import Profile, assign_stories
+
+    new = Profile("new", date(2026, 5, 7), {"Springfield", "County Board", "Dana Whitcomb"},
+                  Counter({"council": 3, "budget": 2, "river": 1}))
+    # Dated, a day apart: entities 2/3, no words in common: 0.33, over the dated threshold.
+    dated = Profile("dated", date(2026, 5, 6), {"Springfield", "County Board"}, Counter({"vote": 4}),
+                    story_id="story-dated")
+    # Undated: entities 2/4, some words: 0.38, better but under the undated threshold.
+    undated = Profile("undated", None, {"Springfield", "County Board", "Harbor Board"},
+                      Counter({"council": 1, "harvest": 3}), story_id="story-undated")
+    [row] = assign_stories([new], [dated, undated], {})
+    assert row["story_id"] == "story-dated" and row["days_apart"] == 1
