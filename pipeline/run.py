@@ -295,6 +295,9 @@ def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: A
 
 # Tables whose rows belong to one article: an archived article replaced by a better copy leaves them.
 PER_ARTICLE = (*ARTICLE_TABLES, "postings", "search_docs", "neardup_signatures", "neardup_bands", "story_members")
+# Columns that point at an article: they follow it to the copy that replaces it.
+POINTERS = (("duplicates", "matched_article_id"), ("article_versions", "article_id"),
+            ("story_members", "matched_article_id"))
 
 
 def replace_archived(paths: ArchivePaths, run_id: str,
@@ -309,20 +312,19 @@ def replace_archived(paths: ArchivePaths, run_id: str,
         SELECT article_id, source_ref, url, canonical_url, raw_hash, parse_dirpath(filename)
         FROM read_parquet('{paths.glob("documents")}', filename = true, union_by_name = true) SEMI JOIN ids USING (article_id)
     """).fetchall()
-    matched_folders = con.execute(f"""
-        SELECT DISTINCT parse_dirpath(filename)
-        FROM read_parquet('{paths.glob("duplicates")}', filename = true, union_by_name = true)
-        WHERE matched_article_id IN (SELECT article_id FROM ids)
-    """).fetchall()
+    pointing = con.execute(" UNION ".join(
+        f"""SELECT parse_dirpath(filename) FROM read_parquet('{paths.glob(table)}', filename = true,
+            union_by_name = true) WHERE {column} IN (SELECT article_id FROM ids)"""
+        for table, column in POINTERS)).fetchall()
     ids = pa.array(sorted(demoted), pa.string())
+    gone = {old: new for old, (new, _) in demoted.items()}
     renamed = {}
-    for folder in sorted({Path(f).name for *_, f in docs} | {Path(f).name for (f,) in matched_folders}):
-        old = {name: read_table(paths.data / folder, TABLES[name]) for name in (*PER_ARTICLE, "duplicates")}
-        tables = {name: t.filter(pc.invert(pc.is_in(t["article_id"], value_set=ids))) for name, t in old.items()
-                  if name != "duplicates"}
-        tables["duplicates"] = pa.Table.from_pylist(
-            [{**r, "matched_article_id": demoted.get(r["matched_article_id"], (r["matched_article_id"],))[0]}
-             for r in old["duplicates"].to_pylist()], schema=TABLES["duplicates"].schema)
+    for folder in sorted({Path(f).name for *_, f in docs} | {Path(f).name for (f,) in pointing}):
+        tables = {name: read_table(paths.data / folder, TABLES[name]) for name in (*PER_ARTICLE, "duplicates", "article_versions")}
+        tables |= {name: t.filter(pc.invert(pc.is_in(t["article_id"], value_set=ids))) for name, t in tables.items()
+                   if name in PER_ARTICLE}
+        for table, column in POINTERS:
+            tables[table] = repoint(tables[table], column, gone)
         renamed[folder] = stage_rewrite(paths, run_id, folder, tables)
     rows = [duplicate_row({"source_ref": ref, "url": url, "canonical_url": canonical, "raw_hash": raw},
                           demoted[aid][0], "near_duplicate", demoted[aid][1])
@@ -409,8 +411,7 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     # Rows that point at an article this run did not keep (a shard's duplicates and versions
     # of a page that turned out a copy, links to a replaced archived article) follow it.
     gone = replaced_ids(documents, originals, duplicates, demoted)
-    for name, column in (("duplicates", "matched_article_id"), ("article_versions", "article_id"),
-                         ("story_members", "matched_article_id")):
+    for name, column in POINTERS:
         tables[name] = repoint(tables[name], column, gone)
 
     with stats.stage("index", tables["documents"].num_rows) as s:

@@ -268,12 +268,14 @@ def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, p
 
 
 def remove_old_generations(paths: ArchivePaths) -> None:
-    """Generations no longer current: the previous one stays until the next writer
-    starts, so queries begun before a swap can finish. Call with the lock held."""
+    """Generations before the previous one. The previous one stays until the writer after
+    next, so that queries begun before a switch can finish even when two writers switch
+    in a row (a run that replaces an archived copy, then the job's reprocess). Call with
+    the lock held."""
     current = current_generation(paths)
-    for generation in paths.generations.iterdir():
-        if generation != current:
-            shutil.rmtree(generation, ignore_errors=True)
+    older = sorted(g for g in paths.generations.iterdir() if g.name.isdigit() and g.name < current.name)
+    for generation in [*older[:-1], *(g for g in paths.generations.iterdir() if g.name > current.name)]:
+        shutil.rmtree(generation, ignore_errors=True)
 
 
 def ensure_archive(paths: ArchivePaths) -> None:

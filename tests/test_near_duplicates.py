@@ -190,3 +190,23 @@ def test_one_new_version_brought_by_two_shards_is_one_version_and_a_duplicate(tm
     again = run_plain(settings, [str(tmp_path / "day2")])
     assert (first.versions, first.duplicates) == (1, 1)
     assert (again.versions, again.duplicates, again.pages_unchanged) == (0, 0, 2)
+
+
+def test_versions_and_story_links_of_a_replaced_copy_follow_the_kept_article(tmp_path):
+    archive, url = tmp_path / "archive", "https://www.valleycourier.example/news/crest"
+    copy = ["May 7, 2026"] + WIRE[:4] + ["The Courier will update this story as the river falls."]
+    write(tmp_path / "day1", {"courier.txt": (page("River crest passes Springfield", copy),
+                                              f"2026-05-07T07:00:00Z,{url},Valley Courier")})
+    run_plain(Settings(archive=archive), [str(tmp_path / "day1")])
+    write(tmp_path / "day2", {"courier-v2.txt": (page("River crest passes Springfield", copy + ["Updated at noon."]),
+                                                 f"2026-05-07T12:00:00Z,{url},Valley Courier")})
+    run_plain(Settings(archive=archive), [str(tmp_path / "day2")])
+    write(tmp_path / "day3", {"wire.txt": (page("Flood barriers hold as Sangamon River peaks", ["May 6, 2026"] + WIRE),
+                                           "2026-05-08T08:00:00Z,https://apnews.example/article/flood-barriers,AP")})
+    run_plain(Settings(archive=archive), [str(tmp_path / "day3")])
+    with connect(archive) as con:
+        [(wire_id,)] = con.sql("SELECT article_id FROM documents").fetchall()
+        versions = con.sql("SELECT article_id, parse_filename(source_ref) FROM article_versions").fetchall()
+        links = con.sql("SELECT matched_article_id FROM story_members WHERE matched_article_id IS NOT NULL").fetchall()
+    assert versions == [(wire_id, "courier-v2.txt")]
+    assert all(m == wire_id for (m,) in links)

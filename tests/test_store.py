@@ -124,3 +124,20 @@ def test_postings_are_term_sorted_so_row_groups_prune(seed_archive):
     archive, summary = seed_archive
     terms = pq.read_table(ArchivePaths(archive).data / summary["run_id"] / "postings.parquet")["term"].to_pylist()
     assert terms == sorted(terms) and len(terms) > 300
+
+
+def test_a_generation_stays_until_the_writer_after_next(tmp_path):
+    from pipeline.reprocess import Selection, reprocess
+
+    archive = tmp_path / "archive"
+    run_plain(settings(archive), [str(SEEDS)])
+    paths = ArchivePaths(archive)
+    for _ in range(3):  # each reprocess switches to a new generation
+        reprocess(settings(archive), Selection())
+    names = sorted(p.name for p in paths.generations.iterdir())
+    current = paths.data.resolve().name
+    # The one just left and the one before it (the last writer started while a reader could
+    # still be in it) stay; older ones are gone.
+    assert names == [f"{int(current) - 2:06d}", f"{int(current) - 1:06d}", current]
+    with connect(archive) as con:
+        assert con.sql("SELECT count(*) FROM documents").fetchone() == (2,)
