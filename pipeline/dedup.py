@@ -30,14 +30,14 @@ class ArchiveKeys:
         """What the archive knows of these pages' bytes and sources."""
         con = _lookup(raw_hashes=raw_hashes, refs=source_refs)
         known = con.execute(f"""
-            SELECT raw_hash FROM {_parquet(paths, 'documents')} SEMI JOIN raw_hashes USING (raw_hash)
-            UNION SELECT raw_hash FROM {_parquet(paths, 'duplicates')} SEMI JOIN raw_hashes USING (raw_hash)
-            UNION SELECT raw_hash FROM {_parquet(paths, 'article_versions')} SEMI JOIN raw_hashes USING (raw_hash)
+            SELECT raw_hash FROM {paths.parquet('documents')} SEMI JOIN raw_hashes USING (raw_hash)
+            UNION SELECT raw_hash FROM {paths.parquet('duplicates')} SEMI JOIN raw_hashes USING (raw_hash)
+            UNION SELECT raw_hash FROM {paths.parquet('article_versions')} SEMI JOIN raw_hashes USING (raw_hash)
         """).fetchall()
         stored = con.execute(
-            f"SELECT raw_hash FROM {_parquet(paths, 'raw_pages')} SEMI JOIN raw_hashes USING (raw_hash)").fetchall()
+            f"SELECT raw_hash FROM {paths.parquet('raw_pages')} SEMI JOIN raw_hashes USING (raw_hash)").fetchall()
         rejected = con.execute(f"""
-            SELECT source_ref, coalesce(raw_hash, '') FROM {_parquet(paths, 'rejects')} SEMI JOIN refs USING (source_ref)
+            SELECT source_ref, coalesce(raw_hash, '') FROM {paths.parquet('rejects')} SEMI JOIN refs USING (source_ref)
         """).fetchall()
         return cls(raw_hashes={h for (h,) in known}, stored_pages={h for (h,) in stored},
                    rejected={(ref, h) for ref, h in rejected})
@@ -46,10 +46,10 @@ class ArchiveKeys:
         """Learn the archived articles that have one of these canonical URLs or text hashes."""
         con = _lookup(urls=urls, hashes=hashes)
         for aid, url, digest in con.execute(f"""
-            SELECT article_id, canonical_url, content_hash FROM {_parquet(paths, 'documents')} d
+            SELECT article_id, canonical_url, content_hash FROM {paths.parquet('documents')} d
             SEMI JOIN urls ON d.canonical_url = urls.value
             UNION ALL
-            SELECT article_id, canonical_url, content_hash FROM {_parquet(paths, 'documents')} d
+            SELECT article_id, canonical_url, content_hash FROM {paths.parquet('documents')} d
             SEMI JOIN hashes ON d.content_hash = hashes.value
         """).fetchall():
             if url and url in urls:
@@ -59,16 +59,12 @@ class ArchiveKeys:
             self.versions.setdefault(aid, {})[digest] = 1
         con.register("ids", pa.table({"article_id": pa.array(sorted(self.versions), pa.string())}))
         for aid, digest, version in con.execute(f"""
-            SELECT article_id, content_hash, version FROM {_parquet(paths, 'article_versions')} SEMI JOIN ids USING (article_id)
+            SELECT article_id, content_hash, version FROM {paths.parquet('article_versions')} SEMI JOIN ids USING (article_id)
         """).fetchall():
             self.versions[aid][digest] = version
 
     def knows(self, canonical_url: str | None, digest: str) -> bool:
         return bool(canonical_url and canonical_url in self.urls) or digest in self.hashes
-
-
-def _parquet(paths: ArchivePaths, table: str) -> str:
-    return f"read_parquet('{paths.glob(table)}', union_by_name = true)"
 
 
 def _lookup(**keys: set[str]) -> duckdb.DuckDBPyConnection:
@@ -136,9 +132,9 @@ def number_versions(rows: list[dict], paths: ArchivePaths) -> tuple[list[dict], 
     con = _lookup(ids={r["article_id"] for r in rows})
     known: dict[str, dict[str, int]] = {}
     for aid, digest, version in con.execute(f"""
-        SELECT article_id, content_hash, 1 FROM {_parquet(paths, 'documents')} d SEMI JOIN ids ON d.article_id = ids.value
+        SELECT article_id, content_hash, 1 FROM {paths.parquet('documents')} d SEMI JOIN ids ON d.article_id = ids.value
         UNION ALL
-        SELECT article_id, content_hash, version FROM {_parquet(paths, 'article_versions')} v
+        SELECT article_id, content_hash, version FROM {paths.parquet('article_versions')} v
         SEMI JOIN ids ON v.article_id = ids.value
     """).fetchall():
         known.setdefault(aid, {})[digest] = version

@@ -109,8 +109,8 @@ def stale_articles(paths: ArchivePaths, lines: dict[str, dict[str, str]]) -> lis
         schema=pa.schema([("outlet", pa.string()), ("line", pa.string())])))
     return [aid for (aid,) in con.execute(f"""
         SELECT DISTINCT d.article_id
-        FROM read_parquet({_files(paths, 'documents', [])}, union_by_name = true) d
-        JOIN read_parquet({_files(paths, 'article_outlets', [])}, union_by_name = true) o USING (article_id)
+        FROM {paths.parquet('documents')} d
+        JOIN {paths.parquet('article_outlets')} o USING (article_id)
         JOIN new_lines n ON n.outlet = o.outlet
         WHERE contains(lower(d.text), lower(n.line))
         ORDER BY 1

@@ -97,21 +97,21 @@ def archived_candidates(paths: ArchivePaths, keys: set[int]) -> list[Signed]:
     con.register("wanted", pa.table({"band_key": pa.array(sorted(keys), pa.int64())}))
     hits = con.execute(f"""
         SELECT DISTINCT article_id
-        FROM read_parquet('{paths.glob("neardup_bands")}', union_by_name = true) SEMI JOIN wanted USING (band_key)
+        FROM {paths.parquet('neardup_bands')} SEMI JOIN wanted USING (band_key)
     """).fetchall()
     # Signatures are read by id: the files are sorted by id, so few row groups are read.
     con.register("hits", pa.table({"article_id": pa.array([a for (a,) in hits], pa.string())}))
     rows = con.execute(f"""
         WITH s AS (
             SELECT article_id, signature, shingles
-            FROM read_parquet('{paths.glob("neardup_signatures")}', union_by_name = true)
+            FROM {paths.parquet('neardup_signatures')}
             WHERE article_id IN (SELECT article_id FROM hits)
         )
         SELECT s.article_id, s.signature, s.shingles, p.published_date,
                coalesce(o.wire_service = o.outlet, false) AS own_copy
         FROM s
-        LEFT JOIN read_parquet('{paths.glob("article_dates")}', union_by_name = true) p USING (article_id)
-        LEFT JOIN read_parquet('{paths.glob("article_outlets")}', union_by_name = true) o USING (article_id)
+        LEFT JOIN {paths.parquet('article_dates')} p USING (article_id)
+        LEFT JOIN {paths.parquet('article_outlets')} o USING (article_id)
     """).fetchall()
     return [Signed(a, np.array(sig, dtype=np.uint32), n, keep_rank(own, published), archived=True)
             for a, sig, n, published, own in rows]

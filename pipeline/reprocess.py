@@ -60,10 +60,6 @@ class ReprocessSummary:
     duration_s: float = 0.0
 
 
-def _quote(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
-
-
 def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list[dict]]:
     """The selected articles with their raw page's fetch record, by the run folder that holds them."""
     con = duckdb.connect()
@@ -72,9 +68,9 @@ def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list
         SELECT d.article_id, d.raw_hash, d.run_id, d.ingested_at, parse_dirpath(d.filename) AS folder,
                r.raw_hash IS NOT NULL AS stored, d.source_ref, d.url, d.fetched_at, d.fetched_at_method,
                CASE WHEN o.outlet_method = 'manifest' THEN o.outlet END AS outlet_hint
-        FROM read_parquet({_quote(paths.glob('documents'))}, filename = true, union_by_name = true) d
-        LEFT JOIN read_parquet({_quote(paths.glob('raw_pages'))}, union_by_name = true) r USING (raw_hash)
-        LEFT JOIN read_parquet({_quote(paths.glob('article_outlets'))}, union_by_name = true) o USING (article_id)
+        FROM {paths.parquet('documents', filename=True)} d
+        LEFT JOIN {paths.parquet('raw_pages')} r USING (raw_hash)
+        LEFT JOIN {paths.parquet('article_outlets')} o USING (article_id)
         WHERE ($since::DATE IS NULL OR d.fetched_at >= $since::DATE)
           AND ($until::DATE IS NULL OR d.fetched_at < $until::DATE + 1)
           AND ($outlet IS NULL OR lower(o.outlet) = lower($outlet))
@@ -99,7 +95,7 @@ def load_raw_pages(paths: ArchivePaths, articles: list[dict]) -> list[RawPage]:
     con.register("wanted", pa.table({"raw_hash": pa.array([a["raw_hash"] for a in articles], pa.string())}))
     stored = {digest: rest for digest, *rest in con.execute(f"""
         SELECT raw_hash, content, http_status, headers
-        FROM read_parquet({_quote(paths.glob('raw_pages'))}, union_by_name = true) SEMI JOIN wanted USING (raw_hash)
+        FROM {paths.parquet('raw_pages')} SEMI JOIN wanted USING (raw_hash)
     """).fetchall()}
     pages = []
     for a in articles:
@@ -128,7 +124,7 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
     stored = {a["raw_hash"]: a for a in articles if a["stored"]}
     if len(stored) < len(articles):
         kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(stored)
-    docs, rejects, _ = extract_pages(load_raw_pages(paths, list(stored.values())), stats)
+    docs, rejects = extract_pages(load_raw_pages(paths, list(stored.values())), stats)
     with stats.stage("furniture", len(docs)):
         docs, _ = strip_learned_furniture(docs, settings, paths)
     for r in rejects:

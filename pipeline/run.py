@@ -34,7 +34,9 @@ from pipeline.furniture import learned_lines, newly_learned, stale_articles
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, sign, split_near_duplicates
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
-from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
+from pipeline.stages import (
+    build_postings, document_row, extract_pages, split_rejects, strip_learned_furniture, tag_documents,
+)
 from pipeline.stats import StageStats
 from pipeline.stories import group_stories
 from pipeline.store import (
@@ -199,14 +201,10 @@ def process_shard(plan_path: str, index: int) -> str:
     paths = ArchivePaths(Path(plan.archive))
     entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
     stats, now, run_id = StageStats(), utcnow(), plan.run_id
-    rejects: list[Reject] = []
 
     with stats.stage("read", len(entries)) as s:
-        raws: list[RawPage] = []
-        for entry in entries:
-            got = sources.read_entry(entry)
-            (rejects if isinstance(got, Reject) else raws).append(got)
-        s.pages_out, s.rejected = len(raws), len(entries) - len(raws)
+        raws, rejects = split_rejects(entries, sources.read_entry)
+        s.pages_out, s.rejected = len(raws), len(rejects)
         keys = ArchiveKeys.for_pages(paths, {raw_hash(r.content) for r in raws},
                                      {r.source_ref for r in raws} | {r.source_ref for r in rejects})
         # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
@@ -217,7 +215,7 @@ def process_shard(plan_path: str, index: int) -> str:
                 raw_rows[digest] = _raw_page_row(raw, digest, run_id)
 
     raws, unchanged = drop_unchanged(raws, keys)
-    docs, extract_rejects, _ = extract_pages(raws, stats)
+    docs, extract_rejects = extract_pages(raws, stats)
     rejects += extract_rejects
     keys.add_documents(paths, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
@@ -310,11 +308,11 @@ def replace_archived(paths: ArchivePaths, run_id: str,
     con.register("ids", pa.table({"article_id": pa.array(sorted(demoted), pa.string())}))
     docs = con.execute(f"""
         SELECT article_id, source_ref, url, canonical_url, raw_hash, parse_dirpath(filename)
-        FROM read_parquet('{paths.glob("documents")}', filename = true, union_by_name = true) SEMI JOIN ids USING (article_id)
+        FROM {paths.parquet("documents", filename=True)} SEMI JOIN ids USING (article_id)
     """).fetchall()
     pointing = con.execute(" UNION ".join(
-        f"""SELECT parse_dirpath(filename) FROM read_parquet('{paths.glob(table)}', filename = true,
-            union_by_name = true) WHERE {column} IN (SELECT article_id FROM ids)"""
+        f"SELECT parse_dirpath(filename) FROM {paths.parquet(table, filename=True)} "
+        f"WHERE {column} IN (SELECT article_id FROM ids)"
         for table, column in POINTERS)).fetchall()
     ids = pa.array(sorted(demoted), pa.string())
     gone = {old: new for old, (new, _) in demoted.items()}

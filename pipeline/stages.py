@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -13,7 +14,7 @@ import pyarrow as pa
 from pipeline.decode import decode_page
 from pipeline.extract import extract_page
 from pipeline.furniture import strip_outlet_furniture
-from pipeline.records import Document, Page, RawPage, Reject
+from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
 from pipeline.store import ArchivePaths, load_macros
@@ -23,22 +24,24 @@ from pipeline.tag.language import tag_language
 from pipeline.tag.outlets import find_outlet, load_registry, tag_outlets
 
 
-def extract_pages(raws: list[RawPage], stats: StageStats) -> tuple[list[Document], list[Reject], list[Page]]:
-    """Decode and extract: the documents, the rejects, and every decoded page."""
-    rejects: list[Reject] = []
+def split_rejects(items: list, stage: Callable) -> tuple[list, list[Reject]]:
+    """Apply a per-page stage to a batch: what it passes on, and what it rejected."""
+    passed, rejects = [], []
+    for item in items:
+        got = stage(item)
+        (rejects if isinstance(got, Reject) else passed).append(got)
+    return passed, rejects
+
+
+def extract_pages(raws: list[RawPage], stats: StageStats) -> tuple[list[Document], list[Reject]]:
+    """Decode and extract: the documents, and the pages rejected on the way."""
     with stats.stage("decode", len(raws)) as s:
-        pages: list[Page] = []
-        for raw in raws:
-            got = decode_page(raw)
-            (rejects if isinstance(got, Reject) else pages).append(got)
-        s.pages_out, s.rejected = len(pages), len(raws) - len(pages)
+        pages, rejects = split_rejects(raws, decode_page)
+        s.pages_out, s.rejected = len(pages), len(rejects)
     with stats.stage("extract", len(pages)) as s:
-        docs: list[Document] = []
-        for page in pages:
-            got = extract_page(page)
-            (rejects if isinstance(got, Reject) else docs).append(got)
-        s.pages_out, s.rejected = len(docs), len(pages) - len(docs)
-    return docs, rejects, pages
+        docs, extract_rejects = split_rejects(pages, extract_page)
+        s.pages_out, s.rejected = len(docs), len(extract_rejects)
+    return docs, rejects + extract_rejects
 
 
 def strip_learned_furniture(docs: list[Document], settings: Settings, paths: ArchivePaths,
@@ -107,7 +110,7 @@ def extract_one(raw: RawPage, settings: Settings, archive: ArchivePaths | None) 
     """What a run would store for one page (`newsarchive extract`): the document row and
     its tags, through the same stages; `archive`, when given, supplies learned furniture."""
     stats = StageStats()
-    docs, rejects, _ = extract_pages([raw], stats)
+    docs, rejects = extract_pages([raw], stats)
     if rejects:
         return rejects[0]
     if archive is not None:

@@ -86,6 +86,11 @@ class ArchivePaths:
     def glob(self, table: str) -> str:
         return (self.data / "*" / f"{table}.parquet").as_posix()
 
+    def parquet(self, table: str, filename: bool = False) -> str:
+        """SQL that reads a table's published files (with each row's file when `filename`)."""
+        path = self.glob(table).replace("'", "''")
+        return f"read_parquet('{path}', union_by_name = true{', filename = true' if filename else ''})"
+
 
 def write_table(folder: Path, table: Table, data: pa.Table | list[dict]) -> Path:
     """Write one table's file whole: to a temporary name, fsync, then rename into place."""
@@ -176,7 +181,7 @@ def _build_catalog(paths: ArchivePaths, version: str) -> None:
     try:
         for t in TABLES.values():
             con.execute(
-                f"CREATE VIEW {t.name} AS SELECT * FROM read_parquet('{paths.glob(t.name)}', union_by_name = true)"
+                f"CREATE VIEW {t.name} AS SELECT * FROM {paths.parquet(t.name)}"
             )
         load_macros(con)
         for path in sql_files("views"):
@@ -313,7 +318,7 @@ def scan(paths: ArchivePaths, table: str, columns: str = "*") -> duckdb.DuckDBPy
     """The run's own view of a published table: an in-memory connection over the Parquet
     files, so a run never opens archive.duckdb."""
     con = duckdb.connect()
-    return con.sql(f"SELECT {columns} FROM read_parquet('{paths.glob(table)}', union_by_name = true)")
+    return con.sql(f"SELECT {columns} FROM {paths.parquet(table)}")
 
 
 def write_json(path: Path, data: dict) -> None:

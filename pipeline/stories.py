@@ -103,10 +103,6 @@ def assign_stories(new: list[Profile], archived: list[Profile], weight: dict[str
     return rows
 
 
-def _glob(paths: ArchivePaths, table: str) -> str:
-    return f"read_parquet('{paths.glob(table)}', union_by_name = true)"
-
-
 def archived_profiles(paths: ArchivePaths, entities: set[str], days: set[date], undated: bool) -> list[Profile]:
     """The archived articles that share at least MIN_SHARED of `entities` and are undated
     or published within WINDOW_DAYS of one of `days` (of any date when `undated`: a new
@@ -118,25 +114,25 @@ def archived_profiles(paths: ArchivePaths, entities: set[str], days: set[date], 
     con.register("days", pa.table({"day": pa.array(sorted(days), pa.date32())}))
     rows = con.execute(f"""
         WITH hit AS (
-            SELECT article_id FROM {_glob(paths, 'mentions')} SEMI JOIN wanted USING (entity)
+            SELECT article_id FROM {paths.parquet('mentions')} SEMI JOIN wanted USING (entity)
             WHERE entity_type IN {ENTITY_TYPES}
             GROUP BY article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
         ),
         dated AS (
             SELECT hit.article_id, p.published_date AS day
-            FROM hit LEFT JOIN {_glob(paths, 'article_dates')} p USING (article_id)
+            FROM hit LEFT JOIN {paths.parquet('article_dates')} p USING (article_id)
             WHERE p.published_date IS NULL OR $undated
                OR EXISTS (SELECT 1 FROM days WHERE abs(date_diff('day', days.day, p.published_date)) <= {WINDOW_DAYS})
         ),
         named AS (
-            SELECT article_id, list(entity) AS entities FROM {_glob(paths, 'mentions')} SEMI JOIN dated USING (article_id)
+            SELECT article_id, list(entity) AS entities FROM {paths.parquet('mentions')} SEMI JOIN dated USING (article_id)
             WHERE entity_type IN {ENTITY_TYPES}
             GROUP BY article_id
         )
         SELECT d.article_id, d.title, d.text, dated.day, s.story_id, named.entities
         FROM dated
-        JOIN {_glob(paths, 'documents')} d USING (article_id)
-        JOIN {_glob(paths, 'story_members')} s USING (article_id)
+        JOIN {paths.parquet('documents')} d USING (article_id)
+        JOIN {paths.parquet('story_members')} s USING (article_id)
         JOIN named USING (article_id)
     """, {"undated": undated}).fetchall()
     return [Profile(a, day, set(ents or ()), terms(title, text), story_id=story)
@@ -148,10 +144,10 @@ def entity_weights(paths: ArchivePaths, entities: set[str], new_counts: Counter,
     con = duckdb.connect()
     con.register("wanted", pa.table({"entity": pa.array(sorted(entities), pa.string())}))
     df = dict(con.execute(f"""
-        SELECT entity, count(DISTINCT article_id) FROM {_glob(paths, 'mentions')} SEMI JOIN wanted USING (entity)
+        SELECT entity, count(DISTINCT article_id) FROM {paths.parquet('mentions')} SEMI JOIN wanted USING (entity)
         GROUP BY entity
     """).fetchall())
-    total = con.execute(f"SELECT count(*) FROM {_glob(paths, 'search_docs')}").fetchone()[0] + new_articles
+    total = con.execute(f"SELECT count(*) FROM {paths.parquet('search_docs')}").fetchone()[0] + new_articles
     return {e: math.log(1 + total / (df.get(e, 0) + new_counts[e])) for e in entities}
 
 
