@@ -138,7 +138,7 @@ def bench_dedup(source: Path, workdir: Path, new_pages: int = 1000) -> None:
         find_duplicates(rows, keys)
         signed = sign([a for a, _ in batch], [t for _, t in batch])
         candidates = archived_candidates(ArchivePaths(target), {k for s in signed for k in s.keys})
-        near, _ = split_near_duplicates(signed, candidates)
+        near, *_ = split_near_duplicates(signed, candidates)
         timings[size] = time.perf_counter() - start
         print(f"archive of {size:,}: {timings[size]:.2f} s ({len(candidates)} archived candidates read, "
               f"{len(near)} near-duplicates found)")

@@ -23,6 +23,7 @@ from typing import Any, Callable, Hashable
 
 from langdetect.detector_factory import PROFILES_DIRECTORY
 
+from bench import ner, wire
 from bench.metrics import (
     ConfusionCounts, Scores, body_scores, bootstrap_std, confusion_scores, count_segments, date_outcome,
     date_scores, gold_language, metadata_value, same_metadata, same_words, shingle_match,
@@ -37,7 +38,7 @@ from pipeline.settings import Settings
 PROCESSES = 2
 SENTENCES_PER_JOB = 100
 METADATA_FIELDS = ("title", "author", "sitename")
-PARTS = ("body", "segments", "dates", "languages")
+PARTS = ("body", "segments", "dates", "languages", "wire", "ner")
 CRASHED = PipelineOutput(rejected="crashed")
 
 Job = Callable[[], Any]
@@ -250,6 +251,19 @@ def report_dates(data: EvalData, results: dict) -> None:
                  *(f"accuracy {name}" for name in upstream_sets)], rows)
     print(rejects_note(ours_without_url) + " with url=None")
     print(rejects_note(ours_with_url) + " with the page URL")
+    report_date_confidence(items, ours_with_url)
+
+
+def report_date_confidence(items: list[tuple[str, dict]], ours: list[PipelineOutput]) -> None:
+    """Whether `published_confidence` means what it says: accuracy per method and confidence."""
+    groups: dict[tuple, list[bool]] = {}
+    for (_, item), o in zip(items, ours):
+        key = (o.published_method or "rejected", "" if o.published_confidence is None else f"{o.published_confidence:.2f}")
+        groups.setdefault(key, []).append(o.published_date == item["date"])
+    print_table("publication_date: accuracy by published_method and published_confidence (page URL given)",
+                ["method", "confidence", "pages", "accuracy"],
+                [[method, conf, str(len(hits)), f"{sum(hits) / len(hits):.3f}"]
+                 for (method, conf), hits in sorted(groups.items(), key=lambda kv: -len(kv[1]))])
 
 
 def report_languages(data: EvalData, results: dict, min_words: int) -> None:
@@ -311,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         "segments": lambda: report_segments(data, results),
         "dates": lambda: report_dates(data, results),
         "languages": lambda: report_languages(data, results, settings.min_language_words),
+        # These two run in this process, after the pool: bench/wire.py and bench/ner.py.
+        "wire": lambda: wire.print_report(wire.wire_scores(folder)),
+        "ner": lambda: ner.print_scores(ner.ner_scores(folder, settings.spacy_model)),
     }
     for part in PARTS:
         if part in parts:

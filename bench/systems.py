@@ -38,6 +38,8 @@ class PipelineOutput:
     authors: tuple[str, ...] = ()
     sitename: str | None = None
     published_date: str | None = None
+    published_method: str | None = None
+    published_confidence: float | None = None
     extract_method: str | None = None
     rejected: str | None = None  # "stage: reason" when the pipeline rejected the page
 
@@ -48,10 +50,12 @@ def run_pipeline(path: Path, url: str | None) -> PipelineOutput:
     doc = page if isinstance(page, Reject) else extract_page(page)
     if isinstance(doc, Reject):
         return PipelineOutput(rejected=f"{doc.stage}: {doc.reason}")
-    published = tag_dates([doc])[0]["published_date"]
+    dated = tag_dates([doc])[0][0]
+    published = dated["published_date"]
     return PipelineOutput(
         text=doc.text, title=doc.title, authors=tuple(doc.authors), sitename=doc.sitename,
         published_date=published.isoformat() if published else None, extract_method=doc.extract_method,
+        published_method=dated["published_method"], published_confidence=dated["published_confidence"],
     )
 
 

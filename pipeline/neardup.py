@@ -31,6 +31,9 @@ SHINGLE_WORDS = 5
 NUM_PERM = 128
 BANDS, ROWS = 32, 4
 CONTAINMENT = 0.7
+# An article kept as its own (below CONTAINMENT) that still shares half of its text with a
+# wire service's own copy is an edited copy of it: syndicated, with that original.
+SYNDICATED = 0.5
 SEED = 1
 WORDS = re.compile(r"[^\W_]+")
 
@@ -79,6 +82,7 @@ class Signed:
     # Which copy to keep: lower first (the wire service's own copy, then the earliest published).
     rank: tuple = ()
     archived: bool = False
+    wire: str | None = None  # the wire service, when this is its own copy
 
     @property
     def keys(self) -> list[int]:
@@ -107,37 +111,40 @@ def archived_candidates(paths: ArchivePaths, keys: set[int]) -> list[Signed]:
             FROM {paths.parquet('neardup_signatures')}
             WHERE article_id IN (SELECT article_id FROM hits)
         )
-        SELECT s.article_id, s.signature, s.shingles, p.published_date,
-               coalesce(o.wire_service = o.outlet, false) AS own_copy
+        SELECT s.article_id, s.signature, s.shingles, if(p.published_inferred, NULL, p.published_date),
+               coalesce(o.wire_service = o.outlet, false) AS own_copy, o.wire_service
         FROM s
         LEFT JOIN {paths.parquet('article_dates')} p USING (article_id)
         LEFT JOIN {paths.parquet('article_outlets')} o USING (article_id)
     """).fetchall()
-    return [Signed(a, np.array(sig, dtype=np.uint32), n, keep_rank(own, published), archived=True)
-            for a, sig, n, published, own in rows]
+    return [Signed(a, np.array(sig, dtype=np.uint32), n, keep_rank(own, published), archived=True,
+                   wire=wire if own else None)
+            for a, sig, n, published, own, wire in rows]
 
 
 def keep_rank(own_copy: bool, published: date | None) -> tuple:
     return (not own_copy, published or date.max)
 
 
-def split_near_duplicates(docs: list[Signed], archived: list[Signed]
-                          ) -> tuple[dict[int, tuple[str, float]], dict[str, tuple[str, float]]]:
+def split_near_duplicates(docs: list[Signed], archived: list[Signed]) -> tuple[
+        dict[int, tuple[str, float]], dict[str, tuple[str, float]], dict[int, tuple[Signed, float]]]:
     """For each document (by position) that nearly duplicates an archived article or an
     earlier document of `docs`: the article it matches and the containment. `docs` come
     in the order in which they should be kept as originals. A document that ranks before
     the archived article it matches (the wire service's own copy, or published earlier)
     is kept instead: the second result maps each such archived article to the document
-    that takes its place, and the containment."""
+    that takes its place, and the containment. The third maps each document kept that is
+    an edited copy of a wire service's own copy (SYNDICATED or more) to that copy."""
     buckets: dict[int, list[Signed]] = defaultdict(list)
     for s in archived:
         for key in s.keys:
             buckets[key].append(s)
     found: dict[int, tuple[str, float]] = {}
     demoted: dict[str, tuple[str, float]] = {}
+    copied: dict[int, tuple[Signed, float]] = {}
     for i, doc in enumerate(docs):
         keys = doc.keys
-        seen, best, best_score = set(), None, 0.0
+        seen, best, best_score, wire, wire_score = set(), None, 0.0, None, 0.0
         for key in keys:
             for other in buckets.get(key, ()):
                 if other.article_id in seen or other.article_id == doc.article_id:
@@ -146,6 +153,10 @@ def split_near_duplicates(docs: list[Signed], archived: list[Signed]
                 score = containment(doc.signature, doc.size, other.signature, other.size)
                 if score > best_score:
                     best, best_score = other, score
+                if other.wire and score > wire_score:
+                    wire, wire_score = other, score
+        if wire is not None and SYNDICATED <= wire_score < CONTAINMENT and not doc.wire:
+            copied[i] = (wire, round(wire_score, 4))
         if best is not None and best_score >= CONTAINMENT:
             if best.archived and best.article_id not in demoted and doc.rank and doc.rank < best.rank:
                 demoted[best.article_id] = (doc.article_id, round(best_score, 4))
@@ -155,7 +166,7 @@ def split_near_duplicates(docs: list[Signed], archived: list[Signed]
                 continue
         for key in keys:
             buckets[key].append(doc)
-    return found, demoted
+    return found, demoted, copied
 
 
 def index_tables(signed: list[Signed]) -> tuple[pa.Table, pa.Table]:

@@ -19,7 +19,8 @@ def report(con: duckdb.DuckDBPyConnection, name: str, limit: int = 20,
         raise ValueError(f"unknown report {name!r}; choose from {', '.join(REPORTS)}")
     columns = "*"
     if name == "daily_volume_by_outlet":
-        columns = ("day, outlet, articles, duplicates, articles + duplicates AS pages, wire_articles, words"
+        columns = ("day, outlet, articles, duplicates, articles + duplicates AS pages, wire_articles, "
+                   "inferred_dates, words"
                    if include_duplicates else "* EXCLUDE (duplicates)")
     where = " WHERE rank <= 10" if name == "top_entities_by_day" else ""
     return con.sql(f"SELECT {columns} FROM {name}{where} LIMIT $limit", params={"limit": limit})

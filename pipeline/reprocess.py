@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from pipeline.neardup import index_tables, sign
 from pipeline.records import RawPage
-from pipeline.run import ARTICLE_TABLES, begin_run, run_row, utcnow
+from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
@@ -142,6 +142,8 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
            for name, rows in tags.items() if name in touched},
     }
     new = {name: to_arrow(TABLES[name], rows) for name, rows in new.items()}
+    # A date the story gave is kept: re-extraction alone would fall back to the fetch time.
+    new |= dates_from_stories({**new, "story_members": read_table(folder, TABLES["story_members"])}, paths)
     old = {name: read_table(folder, TABLES[name]) for name in (*ARTICLE_TABLES, *INDEX_TABLES)}
     new_rows = {name: _rows_by_article(new[name]) for name in touched}
     old_rows = {name: _rows_by_article(old[name]) for name in touched}

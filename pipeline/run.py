@@ -17,7 +17,7 @@ import shutil
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -39,13 +39,16 @@ from pipeline.stages import (
 )
 from pipeline.stats import StageStats
 from pipeline.stories import group_stories
+from pipeline.tag.date_mentions import date_mention_rows
+from pipeline.tag.dates import REDATABLE, candidate_rows, redate_from_story
 from pipeline.store import (
     ArchivePaths, archive_lock, ensure_archive, publish, publish_generation, read_table, remove_old_generations,
     stage_rewrite, write_json, write_table,
 )
 from schemas.tables import TABLES, to_arrow
 
-ARTICLE_TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions")
+ARTICLE_TABLES = ("documents", "article_dates", "date_candidates", "date_mentions", "article_languages",
+                  "article_outlets", "mentions", "entity_status")
 SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines")
 SHARD = "_shard"  # which shard a row came from, while finish_run merges them
 
@@ -263,19 +266,23 @@ def _first_per_hash(raw_pages: pa.Table) -> pa.Table:
     return raw_pages.take(pa.array(list(first.values()), pa.int64()))
 
 
-def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: ArchivePaths
-                    ) -> tuple[list[dict], list[Signed], list[dict], dict[str, tuple[str, float]]]:
+def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: ArchivePaths) -> tuple[
+        list[dict], list[Signed], list[dict], dict[str, tuple[str, float]], dict[str, tuple[Signed, float]]]:
     """The run's articles that nearly duplicate an archived article or each other
     (pipeline/neardup.py). The wire service's own copy, then the earliest published, then
     the earliest fetched, is kept as the original, also over an archived copy. Returns
-    the originals, their signatures, the duplicate rows, and the archived articles that
-    one of the run's articles replaces (id -> (replacing id, containment))."""
+    the originals, their signatures, the duplicate rows, the archived articles that
+    one of the run's articles replaces (id -> (replacing id, containment)), and the
+    originals that are edited copies of a wire service's own copy (id -> (that copy,
+    containment))."""
     def key(row: dict) -> tuple[str, int]:
         return row["article_id"], row[SHARD]
 
-    published = {key(r): r["published_date"] for r in tables["article_dates"].to_pylist()}
-    own_copy = {key(r): bool(r["wire_service"]) and r["wire_service"] == r["outlet"]
-                for r in tables["article_outlets"].to_pylist()}
+    published = {key(r): None if r["published_inferred"] else r["published_date"]
+                 for r in tables["article_dates"].to_pylist()}
+    wire_of = {key(r): r["wire_service"] for r in tables["article_outlets"].to_pylist()
+               if r["wire_service"] and r["wire_service"] == r["outlet"]}
+    own_copy = {k: True for k in wire_of}
     never = datetime.max.replace(tzinfo=timezone.utc)
 
     def rank(row: dict) -> tuple:
@@ -284,18 +291,36 @@ def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: A
     ordered = sorted(originals, key=lambda r: (*rank(r), r["fetched_at"] or never, r["source_ref"]))
     signed = sign([r["article_id"] for r in ordered], [r["text"] for r in ordered])
     for s, row in zip(signed, ordered):
-        s.rank = rank(row)
-    near, demoted = split_near_duplicates(signed, archived_candidates(paths, {k for s in signed for k in s.keys}))
+        s.rank, s.wire = rank(row), wire_of.get(key(row))
+    near, demoted, copied = split_near_duplicates(signed, archived_candidates(paths, {k for s in signed for k in s.keys}))
     duplicates = [duplicate_row(ordered[i], match, "near_duplicate", similarity) for i, (match, similarity) in near.items()]
     kept = [i for i in range(len(ordered)) if i not in near]
-    return [ordered[i] for i in kept], [signed[i] for i in kept], duplicates, demoted
+    copies = {ordered[i]["article_id"]: match for i, match in copied.items()}
+    return [ordered[i] for i in kept], [signed[i] for i in kept], duplicates, demoted, copies
+
+
+def mark_wire_copies(outlets: pa.Table, copies: dict[str, tuple[Signed, float]]) -> pa.Table:
+    """Edited copies of a wire service's own copy: syndicated, with that original; the wire
+    service from the match where the copy itself claims none."""
+    if not copies:
+        return outlets
+    rows = outlets.to_pylist()
+    for row in rows:
+        if (match := copies.get(row["article_id"])) is None:
+            continue
+        original, score = match
+        row |= {"is_syndicated": True, "original_article_id": original.article_id}
+        if not row["wire_service"]:
+            row |= {"wire_service": original.wire, "wire_method": "near_duplicate",
+                    "wire_evidence": f"{score:.2f} of its text in {original.wire}'s copy {original.article_id}"}
+    return pa.Table.from_pylist(rows, schema=outlets.schema)
 
 
 # Tables whose rows belong to one article: an archived article replaced by a better copy leaves them.
 PER_ARTICLE = (*ARTICLE_TABLES, "postings", "search_docs", "neardup_signatures", "neardup_bands", "story_members")
 # Columns that point at an article: they follow it to the copy that replaces it.
 POINTERS = (("duplicates", "matched_article_id"), ("article_versions", "article_id"),
-            ("story_members", "matched_article_id"))
+            ("story_members", "matched_article_id"), ("article_outlets", "original_article_id"))
 
 
 def replace_archived(paths: ArchivePaths, run_id: str,
@@ -354,6 +379,56 @@ def repoint(table: pa.Table, column: str, gone: dict[str, str]) -> pa.Table:
     return table.set_column(table.schema.get_field_index(column), table.schema.field(column), values)
 
 
+def stated_story_dates(paths: ArchivePaths, tables: dict[str, pa.Table], story_ids: set[str]) -> dict[str, list[date]]:
+    """The dates the members of each story state (not inferred ones), archived and new."""
+    con = duckdb.connect()
+    con.register("wanted", pa.table({"story_id": pa.array(sorted(story_ids), pa.string())}))
+    con.register("new_members", tables["story_members"].select(["article_id", "story_id"]))
+    con.register("new_dates", tables["article_dates"].select(["article_id", "published_date", "published_inferred"]))
+    rows = con.execute(f"""
+        WITH members AS (
+            SELECT article_id, story_id FROM {paths.parquet('story_members')} SEMI JOIN wanted USING (story_id)
+            UNION ALL SELECT article_id, story_id FROM new_members SEMI JOIN wanted USING (story_id)
+        ), dated AS (
+            SELECT article_id, published_date, published_inferred FROM {paths.parquet('article_dates')}
+            SEMI JOIN members USING (article_id)
+            UNION ALL SELECT * FROM new_dates
+        )
+        SELECT story_id, list(DISTINCT published_date) FROM members JOIN dated USING (article_id)
+        WHERE published_date IS NOT NULL AND NOT published_inferred
+        GROUP BY story_id
+    """).fetchall()
+    return dict(rows)
+
+
+def dates_from_stories(tables: dict[str, pa.Table], paths: ArchivePaths) -> dict[str, pa.Table]:
+    """The run's articles dated by no more than a weekday, re-dated next to their story's
+    stated dates (pipeline/tag/dates.py): the date tables that change."""
+    waiting = {r["article_id"]: r for r in tables["article_dates"].to_pylist() if r["published_method"] in REDATABLE}
+    story_of = {aid: story for aid, story in zip(*(tables["story_members"][c].to_pylist() for c in ("article_id", "story_id")))
+                if aid in waiting}
+    if not story_of:
+        return {}
+    stated = stated_story_dates(paths, tables, set(story_of.values()))
+    texts = dict(zip(*(tables["documents"][c].to_pylist() for c in ("article_id", "text"))))
+    changed = {aid: got for aid, story in story_of.items()
+               if (got := redate_from_story(waiting[aid], texts[aid], stated.get(story, [])))}
+    if not changed:
+        return {}
+    run_of = {aid: waiting[aid]["run_id"] for aid in changed}
+    dates = [{**changed[r["article_id"]][0], "run_id": r["run_id"]} if r["article_id"] in changed else r
+             for r in tables["article_dates"].to_pylist()]
+    candidates = [{**r, "status": "candidate"} if r["article_id"] in changed and r["status"] == "chosen" else r
+                  for r in tables["date_candidates"].to_pylist()]
+    candidates += [{**candidate_rows(aid, [c])[0], "run_id": run_of[aid]} for aid, (_, c) in changed.items()]
+    mentions = [r for r in tables["date_mentions"].to_pylist() if r["article_id"] not in changed]
+    mentions += [{**row, "run_id": run_of[aid]} for aid, (date_row, _) in changed.items()
+                 for row in date_mention_rows(aid, texts[aid], date_row["published_date"])]
+    return {"article_dates": to_arrow(TABLES["article_dates"], dates),
+            "date_candidates": to_arrow(TABLES["date_candidates"], candidates),
+            "date_mentions": to_arrow(TABLES["date_mentions"], mentions)}
+
+
 def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     """Deduplicate across shards, index, write the runs row, and publish the run whole."""
     plan = RunPlan.load(plan_path)
@@ -379,7 +454,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     keys.add_documents(paths, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
     originals, duplicates, versions = find_duplicates(documents, keys)
     with stats.stage("near_dup", len(originals)) as s:
-        originals, signed, near, demoted = near_duplicates(originals, tables, paths)
+        originals, signed, near, demoted, copies = near_duplicates(originals, tables, paths)
+        tables["article_outlets"] = mark_wire_copies(tables["article_outlets"], copies)
         duplicates += near
         renamed, replaced = replace_archived(paths, plan.run_id, demoted) if demoted else ({}, [])
         duplicates += replaced
@@ -405,6 +481,10 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     with stats.stage("stories", tables["documents"].num_rows) as s:
         tables["story_members"] = to_arrow(TABLES["story_members"], [{**row, "run_id": plan.run_id} for row in group_stories(
             tables["documents"], tables["article_dates"], tables["mentions"], paths)])
+        s.pages_out = tables["documents"].num_rows
+    with stats.stage("story_dates", tables["documents"].num_rows) as s:
+        redated = dates_from_stories(tables, paths)
+        tables |= redated
         s.pages_out = tables["documents"].num_rows
     # Rows that point at an article this run did not keep (a shard's duplicates and versions
     # of a page that turned out a copy, links to a replaced archived article) follow it.

@@ -4,7 +4,7 @@ strip learned furniture, tag; and the rows and index entries they produce."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +18,7 @@ from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
 from pipeline.store import ArchivePaths, load_macros
+from pipeline.tag.date_mentions import tag_date_mentions
 from pipeline.tag.dates import tag_dates
 from pipeline.tag.entities import tag_entities
 from pipeline.tag.language import tag_language
@@ -53,24 +54,37 @@ def strip_learned_furniture(docs: list[Document], settings: Settings, paths: Arc
                                   settings.furniture_min_share, staged, count)
 
 
+# Relative dates in the text ("next month") are not resolved against a fetch-time guess.
+UNANCHORED = {"fetch_time", "weekday_fetch_time", "none"}
+
+
+def mention_anchors(date_rows: list[dict]) -> dict[str, date | None]:
+    """The publication date each article's relative date mentions are resolved against."""
+    return {r["article_id"]: None if r["published_method"] in UNANCHORED else r["published_date"] for r in date_rows}
+
+
 def tag_documents(docs: list[Document], settings: Settings, stats: StageStats) -> dict[str, list[dict]]:
     """Every tagger over the batch: the rows of each tag table, keyed by article_id."""
     tags: dict[str, list[dict]] = {}
+    registry = load_registry(settings.outlets_file)
+    with stats.stage("outlets", len(docs)) as s:
+        tags["article_outlets"] = tag_outlets(docs, registry)
+        s.pages_out = len(docs)
+    with stats.stage("dates", len(docs)) as s:
+        founded = {r["article_id"]: registry.founded(r["outlet"]) for r in tags["article_outlets"]}
+        tags["article_dates"], tags["date_candidates"] = tag_dates(docs, founded)
+        tags["date_mentions"] = tag_date_mentions(docs, mention_anchors(tags["article_dates"]))
+        s.pages_out = len(docs)
     with stats.stage("language", len(docs)) as s:
         tags["article_languages"] = tag_language(docs, settings.min_language_words)
         s.pages_out = len(docs)
-    with stats.stage("dates", len(docs)) as s:
-        tags["article_dates"] = tag_dates(docs)
-        s.pages_out = len(docs)
-    with stats.stage("outlets", len(docs)) as s:
-        tags["article_outlets"] = tag_outlets(docs, load_registry(settings.outlets_file))
-        s.pages_out = len(docs)
     if settings.entities:
         with stats.stage("entities", len(docs)) as s:
-            tags["mentions"] = tag_entities(docs, settings.spacy_model)
+            languages = {r["article_id"]: r["language"] for r in tags["article_languages"]}
+            tags["mentions"], tags["entity_status"] = tag_entities(docs, settings.spacy_model, languages)
             s.pages_out = len(docs)
     else:
-        tags["mentions"] = []
+        tags["mentions"], tags["entity_status"] = [], []
     return tags
 
 
@@ -118,8 +132,9 @@ def extract_one(raw: RawPage, settings: Settings, archive: ArchivePaths | None) 
     tags = tag_documents(docs, settings, stats)
     drop = ("run_id", "ingested_at", "article_id")
     record = {k: v for k, v in document_row(docs[0], "", datetime.now()).items() if k not in drop}
-    for table in ("article_dates", "article_languages", "article_outlets"):
-        record |= {k: v for k, v in tags[table][0].items() if k not in drop}
+    for table in ("article_dates", "article_languages", "article_outlets", "entity_status"):
+        record |= {k: v for k, v in tags[table][0].items() if k not in drop} if tags[table] else {}
     record["furniture"] = [{"reason": reason, "line": line} for reason, line in docs[0].furniture]
-    record["mentions"] = [{k: v for k, v in m.items() if k not in drop} for m in tags["mentions"]]
+    for table in ("date_candidates", "date_mentions", "mentions"):
+        record[table] = [{k: v for k, v in m.items() if k not in drop} for m in tags[table]]
     return {"article_id": docs[0].article_id, **record}

@@ -2,7 +2,8 @@
 
 A new article is compared with the archived articles, and the run's earlier ones, that
 share a named entity with it and were published within WINDOW_DAYS of it, or are
-undated (a pair without both dates must score THRESHOLD_UNDATED). The score is the
+undated (a pair without both dates must score THRESHOLD_UNDATED; a date inferred from
+the fetch time counts as none). The score is the
 mean of two parts: the entities both mention, weighted by rarity (an entity in every
 story says little), as a weighted Jaccard; and the cosine similarity of their content
 words (spaCy's English stop words left out). The article
@@ -119,10 +120,13 @@ def archived_profiles(paths: ArchivePaths, entities: set[str], days: set[date], 
             GROUP BY article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
         ),
         dated AS (
-            SELECT hit.article_id, p.published_date AS day
-            FROM hit LEFT JOIN {paths.parquet('article_dates')} p USING (article_id)
-            WHERE p.published_date IS NULL OR $undated
-               OR EXISTS (SELECT 1 FROM days WHERE abs(date_diff('day', days.day, p.published_date)) <= {WINDOW_DAYS})
+            SELECT hit.article_id, day
+            FROM hit LEFT JOIN (
+                SELECT article_id, CASE WHEN published_inferred THEN NULL ELSE published_date END AS day
+                FROM {paths.parquet('article_dates')}
+            ) p USING (article_id)
+            WHERE day IS NULL OR $undated
+               OR EXISTS (SELECT 1 FROM days WHERE abs(date_diff('day', days.day, p.day)) <= {WINDOW_DAYS})
         ),
         named AS (
             SELECT article_id, list(entity) AS entities FROM {paths.parquet('mentions')} SEMI JOIN dated USING (article_id)
@@ -153,7 +157,9 @@ def entity_weights(paths: ArchivePaths, entities: set[str], new_counts: Counter,
 
 def group_stories(documents: pa.Table, article_dates: pa.Table, mentions: pa.Table, paths: ArchivePaths) -> list[dict]:
     """The `story_members` rows of a run's new articles, the earliest published first."""
-    published = dict(zip(article_dates["article_id"].to_pylist(), article_dates["published_date"].to_pylist()))
+    # An inferred date (a weekday before the fetch time) is no date to rule a match out by.
+    published = {aid: None if inferred else day for aid, day, inferred in zip(
+        *(article_dates[c].to_pylist() for c in ("article_id", "published_date", "published_inferred")))}
     entities: dict[str, set[str]] = {}
     for aid, entity, kind in zip(*(mentions[c].to_pylist() for c in ("article_id", "entity", "entity_type"))):
         if kind in ENTITY_TYPES:

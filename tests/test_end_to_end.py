@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -33,9 +34,12 @@ def test_both_seed_pages_are_archived_in_english(seed_archive):
 def test_laist_page_date_wire_outlet_and_clean_text(seed_archive):
     row = articles(seed_archive[0])[LAIST]
     assert str(row["published_date"]) == "2021-12-23"
-    assert row["published_method"] == "text_date"
+    # from the image caption "..., Thursday, Dec. 23, 2021.", which the cleaner removed as furniture
+    assert (row["published_method"], row["published_inferred"]) == ("caption", False)
     assert row["wire_service"] == "AP" and row["wire_method"] == "dateline"
     assert row["outlet"] == "LAist"
+    # AP's story as NPR distributed it ("Copyright 2021 NPR"), on LAist's site
+    assert (row["content_source"], row["is_syndicated"]) == ("NPR", True)
     for furniture in ("Sponsored message", "Listen Now Playing", "Make your tax-deductible donation today",
                       "If this story helped you today", "radio tower icon", "0:00", "Copyright 2021 NPR"):
         assert furniture not in row["text"], furniture
@@ -56,7 +60,35 @@ def test_other_page_keeps_every_body_paragraph_and_is_no_wire_story(seed_archive
         assert p in kept, p
     assert "Andriy Dubchak / AP" not in row["text"]
     assert row["wire_service"] is None and row["wire_method"] == "none"
-    assert row["published_date"] is None and row["published_method"] == "none"
+
+
+def test_weekday_only_page_is_dated_from_its_story_and_says_so(seed_archive):
+    """The NBC page only says "Thursday". Fetched on Monday 2026-11-23, that would be
+    2026-11-19; its story's other member, the LAist page, states 2021-12-23 (a Thursday)."""
+    with connect(seed_archive[0]) as con:
+        row = con.execute("SELECT published_date, published_method, published_inferred, published_evidence "
+                          "FROM articles WHERE title = ?", [NBC]).fetchone()
+        candidates = con.execute("SELECT source, candidate_date, status FROM date_candidates JOIN articles USING (article_id) "
+                                 "WHERE title = ? ORDER BY status", [NBC]).fetchall()
+        laist_story, nbc_story = (con.execute("SELECT story_id FROM story_members JOIN articles USING (article_id) "
+                                              "WHERE title = ?", [t]).fetchone() for t in (LAIST, NBC))
+    assert laist_story == nbc_story
+    assert row == (date(2021, 12, 23), "weekday_story", True, "Thursday; story dated 2021-12-23")
+    assert candidates == [("weekday_fetch_time", date(2026, 11, 19), "candidate"),
+                          ("weekday_story", date(2021, 12, 23), "chosen")]
+
+
+def test_date_mentions_resolve_against_the_publication_date(seed_archive):
+    with connect(seed_archive[0]) as con:
+        rows = con.execute("""
+            SELECT a.title, m.mention, m.start_date, m.end_date, m.granularity, m.relative
+            FROM date_mentions m JOIN articles a USING (article_id)""").fetchall()
+    laist = {(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0] == LAIST}
+    assert ("next month", date(2022, 1, 1), date(2022, 1, 31), "month", True) in laist
+    assert any(m[1:] == (date(2014, 1, 1), date(2014, 12, 31), "year", False) for m in laist)  # "in 2014"
+    # the NBC page's "last week" is the week before the story's Thursday, not before the fetch
+    nbc = {(r[1], r[2], r[3]) for r in rows if r[0] == NBC}
+    assert ("last week", date(2021, 12, 13), date(2021, 12, 19)) in nbc
 
 
 def test_entities_are_typed_and_short_forms_merged(seed_archive):
@@ -73,6 +105,12 @@ def test_entities_are_typed_and_short_forms_merged(seed_archive):
         assert ("Ukraine", "place") in mine and ("Moscow", "place") in mine
     nbc = {m["entity"]: m for m in mentions if m["title"] == NBC}
     assert nbc["Joe Biden"]["surface_forms"] == ["Biden", "Joe Biden"]
+    # each under the full name, once per article that names them, short forms counted in
+    for title, people in ((NBC, ("Joe Biden", "Vladimir Putin", "Antony Blinken")), (LAIST, ("Joe Biden", "Vladimir Putin"))):
+        mine = [m for m in mentions if m["title"] == title and m["entity_type"] == "person"]
+        for full in people:
+            surname = full.split()[-1]
+            assert [m["entity"] for m in mine if surname in m["entity"]] == [full], (title, full)
     assert "MOSCOW" not in {m["entity"] for m in mentions}, "a dateline place is no organisation"
     calendar = re.compile(r"\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|year|month|week)\b", re.I)
     assert not [m["entity"] for m in mentions if calendar.search(m["entity"])]
@@ -89,7 +127,7 @@ def test_search_finds_both_and_filters_narrow(seed_archive):
     assert [h["title"] for h in by_outlet] == [LAIST]
     by_date = json.loads(newsarchive("search", "security guarantees", "--archive", archive,
                                      "--since", "2021-12-01", "--until", "2021-12-31", "--json").stdout)
-    assert [h["title"] for h in by_date] == [LAIST]
+    assert {h["title"] for h in by_date} == {LAIST, NBC}  # NBC's day comes from its story
     assert json.loads(newsarchive("search", "security guarantees", "--archive", archive,
                                   "--since", "2022-01-01", "--json").stdout) == []
 

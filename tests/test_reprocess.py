@@ -179,3 +179,19 @@ def test_fetch_days_are_utc_days_whatever_the_machines_time_zone(tmp_path):
         out = newsarchive("reprocess", "--since", "2026-11-02", "--until", "2026-11-02", "--no-entities",
                           "--archive", str(archive), env={"TZ": zone}).stdout
         assert out.split("articles selected")[1].split("\n")[0].strip() == "3", zone
+
+
+def test_reprocess_keeps_a_date_that_the_story_gave(tmp_path):
+    """The NBC seed only says "Thursday": its date comes from its story, which a
+    re-extraction alone does not know; a reprocess must not fall back to the fetch time."""
+    archive = tmp_path / "archive"
+    run_plain(Settings(archive=archive), [str(REPO / "seeds")])
+    query = "SELECT title, published_date, published_method FROM articles ORDER BY title"
+    with connect(archive) as con:
+        before = con.sql(query).fetchall()
+    assert ("weekday_story" in {m for *_, m in before})
+    # every article is re-extracted and re-tagged; only rows that change are replaced
+    reprocess(Settings(archive=archive), Selection())
+    with connect(archive) as con:
+        assert con.sql(query).fetchall() == before
+        assert con.sql("SELECT count(*) FROM date_candidates WHERE status = 'chosen'").fetchone()[0] == 2

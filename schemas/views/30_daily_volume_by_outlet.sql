@@ -1,7 +1,8 @@
 -- Articles per publication day and outlet. Duplicates are not articles (they are in
 -- `duplicates`): `duplicates` counts the copies of the day's articles found elsewhere,
 -- for reports that want every page (`newsarchive report --include-duplicates`).
--- Undated articles count under an empty day so totals stay exact.
+-- Undated articles count under an empty day so totals stay exact; `inferred_dates` says
+-- how many of the day's articles were dated from a weekday, their story or the fetch time.
 CREATE OR REPLACE VIEW daily_volume_by_outlet AS
 WITH copies AS (SELECT matched_article_id AS article_id, count(*) AS n FROM duplicates GROUP BY 1)
 SELECT
@@ -9,6 +10,7 @@ SELECT
     coalesce(a.outlet, '(unknown)') AS outlet,
     count(*) AS articles,
     count(*) FILTER (WHERE a.wire_service IS NOT NULL) AS wire_articles,
+    count(*) FILTER (WHERE a.published_inferred) AS inferred_dates,
     sum(a.word_count) AS words,
     coalesce(sum(c.n), 0)::BIGINT AS duplicates
 FROM articles a

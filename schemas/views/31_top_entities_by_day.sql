@@ -1,4 +1,5 @@
--- Entities per publication day, ranked by the number of articles that mention them.
+-- Entities per publication day under their archive-wide names (`article_entities`),
+-- ranked by the number of articles that mention them.
 CREATE OR REPLACE VIEW top_entities_by_day AS
 SELECT
     a.published_date AS day,
@@ -8,7 +9,7 @@ SELECT
     sum(m.mention_count) AS mentions,
     rank() OVER (PARTITION BY a.published_date
                  ORDER BY count(DISTINCT m.article_id) DESC, sum(m.mention_count) DESC) AS rank
-FROM mentions m
+FROM article_entities m
 JOIN articles a USING (article_id)
 GROUP BY 1, 2, 3
 ORDER BY day NULLS LAST, rank, entity;

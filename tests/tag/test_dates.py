@@ -5,7 +5,9 @@ from datetime import date, datetime, timezone
 import pytest
 
 from pipeline.records import Document, Page, RawPage
-from pipeline.tag.dates import find_text_date, publication_date, tag_dates
+from pipeline.tag.dates import (
+    CONFIDENCE, choose, find_text_date, parse_timestamp, redate_from_story, tag_dates, weekday_near, weekday_of,
+)
 
 
 def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None) -> Document:
@@ -56,33 +58,124 @@ def test_no_date(text):
     assert find_text_date(text) is None
 
 
-def test_date_after_the_fetch_time_is_refused():
+def chosen(doc, founded=None):
+    c, candidates = choose(doc, founded)
+    return (c.day, c.source, c.evidence) if c else None, candidates
+
+
+def test_date_after_the_fetch_time_is_refused_and_kept_as_a_candidate():
     fetched = datetime(2024, 3, 3, 12, 0, tzinfo=timezone.utc)
-    published, method, evidence = publication_date(document("Headline here\nPublished: March 5, 2024", fetched_at=fetched))
-    assert (published, method) == (None, "none")
-    assert evidence.startswith("refused 2024-03-05")
+    doc = document("Headline here\nPublished: March 5, 2024\nThe council met.", fetched_at=fetched)
+    dates, candidates = tag_dates([doc])
+    # nothing else dates the page: the fetch time is used, and flagged
+    assert (dates[0]["published_date"], dates[0]["published_method"], dates[0]["published_inferred"]) == (
+        date(2024, 3, 3), "fetch_time", True)
+    assert [(c["candidate_date"], c["source"], c["status"]) for c in candidates] == [
+        (date(2024, 3, 5), "text_dateline", "refused: after the fetch time"),
+        (date(2024, 3, 3), "fetch_time", "chosen"),
+    ]
 
 
 def test_date_within_a_day_of_the_fetch_time_is_kept():
     # time zones: a page can carry tomorrow's date where it was published
     fetched = datetime(2024, 3, 4, 23, 0, tzinfo=timezone.utc)
-    assert publication_date(document("Published: March 5, 2024", fetched_at=fetched)) == (
+    assert chosen(document("Published: March 5, 2024", fetched_at=fetched))[0] == (
         date(2024, 3, 5), "text_dateline", "Published: March 5, 2024")
 
 
-def test_html_page_uses_htmldate():
-    doc = document("<html><body><p>Posted March 5, 2024</p></body></html>", is_html=True, html_date="2021-12-23",
-                   fetched_at=datetime(2024, 3, 6, tzinfo=timezone.utc))
-    assert publication_date(doc) == (date(2021, 12, 23), "htmldate", "2021-12-23")
+def test_date_before_the_outlet_existed_is_refused():
+    doc = document("Posted on May 3, 1994, this page was archived.")
+    found, candidates = chosen(doc, founded=2009)
+    assert found is None
+    assert candidates[0].status == "refused: before the outlet existed (2009)"
 
 
-def test_html_page_without_htmldate_has_no_date():
+def test_html_page_uses_htmldate_and_keeps_the_markup_candidates():
+    page = """<html><head>
+      <meta property="article:published_time" content="2021-12-23T14:05:00-05:00">
+      <script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-12-23T19:05:00Z",
+        "publisher": {"@type": "Organization", "name": "X"}}</script>
+      </head><body><time datetime="2021-12-24">Dec 24</time><p>Text.</p></body></html>"""
+    doc = document(page, is_html=True, html_date="2021-12-23", fetched_at=datetime(2024, 3, 6, tzinfo=timezone.utc))
+    doc.url = "https://example.org/news/2021/12/23/story"
+    dates, candidates = tag_dates([doc])
+    row = dates[0]
+    assert (row["published_date"], row["published_method"], row["published_inferred"]) == (date(2021, 12, 23), "htmldate", False)
+    # confirmed by the page's own publication time: the higher, measured confidence
+    assert row["published_confidence"] == CONFIDENCE["htmldate_confirmed"]
+    # the time comes from the first timestamp stated for that day, in UTC with its offset
+    assert (row["published_at"], row["published_utc_offset"]) == (datetime(2021, 12, 23, 19, 5, tzinfo=timezone.utc), -300)
+    assert [(c["source"], c["candidate_date"], c["status"]) for c in candidates] == [
+        ("htmldate", date(2021, 12, 23), "chosen"),
+        ("json_ld", date(2021, 12, 23), "candidate"),
+        ("meta", date(2021, 12, 23), "candidate"),
+        ("time_element", date(2021, 12, 24), "candidate"),
+        ("url", date(2021, 12, 23), "candidate"),
+    ]
+
+
+def test_htmldate_alone_has_the_lower_confidence():
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2021-12-23")
+    assert tag_dates([doc])[0][0]["published_confidence"] == CONFIDENCE["htmldate"]
+
+
+def test_html_page_without_any_date_has_none():
     # the markup is htmldate's to read; its text is not searched for a date
     doc = document("<html><body><p>Published: March 5, 2024</p></body></html>", is_html=True)
-    assert publication_date(doc) == (None, "none", None)
+    assert chosen(doc) == (None, [])
 
 
-def test_tag_dates_row():
-    doc = document("Published: 3 March 2024", fetched_at=None)
-    assert tag_dates([doc]) == [{"article_id": "a1", "published_date": date(2024, 3, 3),
-                                 "published_method": "text_dateline", "published_evidence": "Published: 3 March 2024"}]
+@pytest.mark.parametrize("value, expected", [
+    ("2021-12-23T14:05:00-05:00", (date(2021, 12, 23), datetime(2021, 12, 23, 19, 5, tzinfo=timezone.utc), -300)),
+    ("2020-05-02T02:54:29.000Z", (date(2020, 5, 2), datetime(2020, 5, 2, 2, 54, 29, tzinfo=timezone.utc), 0)),
+    ("2020-06-29T00:16:15+0300", (date(2020, 6, 29), datetime(2020, 6, 28, 21, 16, 15, tzinfo=timezone.utc), 180)),
+    ("2021-12-23", (date(2021, 12, 23), None, None)),
+    ("2021-12-23T10:00:00", (date(2021, 12, 23), None, None)),  # a time without a zone is no instant
+    ("2021-02-30", None),
+    ("yesterday", None),
+])
+def test_parse_timestamp(value, expected):
+    assert parse_timestamp(value) == expected
+
+
+def test_caption_date_is_named_as_such():
+    caption = "Russian President Vladimir Putin in Moscow, Thursday, Dec. 23, 2021."
+    doc = document(f"Putin urges West\n{caption}\nMOSCOW (AP) — Putin spoke.")
+    doc.furniture = [("caption", caption)]
+    assert chosen(doc)[0] == (date(2021, 12, 23), "caption", caption)
+
+
+def test_weekday_before_the_fetch_time_then_from_the_story():
+    doc = document("Putin spoke at his annual news conference.", fetched_at=datetime(2026, 11, 23, 8, tzinfo=timezone.utc))
+    doc.text = "Putin spoke at his annual news conference Thursday, blaming the West.\n\nHe said talks would start next month."
+    dates, candidates = tag_dates([doc])
+    row = dates[0]
+    assert (row["published_date"], row["published_method"], row["published_inferred"]) == (
+        date(2026, 11, 19), "weekday_fetch_time", True)  # the Thursday before Monday 23 November
+    redated, candidate = redate_from_story(row, doc.text, [date(2021, 12, 23), date(2021, 12, 24)])
+    assert (redated["published_date"], redated["published_method"], redated["published_inferred"]) == (
+        date(2021, 12, 23), "weekday_story", True)
+    assert candidate.evidence == "Thursday; story dated 2021-12-23"
+
+
+def test_next_or_last_weekday_does_not_date_the_article():
+    assert weekday_of("Talks resume next Thursday in Geneva.") is None
+    assert weekday_of("Officials met last Friday.\n\nOn Monday the talks resumed.") == "Monday"
+
+
+@pytest.mark.parametrize("weekday, anchor, before_only, expected", [
+    ("Thursday", date(2021, 12, 23), True, date(2021, 12, 23)),  # the day itself
+    ("Thursday", date(2021, 12, 24), True, date(2021, 12, 23)),
+    ("Thursday", date(2021, 12, 22), True, date(2021, 12, 16)),
+    ("Thursday", date(2021, 12, 22), False, date(2021, 12, 23)),  # nearest, either side
+    ("Monday", date(2021, 12, 23), False, date(2021, 12, 20)),
+])
+def test_weekday_near(weekday, anchor, before_only, expected):
+    assert weekday_near(weekday, anchor, before_only) == expected
+
+
+def test_dated_article_is_not_redated_by_its_story():
+    doc = document("Published: 3 March 2024\nThe council met Thursday.")
+    row = tag_dates([doc])[0][0]
+    assert row["published_method"] == "text_dateline"
+    assert redate_from_story(row, "The council met Thursday.", [date(2024, 3, 10)]) is None

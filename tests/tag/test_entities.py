@@ -1,10 +1,32 @@
 """Entities: spaCy spans cleaned into names and merged within an article."""
 
 import pytest
+import spacy
 
 from pipeline.records import Document, Page, RawPage
 from pipeline.settings import Settings
-from pipeline.tag.entities import merge_entities, normalise_span, tag_entities
+from pipeline.tag.entities import (
+    Mention, find_mentions, load_model, merge_entities, name_bounds, normalise_span, tag_entities,
+)
+
+
+def document(text: str, article_id: str = "a1") -> Document:
+    raw = RawPage("p", text.encode())
+    return Document(article_id, Page(raw, "h", text, False, "utf-8"), None, None, [], None, None, text, "c",
+                    "text_cleaner")
+
+
+def labelled(text: str, *spans: tuple[str, str]) -> spacy.tokens.Doc:
+    """A doc whose entities are the given (text, label) spans, found left to right: the
+    model's output, written by hand."""
+    doc = spacy.blank("en")(text)
+    ents, position = [], 0
+    for span_text, label in spans:
+        start = text.index(span_text, position)
+        ents.append(doc.char_span(start, start + len(span_text), label=label, alignment_mode="strict"))
+        position = start + len(span_text)
+    doc.ents = ents
+    return doc
 
 
 # --- normalise_span ------------------------------------------------------------------
@@ -19,6 +41,17 @@ from pipeline.tag.entities import merge_entities, normalise_span, tag_entities
     ("$40 million", "organisation"),
     ("Monday Tuesday", "event"),
     ("A", "person"),
+    ("3rd", "organisation"),
+    ("the 1990s", "event"),
+    ("5%", "organisation"),
+    ("10:30", "organisation"),
+    ("May 5", "person"),
+    ("Sept. 11", "event"),
+    ("40 percent", "organisation"),
+    ("Kyiv\r\nUkraine", "place"),         # across a line, whatever the line break
+    ("Biden\u2028Harris", "person"),
+    ("President", "person"),               # an office alone is no name
+    ("Prime Minister", "person"),
 ])
 def test_drops_dates_numbers_and_broken_spans(span, entity_type):
     assert normalise_span(span, entity_type) is None
@@ -36,9 +69,103 @@ def test_drops_dates_numbers_and_broken_spans(span, entity_type):
     ("President Joe Biden", "person", "Joe Biden"),
     ("Prime Minister Rishi Sunak", "person", "Rishi Sunak"),
     ("Dr. Anthony  Fauci", "person", "Anthony Fauci"),
+    ("Putin's,", "person", "Putin"),       # the possessive before the comma goes too
+    ("the Smiths'", "person", "Smiths"),
+    ("east Delhi", "place", "Delhi"),      # lower-case words before the name
+    ("de Gaulle", "person", "de Gaulle"),  # ... but not a name's particle
+    ("Ursula von der Leyen", "person", "Ursula von der Leyen"),
+    ("Seychelles and", "place", "Seychelles"),
+    ("Johnson &", "organisation", "Johnson"),
+    ("Acme Inc.", "organisation", "Acme Inc."),
+    ("Washington, D.C.", "place", "Washington, D.C."),
+    ("Martin Luther King Jr.", "person", "Martin Luther King Jr."),
 ])
 def test_normalises_names(span, entity_type, name):
     assert normalise_span(span, entity_type) == name
+
+
+@pytest.mark.parametrize("span, entity_type", [
+    ("COVID-19", "event"),
+    ("G7", "organisation"),
+    ("F-16", "organisation"),
+    ("3M", "organisation"),
+    ("Apollo 11", "event"),
+    ("May", "person"),                     # Theresa May: a month only beside a date
+    ("Sun", "organisation"),               # the newspaper: a weekday only beside a date
+])
+def test_keeps_names_with_digits_or_calendar_words(span, entity_type):
+    assert normalise_span(span, entity_type) == span
+
+
+@pytest.mark.parametrize("span, name", [
+    ("Mr. Biden", "Biden"),
+    ("Ms Pugh", "Pugh"),
+    ("President Biden", "Biden"),
+    ("Gov. Gavin Newsom", "Gavin Newsom"),
+    ("Vice President Kamala Harris", "Kamala Harris"),
+    ("Sir Keir Starmer", "Keir Starmer"),  # a title of rank goes when a full name is left
+    ("Lady Gaga", "Lady Gaga"),            # ... and stays when it is part of the name
+    ("Pope Francis", "Pope Francis"),
+    ("King Charles", "King Charles"),
+    ("Judge Judy", "Judge Judy"),
+    ("Mr. T", "Mr. T"),                    # what would be left is no name
+])
+def test_titles_are_cut_only_where_a_name_is_left(span, name):
+    assert normalise_span(span, "person") == name
+
+
+def test_titles_are_cut_from_persons_only():
+    assert normalise_span("General Motors", "organisation") == "General Motors"
+    assert normalise_span("Miss Universe", "person") == "Miss Universe"
+    assert normalise_span("Miss Jane Marple", "person") == "Jane Marple"
+
+
+def test_name_bounds_point_at_the_name_in_the_span():
+    span = "  President Joe Biden’s "
+    start, end = name_bounds(span, "person")
+    assert span[start:end] == "Joe Biden"
+
+
+# --- find_mentions -------------------------------------------------------------------
+
+def test_mentions_are_placed_at_their_names():
+    text = "On Monday, President Joe Biden's aides met the European Union."
+    doc = labelled(text, ("President Joe Biden's", "PERSON"), ("the European Union", "ORG"))
+    assert find_mentions(doc) == [
+        Mention("Joe Biden", "person", text.index("Joe"), text.index("'s")),
+        Mention("European Union", "organisation", text.index("European"), text.index(".")),
+    ]
+
+
+def test_a_listing_span_gives_each_name():
+    text = "Shops at Fun Fabrics, Walmart and Google, Inc. and Jane Roe - Analyst (Acme) said."
+    doc = labelled(text, ("Fun Fabrics, Walmart", "ORG"), ("Google, Inc.", "ORG"), ("Jane Roe - Analyst", "PERSON"),
+                   ("Acme", "ORG"))
+    assert [(m.name, m.type) for m in find_mentions(doc)] == [
+        ("Fun Fabrics", "organisation"), ("Walmart", "organisation"), ("Google, Inc.", "organisation"),
+        ("Jane Roe", "person"), ("Analyst", "person"), ("Acme", "organisation"),
+    ]
+    assert all(text[m.start:m.end] == m.name for m in find_mentions(doc))
+
+
+def test_a_place_with_a_personal_honorific_is_a_person():
+    doc = labelled("Ms Pugh, Mr Porter and Dr Pepper", ("Ms Pugh", "GPE"), ("Mr Porter", "ORG"), ("Dr Pepper", "ORG"))
+    assert [(m.name, m.type) for m in find_mentions(doc)] == [
+        ("Pugh", "person"), ("Mr Porter", "organisation"), ("Dr Pepper", "organisation"),
+    ]
+
+
+def test_the_portfolio_in_an_offices_title_is_no_organisation():
+    doc = labelled("Secretary of State Antony Blinken met State officials.",
+                   ("State", "ORG"), ("Antony Blinken", "PERSON"), ("State", "ORG"))
+    assert [(m.name, m.type) for m in find_mentions(doc)] == [("Antony Blinken", "person"), ("State", "organisation")]
+    doc = labelled("The Minister for Justice and the Director of the FBI spoke.", ("Justice", "ORG"), ("FBI", "ORG"))
+    assert [m.name for m in find_mentions(doc)] == ["FBI"]
+
+
+def test_spans_before_the_dateline_are_left_out():
+    doc = labelled("KYIV, Ukraine — Kyiv", ("KYIV", "GPE"), ("Ukraine", "GPE"), ("Kyiv", "GPE"))
+    assert [m.start for m in find_mentions(doc, skip_before=16)] == [16]
 
 
 # --- merge_entities ------------------------------------------------------------------
@@ -90,6 +217,19 @@ def test_place_is_not_merged_into_a_person():
     ]
 
 
+def test_titled_and_short_forms_count_into_the_full_name():
+    # As the tagger hands them over: titles already cut by normalise_span.
+    biden = [normalise_span(s, "person") for s in ("President Joe Biden", "Biden", "Mr. Biden")]
+    putin = [normalise_span(s, "person") for s in ("Vladimir Putin", "Putin's")]
+    blinken = [normalise_span(s, "person") for s in ("Antony Blinken", "Blinken")]
+    spans = [(name, "person", 10 * i) for i, name in enumerate(biden + putin + blinken)]
+    assert as_tuples(merge_entities(spans)) == [
+        ("Joe Biden", "person", ["Biden", "Joe Biden"], 3, 0),
+        ("Vladimir Putin", "person", ["Putin", "Vladimir Putin"], 2, 30),
+        ("Antony Blinken", "person", ["Antony Blinken", "Blinken"], 2, 50),
+    ]
+
+
 def test_same_name_with_two_types_stays_two_entities():
     spans = [("Jordan", "place", 0), ("Jordan", "person", 10), ("Jordan", "place", 30)]
     assert as_tuples(merge_entities(spans)) == [
@@ -104,10 +244,7 @@ def test_tag_entities_on_a_news_paragraph():
     text = ("Mayor Karen Bass toured the port on Tuesday with officials from the Environmental Protection "
             "Agency. Bass said the agency would spend $40 million over three years to cut pollution "
             "in Long Beach.")
-    raw = RawPage("p", text.encode())
-    doc = Document("a1", Page(raw, "h", text, False, "utf-8"), None, None, [], None, None, text, "c", "text_cleaner")
-
-    rows = tag_entities([doc], Settings().spacy_model)
+    rows, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
 
     by_name = {r["entity"]: r for r in rows}
     assert by_name["Karen Bass"]["entity_type"] == "person"
@@ -125,12 +262,64 @@ def test_tag_entities_on_a_news_paragraph():
 def test_tag_entities_skips_the_dateline():
     text = ("KYIV, Ukraine (AP) — Ukrainian President Volodymyr Zelenskyy met NATO Secretary-General Mark "
             "Rutte on Thursday. Rutte told reporters in Brussels that the alliance would help.")
-    raw = RawPage("p", text.encode())
-    doc = Document("a1", Page(raw, "h", text, False, "utf-8"), None, None, [], None, None, text, "c", "text_cleaner")
-
-    rows = tag_entities([doc], Settings().spacy_model)
+    rows, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
 
     dateline_end = text.index("—") + 1
     assert rows and all(r["first_position"] > dateline_end for r in rows)
     assert "KYIV" not in {r["entity"] for r in rows}
     assert {r["entity"]: r["entity_type"] for r in rows}.get("Volodymyr Zelenskyy") == "person"
+
+
+def test_biden_putin_and_blinken_are_one_entity_each_under_the_full_name():
+    text = ("President Joe Biden met Russian President Vladimir Putin in Geneva on Wednesday. Secretary of State "
+            "Antony Blinken joined them. Biden said the talks were constructive, and Putin agreed. Mr. Biden later "
+            "spoke to reporters, while Blinken flew to Brussels.")
+
+    rows, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
+
+    persons = {r["entity"]: r for r in rows if r["entity_type"] == "person"}
+    assert {name: r["mention_count"] for name, r in persons.items()} == {
+        "Joe Biden": 3, "Vladimir Putin": 2, "Antony Blinken": 2,
+    }
+    assert persons["Joe Biden"]["surface_forms"] == ["Biden", "Joe Biden"]
+    assert persons["Joe Biden"]["first_position"] == text.index("Joe Biden")
+    assert "State" not in {r["entity"] for r in rows}
+
+
+# --- languages and status rows ----------------------------------------------------------
+
+def test_only_articles_in_the_models_language_are_tagged():
+    english = document("Chancellor Olaf Scholz met French President Emmanuel Macron in Berlin.", "en1")
+    german = document("Bundeskanzler Olaf Scholz traf den Präsidenten Emmanuel Macron in Berlin.", "de1")
+    short = document("Berlin", "und1")
+    empty = document("  \n ", "empty1")
+    unknown = document("Olaf Scholz in Berlin.", "missing1")
+    languages = {"en1": "en", "de1": "de", "und1": "und", "empty1": "und"}
+
+    rows, statuses = tag_entities([english, german, short, empty, unknown], Settings().spacy_model, languages)
+
+    assert {r["article_id"] for r in rows} == {"en1"}
+    method = rows[0]["entity_method"]
+    assert statuses == [
+        {"article_id": "en1", "entity_status": "tagged", "entity_language": "en", "entity_method": method,
+         "entities": len(rows)},
+        {"article_id": "de1", "entity_status": "skipped_language", "entity_language": "de", "entity_method": method,
+         "entities": 0},
+        {"article_id": "und1", "entity_status": "skipped_language", "entity_language": "und",
+         "entity_method": method, "entities": 0},
+        {"article_id": "empty1", "entity_status": "skipped_empty", "entity_language": "und",
+         "entity_method": method, "entities": 0},
+        {"article_id": "missing1", "entity_status": "skipped_language", "entity_language": "und",
+         "entity_method": method, "entities": 0},
+    ]
+
+
+def test_a_tagged_article_without_entities_says_so():
+    rows, statuses = tag_entities([document("it was a quiet day, and nothing much happened.")],
+                                  Settings().spacy_model, {"a1": "en"})
+    assert rows == []
+    assert statuses[0]["entity_status"] == "tagged" and statuses[0]["entities"] == 0
+
+
+def test_the_language_is_the_models():
+    assert load_model(Settings().spacy_model).lang == "en"

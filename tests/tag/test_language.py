@@ -57,3 +57,19 @@ def test_tag_language_rows():
     assert [(r["article_id"], r["language"], r["language_method"]) for r in rows] == [
         ("en1", "en", "langdetect"), ("short", "und", "too_short")]
     assert rows[1]["language_probability"] is None
+
+
+@pytest.mark.parametrize("head, headers, expected", [
+    ('<html lang="de-DE"><head><meta property="og:locale" content="en_US">', None, ("de", "html_lang")),
+    ("<html><head><meta http-equiv='Content-Language' content='fr-CA'>", None, ("fr", "meta_content_language")),
+    ('<html><head><meta property="og:locale" content="es_ES">', None, ("es", "og_locale")),
+    ("<html><head><title>x</title>", {"Content-Language": "it"}, ("it", "http_header")),
+    ("<html><head><title>x</title>", None, (None, None)),
+])
+def test_declared_language_is_kept_beside_the_detected_one(head, headers, expected):
+    page_html = f"{head}</head><body><p>{ENGLISH}</p></body></html>"
+    raw = RawPage("p", page_html.encode(), headers=headers)
+    doc = Document("a1", Page(raw, "h", page_html, True, "utf-8"), None, None, [], None, None, ENGLISH, "c", "m")
+    row = tag_language([doc], min_words=3)[0]
+    # a site-wide declaration never overrides what the text is
+    assert (row["language"], row["declared_language"], row["declared_language_source"]) == ("en", *expected)
