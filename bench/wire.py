@@ -62,7 +62,8 @@ from pipeline.decode import decode_page
 from pipeline.extract import extract_page
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
-from pipeline.tag.outlets import Registry, load_registry, tag_outlets
+from pipeline.tag.outlets import tag_outlets
+from pipeline.tag.registry import Registry, load_registry
 
 LABELS = Path(__file__).with_name("wire_labels.csv")
 

@@ -22,7 +22,8 @@ from pipeline.tag.date_mentions import tag_date_mentions
 from pipeline.tag.dates import tag_dates
 from pipeline.tag.entities import tag_entities
 from pipeline.tag.language import tag_language
-from pipeline.tag.outlets import find_outlet, load_registry, tag_outlets
+from pipeline.tag.outlets import find_outlet, tag_outlets
+from pipeline.tag.registry import load_registry
 
 
 def split_rejects(items: list, stage: Callable) -> tuple[list, list[Reject]]:

@@ -7,9 +7,9 @@ import pytest
 from pipeline.records import Document, Page, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
-from pipeline.tag.outlets import (
-    find_content_source, find_outlet, find_wire_service, load_registry, tag_outlets, usable_site_name,
-)
+from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
+from pipeline.tag.registry import load_registry
+from pipeline.tag.wire import find_content_source, find_wire_service
 
 
 @pytest.fixture(scope="module")
