@@ -117,6 +117,20 @@ def _same(old: list[dict], new: list[dict]) -> bool:
     return sorted(map(repr, old)) == sorted(map(repr, new))
 
 
+def keep_wire_matches(new: pa.Table, old: pa.Table) -> pa.Table:
+    """New outlet rows, with the near-duplicate wire match of the old row where the page
+    itself still claims no other wire service."""
+    matched = {r["article_id"]: r for r in old.to_pylist() if r["original_article_id"]}
+    if not matched:
+        return new
+    rows = new.to_pylist()
+    for row in rows:
+        if (before := matched.get(row["article_id"])) and row["wire_service"] in (None, before["wire_service"]):
+            fields = ("wire_service", "wire_method", "wire_evidence") if row["wire_service"] is None else ()
+            row |= {k: before[k] for k in (*fields, "original_article_id")} | {"is_syndicated": True}
+    return pa.Table.from_pylist(rows, schema=new.schema)
+
+
 def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, settings: Settings,
                      stats: StageStats, kept: dict[str, int]) -> tuple[dict[str, pa.Table], int]:
     """The folder's article and index tables with the changed articles' rows replaced
@@ -133,7 +147,7 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
         doc.article_id = stored[doc.page.raw_hash]["article_id"]  # an article keeps its id
     tags = tag_documents(docs, settings, stats)
     # With entity tagging off, the mentions stay as the last run with it on left them.
-    touched = [name for name in ARTICLE_TABLES if settings.entities or name != "mentions"]
+    touched = [name for name in ARTICLE_TABLES if settings.entities or name not in ("mentions", "entity_status")]
     article = {a["article_id"]: a for a in articles}
     new = {
         "documents": [document_row(d, article[d.article_id]["run_id"], article[d.article_id]["ingested_at"])
@@ -142,8 +156,10 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
            for name, rows in tags.items() if name in touched},
     }
     new = {name: to_arrow(TABLES[name], rows) for name, rows in new.items()}
-    # A date the story gave is kept: re-extraction alone would fall back to the fetch time.
+    # What the run learnt beyond the page is kept: a date its story gave, a wire copy its
+    # text matched (re-extraction alone would fall back to the fetch time, and to no wire).
     new |= dates_from_stories({**new, "story_members": read_table(folder, TABLES["story_members"])}, paths)
+    new["article_outlets"] = keep_wire_matches(new["article_outlets"], read_table(folder, TABLES["article_outlets"]))
     old = {name: read_table(folder, TABLES[name]) for name in (*ARTICLE_TABLES, *INDEX_TABLES)}
     new_rows = {name: _rows_by_article(new[name]) for name in touched}
     old_rows = {name: _rows_by_article(old[name]) for name in touched}

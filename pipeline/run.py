@@ -309,6 +309,8 @@ def mark_wire_copies(outlets: pa.Table, copies: dict[str, tuple[Signed, float]])
         if (match := copies.get(row["article_id"])) is None:
             continue
         original, score = match
+        if row["wire_service"] not in (None, original.wire):  # it claims another wire service's copy
+            continue
         row |= {"is_syndicated": True, "original_article_id": original.article_id}
         if not row["wire_service"]:
             row |= {"wire_service": original.wire, "wire_method": "near_duplicate",
@@ -391,11 +393,11 @@ def stated_story_dates(paths: ArchivePaths, tables: dict[str, pa.Table], story_i
             UNION ALL SELECT article_id, story_id FROM new_members SEMI JOIN wanted USING (story_id)
         ), dated AS (
             SELECT article_id, published_date, published_inferred FROM {paths.parquet('article_dates')}
-            SEMI JOIN members USING (article_id)
+            SEMI JOIN members USING (article_id) ANTI JOIN new_dates USING (article_id)
             UNION ALL SELECT * FROM new_dates
         )
         SELECT story_id, list(DISTINCT published_date) FROM members JOIN dated USING (article_id)
-        WHERE published_date IS NOT NULL AND NOT published_inferred
+        WHERE published_date IS NOT NULL AND published_inferred IS NOT TRUE
         GROUP BY story_id
     """).fetchall()
     return dict(rows)
@@ -411,8 +413,9 @@ def dates_from_stories(tables: dict[str, pa.Table], paths: ArchivePaths) -> dict
         return {}
     stated = stated_story_dates(paths, tables, set(story_of.values()))
     texts = dict(zip(*(tables["documents"][c].to_pylist() for c in ("article_id", "text"))))
+    fetched = dict(zip(*(tables["documents"][c].to_pylist() for c in ("article_id", "fetched_at"))))
     changed = {aid: got for aid, story in story_of.items()
-               if (got := redate_from_story(waiting[aid], texts[aid], stated.get(story, [])))}
+               if (got := redate_from_story(waiting[aid], texts[aid], stated.get(story, []), fetched[aid]))}
     if not changed:
         return {}
     run_of = {aid: waiting[aid]["run_id"] for aid in changed}

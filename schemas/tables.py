@@ -111,7 +111,7 @@ ARTICLE_DATES = Table(
         Column("published_utc_offset", pa.int16(), "The page's UTC offset for `published_at`, in minutes (e.g. -300 for New York in winter)."),
         Column("published_method", pa.string(), "Where the date came from: `htmldate` (HTML metadata and markup), `json_ld`, `meta`, `time_element`, `url`; "
                "for scraped text `text_dateline`, `caption`, `text_date` (first full date in the page); inferred: `weekday_fetch_time` "
-               "(a weekday in the text, before the fetch time), `weekday_story` (that weekday next to the story's dated articles), "
+               "(a weekday in the text, before the fetch time), `weekday_story` (that weekday next to the story's stated date nearest the fetch), "
                "`fetch_time`; or `none`.", nullable=False),
         Column("published_evidence", pa.string(), "The text or value the date was read from."),
         Column("published_confidence", pa.float64(), "How often this way of dating is right: measured on labelled pages for HTML "
@@ -132,9 +132,9 @@ DATE_CANDIDATES = Table(
         Column("candidate_at", TS, "The time in UTC, where the source gives one with its zone."),
         Column("utc_offset", pa.int16(), "The source's UTC offset, in minutes."),
         Column("source", pa.string(), "`htmldate`, `json_ld`, `meta`, `time_element`, `url`, `text_dateline`, `caption`, `text_date`, "
-               "`weekday_fetch_time`, `fetch_time`.", nullable=False),
+               "`weekday_fetch_time`, `weekday_story`, `fetch_time`.", nullable=False),
         Column("evidence", pa.string(), "The value or line it was read from.", nullable=False),
-        Column("status", pa.string(), "`chosen`, `candidate`, or `refused: ...` (after the fetch time, before the outlet existed).", nullable=False),
+        Column("status", pa.string(), "`chosen`, `candidate`, or `refused: ...` (after the fetch time, before 1990, before the outlet existed).", nullable=False),
         RUN_ID,
     ),
     key=("article_id", "source", "candidate_date"),

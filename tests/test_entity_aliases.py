@@ -31,8 +31,18 @@ def con():
 
 
 def test_aliases_need_two_thirds_of_the_merges(con):
-    rows = con.sql("SELECT alias, entity_type, entity, articles, alias_articles FROM entity_aliases ORDER BY alias").fetchall()
-    assert rows == [("Biden", "person", "Joe Biden", 2, 3)]
+    rows = con.sql("SELECT alias, entity_type, entity, articles, merged_articles, alias_articles "
+                   "FROM entity_aliases ORDER BY alias").fetchall()
+    assert rows == [("Biden", "person", "Joe Biden", 2, 3, 4)]
+
+
+def test_a_form_mostly_used_alone_is_no_alias(con):
+    """One article merged "Putin" into "Vladimir Putin"; in three more it stands alone
+    (say, another Putin): one in four is too little evidence."""
+    con.executemany("INSERT INTO mentions VALUES (?, ?, 'person', ?, 1, 0)",
+                    [("p1", "Vladimir Putin", ["Putin", "Vladimir Putin"]),
+                     *((f"p{i}", "Putin", ["Putin"]) for i in range(2, 5))])
+    assert con.sql("SELECT count(*) FROM entity_aliases WHERE alias = 'Putin'").fetchone()[0] == 0
 
 
 def test_article_entities_count_a_lone_surname_under_the_full_name(con):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.job import run_plain
 from pipeline.report import report
+from pipeline.reprocess import Selection, reprocess
 from pipeline.settings import Settings
 from pipeline.store import connect
 
@@ -238,3 +239,9 @@ def test_an_edited_copy_of_a_wire_story_is_kept_as_syndicated_with_its_original(
     assert copy == ("Valley Courier", "AP", "near_duplicate", True, wire_id)
     share = float(evidence.split()[0])
     assert 0.5 <= share < 0.7, evidence
+    # a re-extraction alone cannot see the match; the reprocess keeps it
+    # (entities on this time, so the article's rows change and are rewritten)
+    assert reprocess(Settings(archive=archive), Selection(outlet="Valley Courier")).replaced == 1
+    with connect(archive) as con:
+        assert con.sql("SELECT outlet, wire_service, wire_method, is_syndicated, original_article_id FROM articles "
+                       "WHERE outlet = 'Valley Courier'").fetchone() == copy

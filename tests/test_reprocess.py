@@ -195,3 +195,15 @@ def test_reprocess_keeps_a_date_that_the_story_gave(tmp_path):
     with connect(archive) as con:
         assert con.sql(query).fetchall() == before
         assert con.sql("SELECT count(*) FROM date_candidates WHERE status = 'chosen'").fetchone()[0] == 2
+
+
+def test_reprocess_with_entities_off_leaves_entity_rows_as_they_were(tmp_path):
+    archive = tmp_path / "archive"
+    run_plain(Settings(archive=archive), [str(REPO / "seeds")])
+    query = "SELECT * FROM entity_status ORDER BY article_id"
+    with connect(archive) as con:
+        before = con.sql(query).fetchall()
+    assert len(before) == 2
+    assert reprocess(Settings(archive=archive, entities=False), Selection()).replaced == 0
+    with connect(archive) as con:
+        assert con.sql(query).fetchall() == before

@@ -54,6 +54,8 @@ PUBLISHED_META = (
     "dc.date.issued", "dcterms.issued", "sailthru.date", "pubdate", "publishdate", "publish-date",
 )
 MAX_FUTURE = timedelta(days=1)
+# Before this, a stated date is a placeholder ("0001-01-01") or not the page's (htmldate's floor is 1995).
+EARLIEST = date(1990, 1, 1)
 WEEKDAY_PARAGRAPHS = 3
 
 # How often each way of dating is right. HTML figures are measured on the eval set's
@@ -94,10 +96,10 @@ def parse_timestamp(value: str) -> tuple[date, datetime | None, int | None] | No
         if h is None or zone is None:
             return day, None, None
         local = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
-    except ValueError:
+        offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 60 + int(zone[-2:]))
+        at = (local - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):  # no such day, or a placeholder at the calendar's ends
         return None
-    offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 60 + int(zone[-2:]))
-    at = (local - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
     return day, at, offset
 
 
@@ -120,7 +122,7 @@ def markup_candidates(page_html: str, url: str | None) -> list[Candidate]:
     publication meta tags, `<time datetime>`, and a date in the URL path."""
     found = []
     try:
-        tree = lxml_html.fromstring(page_html)
+        tree = lxml_html.fromstring(page_html.encode())  # bytes: an XML declaration is allowed
     except (ValueError, lxml_html.etree.ParserError):
         tree = None
     if tree is not None:
@@ -201,6 +203,8 @@ def weekday_near(weekday: str, anchor: date, before_only: bool) -> date:
 def _refusal(c: Candidate, fetched: datetime | None, founded: int | None) -> str | None:
     if fetched is not None and c.day > (fetched + MAX_FUTURE).date():
         return "refused: after the fetch time"
+    if c.day < EARLIEST:
+        return f"refused: before {EARLIEST.year}"
     if founded is not None and c.day.year < founded:
         return f"refused: before the outlet existed ({founded})"
     return None
@@ -215,7 +219,11 @@ def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None,
                   *markup_candidates(doc.page.text, doc.url)]
     else:
         stated = text_candidates(doc)
-    candidates = [replace(c, status=reason) if (reason := _refusal(c, fetched, founded)) else c for c in stated]
+    distinct: dict[tuple[str, date], Candidate] = {}
+    for c in stated:  # one per source and day: several meta tags often repeat one time
+        distinct.setdefault((c.source, c.day), c)
+    candidates = [replace(c, status=reason) if (reason := _refusal(c, fetched, founded)) else c
+                  for c in distinct.values()]
     usable = [c for c in candidates if c.status == "candidate"]
     if not usable and fetched is not None:
         weekday = weekday_of(doc.text)
@@ -273,14 +281,18 @@ def tag_dates(docs: list[Document], founded: dict[str, int | None] | None = None
     return dates, candidates
 
 
-def redate_from_story(row: dict, text: str, stated: list[date]) -> tuple[dict, Candidate] | None:
+def redate_from_story(row: dict, text: str, stated: list[date], fetched: datetime | None = None,
+                      founded: int | None = None) -> tuple[dict, Candidate] | None:
     """An article dated by no more than a weekday (and the fetch time), re-dated to that
-    weekday nearest the earliest stated date of its story: its new `article_dates` row
-    and candidate, or None when nothing changes."""
+    weekday nearest the story's stated date closest to its fetch (the earliest, without
+    one): its new `article_dates` row and candidate, or None when nothing changes or the
+    day would be refused (after the fetch, before the outlet)."""
     weekday = weekday_of(text)
     if row["published_method"] not in REDATABLE or not weekday or not stated:
         return None
-    first = min(stated)
-    chosen = Candidate(weekday_near(weekday, first, before_only=False), "weekday_story",
-                       f"{weekday}; story dated {first.isoformat()}", status="chosen")
+    anchor = min(stated, key=lambda d: (abs((fetched.date() - d).days), d)) if fetched else min(stated)
+    chosen = Candidate(weekday_near(weekday, anchor, before_only=False), "weekday_story",
+                       f"{weekday}; story dated {anchor.isoformat()}", status="chosen")
+    if _refusal(chosen, fetched, founded):
+        return None
     return date_row(row["article_id"], chosen, [chosen]), chosen

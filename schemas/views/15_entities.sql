@@ -1,25 +1,33 @@
 -- Entities across the archive. Within an article the tagger already counts short forms
 -- into the full name (`mentions.surface_forms`: "Biden" inside "Joe Biden"). Those merges
--- are the evidence here: a form is an alias of the full name it was merged into in most
--- articles (two thirds or more of them), so an article that only says "Biden" counts
--- under "Joe Biden" too. A form split between two full names ("Johnson") stays itself.
+-- are the evidence here: a form is an alias of a full name when two thirds or more of
+-- the articles that merged it merged it into that name, and those are at least a third
+-- of all the articles that use the form; then an article that only says "Biden" counts
+-- under "Joe Biden" too. A form split between two full names ("Johnson"), or mostly
+-- used alone, stays itself.
 CREATE OR REPLACE VIEW entity_aliases AS
-WITH merged AS (
-    SELECT m.entity_type, form AS alias, m.entity, count(DISTINCT m.article_id) AS articles
+WITH forms AS (
+    SELECT m.article_id, m.entity_type, form AS alias, m.entity
     FROM mentions m, unnest(m.surface_forms) AS f(form)
-    WHERE form <> m.entity
+),
+merged AS (
+    SELECT entity_type, alias, entity, count(DISTINCT article_id) AS articles
+    FROM forms WHERE alias <> entity
     GROUP BY ALL
 ),
+uses AS (
+    SELECT entity_type, alias, count(DISTINCT article_id) AS alias_articles FROM forms GROUP BY ALL
+),
 ranked AS (
-    SELECT *,
-           sum(articles) OVER (PARTITION BY entity_type, alias) AS alias_articles,
+    SELECT merged.*, uses.alias_articles,
+           sum(articles) OVER (PARTITION BY entity_type, alias) AS merged_articles,
            row_number() OVER (PARTITION BY entity_type, alias ORDER BY articles DESC, entity) AS choice
-    FROM merged
+    FROM merged JOIN uses USING (entity_type, alias)
 )
-SELECT alias, entity_type, entity, articles, alias_articles,
-       round(articles / alias_articles, 3) AS share
+SELECT alias, entity_type, entity, articles, merged_articles, alias_articles,
+       round(articles / merged_articles, 3) AS share
 FROM ranked
-WHERE choice = 1 AND articles * 3 >= alias_articles * 2;
+WHERE choice = 1 AND articles * 3 >= merged_articles * 2 AND articles * 3 >= alias_articles;
 
 -- Each article's entities under their archive-wide names: `entity` is the canonical name,
 -- `article_entities` the names within the article it stands for.

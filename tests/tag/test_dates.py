@@ -179,3 +179,28 @@ def test_dated_article_is_not_redated_by_its_story():
     row = tag_dates([doc])[0][0]
     assert row["published_method"] == "text_dateline"
     assert redate_from_story(row, "The council met Thursday.", [date(2024, 3, 10)]) is None
+
+
+def test_placeholders_and_repeats_in_the_markup():
+    page = """<?xml version="1.0" encoding="utf-8"?>
+      <html><head>
+      <meta property="article:published_time" content="0001-01-01T00:00:00+01:00">
+      <meta name="parsely-pub-date" content="1970-01-01T00:00:00Z">
+      <meta name="sailthru.date" content="2021-12-23T10:00:00Z">
+      <meta name="pubdate" content="2021-12-23T11:00:00Z">
+      </head><body><p>Text.</p></body></html>"""
+    doc = document(page, is_html=True)
+    dates, candidates = tag_dates([doc])
+    # the calendar's first day overflows into nothing; 1970 is refused; two tags of one day are one candidate
+    assert [(c["candidate_date"], c["status"]) for c in candidates] == [
+        (date(1970, 1, 1), "refused: before 1990"), (date(2021, 12, 23), "chosen")]
+    assert dates[0]["published_date"] == date(2021, 12, 23)
+
+
+def test_story_date_nearest_the_fetch_and_never_after_it():
+    row = {"article_id": "a1", "published_method": "weekday_fetch_time"}
+    fetched = datetime(2021, 12, 23, 20, tzinfo=timezone.utc)
+    redated, _ = redate_from_story(row, "Officials met Thursday.", [date(2021, 11, 1), date(2021, 12, 22)], fetched)
+    assert redated["published_date"] == date(2021, 12, 23)
+    # "Saturday" next to 2021-12-22 is the 25th, after the fetch: refused, the fetch-time guess stays
+    assert redate_from_story(row, "Officials met Saturday.", [date(2021, 12, 22)], fetched) is None
