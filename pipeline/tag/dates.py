@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
-from lxml import html as lxml_html
 
 from pipeline.records import Document
+from pipeline.tag.markup import parse_markup
 
 MONTHS = {
     m: i + 1
@@ -121,11 +121,7 @@ def markup_candidates(page_html: str, url: str | None) -> list[Candidate]:
     """The publication dates a page's markup and URL state: JSON-LD `datePublished`,
     publication meta tags, `<time datetime>`, and a date in the URL path."""
     found = []
-    try:
-        tree = lxml_html.fromstring(page_html.encode())  # bytes: an XML declaration is allowed
-    except (ValueError, lxml_html.etree.ParserError):
-        tree = None
-    if tree is not None:
+    if (tree := parse_markup(page_html)) is not None:
         for script in tree.xpath('//script[@type="application/ld+json"]'):
             try:
                 values = _json_ld_dates(json.loads(script.text_content()))

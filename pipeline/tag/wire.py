@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from lxml import html as lxml_html
 
 from pipeline.records import Document
 from pipeline.tag.dateline import find_wire_dateline
+from pipeline.tag.markup import parse_markup
 from pipeline.tag.registry import Outlet, Registry, registered_domain
 
 Claim = tuple[str | None, str, str | None]  # (name, method, evidence)
@@ -159,9 +159,7 @@ def markup_lines(page_html: str) -> list[str]:
     """The texts of the page's byline and credit markup: JSON-LD and meta authors, byline,
     author, source and copyright elements, links to author pages. Those of pictures, teasers
     and site furniture are left out."""
-    try:
-        tree = lxml_html.fromstring(page_html)
-    except (ValueError, lxml_html.etree.ParserError):
+    if (tree := parse_markup(page_html)) is None:
         return []
     lines: list[str] = []
     for script in tree.xpath('//script[contains(@type, "ld+json")]'):

@@ -9,7 +9,7 @@ from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
 from pipeline.tag.registry import load_registry
-from pipeline.tag.wire import find_content_source, find_wire_service
+from pipeline.tag.wire import find_content_source, find_wire_service, markup_lines
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +400,9 @@ def test_unusable_site_names_fall_back_to_the_domain(registry, sitename):
 def test_unknown_domain_is_named_from_the_site_name(registry):
     doc = document("Text.", url="https://news.harbourgazette.com/x", sitename="Harbour Gazette")
     assert find_outlet(doc, registry) == ("Harbour Gazette", "sitename", "Harbour Gazette")
+
+
+def test_byline_markup_is_read_on_xhtml_pages_too():
+    """lxml refuses a str opening with an XML declaration; the markup reader must not lose the page."""
+    body = '<html><head><meta name="author" content="Associated Press"></head><body><p>Text.</p></body></html>'
+    assert markup_lines(body) == markup_lines('<?xml version="1.0" encoding="utf-8"?>\n' + body) != []
