@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
+from htmldate.extractors import try_date_expr
+from lxml.html import HtmlElement
 
 from pipeline.records import Document
 from pipeline.tag.markup import parse_markup
@@ -47,16 +49,28 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 WEEKDAY = re.compile(r"(?<!next )(?<!last )(?<!this )\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 ISO_TIMESTAMP = re.compile(
     r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*(Z|[+-]\d{2}:?\d{2})?)?")
-URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|\b)")
+# "/2020/02/18/" or "/2020-02-18-slug", not "/2023/10/3-fragen-an" (a slug after year and month).
+URL_DATE = re.compile(r"/((?:19|20)\d{2})(?:/(\d{1,2})/(\d{1,2})(?=[/?#.]|$)|-(\d{2})-(\d{2})\b)")
 # Meta tags that give the publication (not the modification) time.
 PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "datepublished", "parsely-pub-date",
     "dc.date.issued", "dcterms.issued", "sailthru.date", "pubdate", "publishdate", "publish-date",
 )
+# A visible label saying the date that follows is the publication's ("Published: …",
+# "Erschienen am 01.11.2023"), not an update's; the date itself is read by htmldate's parser.
+PUBLISHED_LABEL = re.compile(
+    r"\b(?:published(?: on)?|first published|posted(?: on)?|written|erschienen(?: am)?|ver\u00f6ffentlicht(?: am)?"
+    r"|publi\u00e9(?: le)?|publicado(?: el)?|pubblicato(?: il)?|gepubliceerd(?: op)?|opublikowano)\s*:?\s*", re.I)
+LABELLED_DATE_CHARS = 40
+# Where the update's date begins ("Written: 2023-11-07 / Updated: 2023-11-08").
+UPDATE_LABEL = re.compile(r"\b(?:updated|modified|aktualisiert|ge\u00e4ndert|stand|mis \u00e0 jour|actualizado|aggiornato)\b", re.I)
+LABELLED_DATE_START = re.compile(r"\d|[^\W\d_]{3,9}\.?\s+\d")  # "01.11.2023", "Oktober 13", "Jan. 5"
 MAX_FUTURE = timedelta(days=1)
 # Before this, a stated date is a placeholder ("0001-01-01") or not the page's (htmldate's floor is 1995).
 EARLIEST = date(1990, 1, 1)
 WEEKDAY_PARAGRAPHS = 3
+# Markup that names its date as the publication's (not a page's or an update's).
+PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 
 # How often each way of dating is right. HTML figures are measured on the eval set's
 # 616 labelled pages (make eval): htmldate agreeing with the page's JSON-LD or meta
@@ -64,7 +78,8 @@ WEEKDAY_PARAGRAPHS = 3
 # htmldate found nothing: too rare to measure, set as htmldate alone. The others have no
 # labelled data here and are set, lowest for what the page does not state itself.
 CONFIDENCE = {
-    "htmldate_confirmed": 0.96, "htmldate": 0.84, "json_ld": 0.84, "meta": 0.84, "time_element": 0.8,
+    "htmldate_confirmed": 0.96, "htmldate": 0.84, "json_ld": 0.84, "meta": 0.84, "microdata": 0.84, "label": 0.8,
+    "time_element": 0.8,
     "url": 0.7, "text_dateline": 0.9, "caption": 0.8, "text_date": 0.6,
     "weekday_story": 0.6, "weekday_fetch_time": 0.4, "fetch_time": 0.3,
 }
@@ -117,9 +132,25 @@ def _json_ld_dates(node: object) -> list[str]:
     return own + [v for key, item in node.items() if key != "datePublished" for v in _json_ld_dates(item)]
 
 
+def labelled_date(tree: HtmlElement) -> Candidate | None:
+    """The first date the page's visible text labels as the publication's."""
+    text = " ".join(" ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]")).split())
+    for m in PUBLISHED_LABEL.finditer(text):
+        following = UPDATE_LABEL.split(text[m.end():m.end() + LABELLED_DATE_CHARS], 1)[0]
+        if not LABELLED_DATE_START.match(following):  # "Posted by …", "veröffentlicht. Digital-Life 11.09.2017"
+            continue
+        # htmldate's parser reads the date forms of many languages ("13. Oktober 2021",
+        # "01.11.2023", "12 mars 2021"); it is not exported, but no library exposes it.
+        found = try_date_expr(following, "%Y-%m-%d", False, datetime(EARLIEST.year, 1, 1), datetime(2100, 1, 1))
+        if found:
+            return Candidate(date.fromisoformat(found), "label", (m.group(0) + following).strip())
+    return None
+
+
 def markup_candidates(page_html: str, url: str | None) -> list[Candidate]:
     """The publication dates a page's markup and URL state: JSON-LD `datePublished`,
-    publication meta tags, `<time datetime>`, and a date in the URL path."""
+    publication meta tags, microdata `datePublished`, `<time datetime>`, a labelled date
+    in the visible text, and a date in the URL path."""
     found = []
     if (tree := parse_markup(page_html)) is not None:
         for script in tree.xpath('//script[@type="application/ld+json"]'):
@@ -132,13 +163,20 @@ def markup_candidates(page_html: str, url: str | None) -> list[Candidate]:
             key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
             if key in PUBLISHED_META and (c := _timestamp_candidate(meta.get("content"), "meta", f"{key} {meta.get('content')}")):
                 found.append(c)
+        for item in tree.xpath('//*[@itemprop="datePublished"][not(self::meta)]'):
+            value = item.get("datetime") or item.get("content") or item.text_content()
+            if c := _timestamp_candidate(value, "microdata", f'itemprop="datePublished" {value.strip()}'):
+                found.append(c)
         for time in tree.xpath("//time[@datetime]")[:3]:
             value = time.get("datetime")
             if c := _timestamp_candidate(value, "time_element", f"<time datetime={value}>"):
                 found.append(c)
+        if c := labelled_date(tree):
+            found.append(c)
     if url and (m := URL_DATE.search(url)):
+        year, *rest = (int(g) for g in m.groups() if g)
         try:
-            found.append(Candidate(date(*map(int, m.groups())), "url", m.group(0)))
+            found.append(Candidate(date(year, *rest), "url", m.group(0)))
         except ValueError:
             pass
     return found
@@ -206,6 +244,17 @@ def _refusal(c: Candidate, fetched: datetime | None, founded: int | None) -> str
     return None
 
 
+def _preferred(usable: list[Candidate]) -> Candidate:
+    """htmldate's date (first in `usable`), unless the page states another as its publication
+    date in its own time zone (or without one), or failing that in a visible label. A time
+    in UTC is not the day the site's readers saw; htmldate often reads that one."""
+    own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0]
+    override = next(iter(own_zone + [c for c in usable if c.source == "label"]), None)
+    if override is not None and (usable[0].source != "htmldate" or override.day != usable[0].day):
+        return override
+    return usable[0]
+
+
 def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None, list[Candidate]]:
     """The chosen candidate (None when nothing dates the page) and every candidate, each
     with its status."""
@@ -231,14 +280,14 @@ def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None,
         candidates += usable
     if not usable:
         return None, candidates
-    chosen = usable[0]
+    picked = chosen = _preferred(usable)
     # A time for the chosen day: the first timestamp stated on that day, one in the page's
     # own zone before one in UTC (which many sites write whatever their zone).
     timed = min((c for c in usable if c.day == chosen.day and c.at is not None),
                 key=lambda c: c.utc_offset == 0, default=None)
     if timed is not None and chosen.at is None:
         chosen = replace(chosen, at=timed.at, utc_offset=timed.utc_offset)
-    candidates = [replace(c, status="chosen") if c is usable[0] else c for c in candidates]
+    candidates = [replace(c, status="chosen") if c is picked else c for c in candidates]
     return chosen, candidates
 
 

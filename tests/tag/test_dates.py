@@ -120,9 +120,75 @@ def test_htmldate_alone_has_the_lower_confidence():
 
 
 def test_html_page_without_any_date_has_none():
-    # the markup is htmldate's to read; its text is not searched for a date
-    doc = document("<html><body><p>Published: March 5, 2024</p></body></html>", is_html=True)
+    doc = document("<html><body><p>Posted by the desk on a Thursday.</p></body></html>", is_html=True)
     assert chosen(doc) == (None, [])
+
+
+def sources(doc: Document) -> tuple[str, date, list[tuple[str, date]]]:
+    found, candidates = choose(doc)
+    return found.source, found.day, [(c.source, c.day) for c in candidates]
+
+
+def test_publication_time_in_the_sites_own_zone_overrides_htmldates_utc_day():
+    # 01:59 in Cairo is 23:59 the day before in UTC: readers saw the 25th
+    page = """<html><head>
+      <meta property="article:published_time" content="2020-12-24T23:59:50+00:00">
+      <script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-12-25T01:59:50+02:00"}</script>
+      </head><body><p>Text.</p></body></html>"""
+    doc = document(page, is_html=True, html_date="2020-12-24")
+    assert sources(doc)[:2] == ("json_ld", date(2020, 12, 25))
+
+
+def test_publication_time_in_utc_does_not_override_htmldate():
+    # 02:18 UTC is the evening before in Miami, the day in the URL htmldate read
+    page = """<html><head><script type="application/ld+json">{"datePublished": "2020-02-18T02:18:11Z"}</script>
+      </head><body><p>Text.</p></body></html>"""
+    doc = document(page, is_html=True, html_date="2020-02-17")
+    doc.url = "https://laprensafl.example/2020/02/17/story/"
+    assert sources(doc)[:2] == ("htmldate", date(2020, 2, 17))
+
+
+def test_microdata_publication_date_without_a_zone_is_the_sites_day():
+    page = """<html><body><p>Text.</p><footer>
+      <time itemprop="dateModified" datetime="2022-01-21">21.01.2022</time>
+      <time itemprop="datePublished" datetime="2022-01-27">27.01.2022</time></footer></body></html>"""
+    doc = document(page, is_html=True, html_date="2022-01-21")
+    found, day, candidates = sources(doc)
+    assert (found, day) == ("microdata", date(2022, 1, 27))
+    assert ("htmldate", date(2022, 1, 21)) in candidates
+
+
+@pytest.mark.parametrize("footer, expected", [
+    ("Letzte \u00c4nderung: 31.10.2023 - 14:49<br>Erschienen am: 01.11.2023<br>Lesungen: 61", date(2023, 11, 1)),
+    ("<span>Erschienen am:</span> <h2>13. Oktober 2021</h2>", date(2021, 10, 13)),
+    ("Written: 2023-11-07 15:03:30 / Updated: 2023-11-08", date(2023, 11, 7)),
+    ("Published on January 19, 2020 / 12:25 PM", date(2020, 1, 19)),
+])
+def test_labelled_publication_date_in_the_visible_text(footer, expected):
+    doc = document(f"<html><body><p>Text.</p><p>{footer}</p></body></html>", is_html=True, html_date="2023-10-31")
+    assert sources(doc)[:2] == ("label", expected)
+
+
+@pytest.mark.parametrize("footer", [
+    "Posted by Zitrod Articles , 06/01/2020",  # a byline between label and date
+    "Zuerst ver\u00f6ffentlicht. Digital-Life 11.09.2017",  # the label ends a sentence
+    "<script>var published = '2019-01-01';</script>",  # not visible text
+])
+def test_no_labelled_date(footer):
+    doc = document(f"<html><body><p>Text.</p><p>{footer}</p></body></html>", is_html=True, html_date="2023-10-31")
+    assert sources(doc)[:2] == ("htmldate", date(2023, 10, 31))
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://example.org/2020/02/18/ciencia/story.html", date(2020, 2, 18)),
+    ("https://example.org/news/2020-02-18-council-votes", date(2020, 2, 18)),
+    ("https://example.org/2023/10/3-fragen-an-tina", None),  # year and month, then a slug
+])
+def test_date_in_the_url(url, expected):
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True)
+    doc.url = url
+    found, _ = chosen(doc)
+    assert (found and found[0]) == expected
 
 
 @pytest.mark.parametrize("value, expected", [
