@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -36,6 +37,32 @@ class Settings(BaseSettings):
     lock_wait_s: float = Field(
         0.0, ge=0, description="Seconds to wait for another run's archive lock before refusing."
     )
+    sources_file: Path = Field(
+        Path("sources.toml"), description="Source config (TOML): the sources the `nightly` flow archives, per outlet."
+    )
+    since: date | None = Field(None, description="Backfill: only pages a feed or sitemap dates on or after this day.")
+    until: date | None = Field(None, description="Backfill: only pages a feed or sitemap dates on or before this day.")
+    user_agent: str = Field(
+        "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive; nightly news archive)",
+        description="User-Agent of every HTTP request, and the name robots.txt rules are read for.",
+    )
+    fetch_timeout_s: float = Field(20.0, gt=0, description="Seconds before an HTTP request (connect or read) times out.")
+    fetch_retries: int = Field(3, ge=0, description="Retries of a request that timed out or got 429 or 5xx.")
+    fetch_backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles on each retry (Retry-After wins).")
+    max_retry_after_s: float = Field(120.0, ge=0, description="A longer Retry-After fails the page for this run instead.")
+    per_host_concurrency: int = Field(2, ge=1, description="Requests in flight to one host at most.")
+    min_delay_s: float = Field(1.0, ge=0, description="Seconds between two requests to one host.")
+    max_page_bytes: int = Field(10_000_000, ge=1, description="A larger body (after decompression) is refused.")
+    max_redirects: int = Field(5, ge=0, description="More redirects than this and the page is refused.")
+    allow_private: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR) or hosts that may be fetched although private or loopback, e.g. 127.0.0.1/32.",
+    )
+    max_fetch_failures: int = Field(
+        3, ge=1, description="A page that failed this many nights (timeouts, 5xx) is quarantined and not tried again."
+    )
+    nightly_cron: str = Field("0 2 * * *", description="Cron schedule of the `nightly` deployment (`make serve`).")
+    timezone: str = Field("UTC", description="Time zone of the cron schedule.")
     executor: str = Field("prefect", pattern="^(prefect|plain)$", description="`prefect` flow or `plain` Python loop.")
     eval_dir: Path = Field(
         PACKAGE_DIR.parent.parent / "shared" / "eval",

@@ -1,0 +1,92 @@
+"""Where pages come from: source references and the source config file.
+
+A source reference is one string, so that a run's plan and its `runs` row can name it:
+
+    seeds                                   a local folder (or one file) of pages
+    warc:crawl.warc.gz                      a WARC file, local or over HTTP
+    urls:https://example.org/list.txt       a list of page URLs, one per line
+    feed:https://example.org/rss            an RSS or Atom feed
+    sitemap:https://example.org/sitemap.xml a sitemap, news sitemap or sitemap index
+    site:https://example.org/               a home page: its feeds, else its robots.txt sitemaps
+    page:https://example.org/story.html     one page
+
+followed by `|Outlet name` when the config names the outlet (the name is the outlet of
+pages whose domain the registry does not know). The config file (`sources.toml`) lists
+sources per outlet:
+
+    [[outlet]]
+    name = "LAist"
+    feeds = ["https://laist.com/index.rss"]
+    sitemaps = ["https://laist.com/sitemap.xml"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("folder", "warc", "urls", "feed", "sitemap", "site", "page")
+# The config's list keys, by source kind.
+CONFIG_KEYS = {"folders": "folder", "warcs": "warc", "url_lists": "urls", "feeds": "feed",
+               "sitemaps": "sitemap", "sites": "site", "pages": "page"}
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    location: str
+    outlet: str | None = None
+
+    @property
+    def ref(self) -> str:
+        head = self.location if self.kind == "folder" else f"{self.kind}:{self.location}"
+        return f"{head}|{self.outlet}" if self.outlet else head
+
+    @property
+    def is_remote(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+
+def parse_ref(ref: str) -> Source:
+    """The source a reference names; a bare path is a folder or file (a WARC file by its name)."""
+    head, _, outlet = ref.partition("|")
+    kind, sep, location = head.partition(":")
+    if not sep or kind not in KINDS or kind == "folder":
+        if head.startswith(("http://", "https://")):
+            return Source("page", head, outlet or None)
+        kind = "warc" if head.lower().endswith(WARC_SUFFIXES) else "folder"
+        return Source(kind, head, outlet or None)
+    if not location:
+        raise SourceConfigError(f"{ref!r}: no location after {kind}:")
+    return Source(kind, location, outlet or None)
+
+
+def load_sources(path: Path) -> list[Source]:
+    """The sources a config file lists; relative paths are read from the file's folder."""
+    try:
+        config = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceConfigError(f"{path}: no source config file (see README: Sources)") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SourceConfigError(f"{path}: not valid TOML ({e})") from None
+    found = []
+    for i, outlet in enumerate(config.get("outlet", [])):
+        name = outlet.get("name")
+        unknown = set(outlet) - {"name", *CONFIG_KEYS}
+        if unknown:
+            raise SourceConfigError(f"{path}: outlet {name or i + 1}: unknown keys {sorted(unknown)} "
+                                    f"(expected name, {', '.join(CONFIG_KEYS)})")
+        for key, kind in CONFIG_KEYS.items():
+            for location in outlet.get(key, []):
+                if kind in ("folder", "warc") and not location.startswith(("http://", "https://")):
+                    location = str((Path(path).parent / location).expanduser().resolve())
+                found.append(Source(kind, location, name))
+    if not found:
+        raise SourceConfigError(f"{path}: lists no sources (expected [[outlet]] tables with {', '.join(CONFIG_KEYS)})")
+    return found
