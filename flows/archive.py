@@ -23,20 +23,21 @@ def finish_run_task(plan_path: str, shard_dirs: list[str]) -> dict:
     return asdict(finish_run(plan_path, shard_dirs))
 
 
-# One worker: the shard work is CPU-bound Python, so threads would only contend for the GIL.
 @task(name="clean-stale")
 def clean_stale_task(settings: dict, run_id: str, stale_articles: list[str]) -> int:
-    cleaned = clean_stale(Settings(**settings), run_id, stale_articles)
+    cleaned = clean_stale(Settings(**settings), run_id, stale_articles, executor="prefect")
     return cleaned.replaced if cleaned else 0
 
 
-@flow(name="newsarchive-run", task_runner=ThreadPoolTaskRunner(max_workers=1))
-def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
+def archive(sources: list[str], config: Settings) -> dict:
+    """The run as tasks of the calling flow (the `newsarchive-run`, nightly and backfill
+    flows), then the reprocess of the articles its learned furniture made stale."""
     logger = get_run_logger()
-    config = Settings(**(settings or {}))
     with begin_run(config, sources, "prefect") as plan:
         logger.info("run %s: %d pages in %d shards -> %s", plan.run_id, len(plan.entries),
                     plan.shard_count, plan.archive)
+        if plan.listing:
+            logger.info("network sources listed %s pages", plan.listing)
         futures = process_shard_task.map(unmapped(str(plan.path)), list(range(plan.shard_count)))
         shard_dirs = []
         for done, future in enumerate(futures, start=1):
@@ -49,3 +50,9 @@ def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
     logger.info("run %s published: %d archived, %d duplicates, %d rejected", summary["run_id"],
                 summary["articles_archived"], summary["duplicates"], summary["rejected"])
     return summary
+
+
+# One worker: the shard work is CPU-bound Python, so threads would only contend for the GIL.
+@flow(name="newsarchive-run", task_runner=ThreadPoolTaskRunner(max_workers=1))
+def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
+    return archive(sources, Settings(**(settings or {})))

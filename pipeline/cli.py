@@ -1,4 +1,5 @@
-"""The `newsarchive` command: run, extract, reprocess, search, sql, report, tables."""
+"""The `newsarchive` command: run, nightly, backfill, extract, reprocess, compact, reindex, search, sql,
+report, tables."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import json
 import shutil
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from pipeline.report import REPORTS, report
 from pipeline.search import SearchFilters, search
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
+from pipeline.sources.config import SourceConfigError, parse_ref
 from pipeline.store import ArchiveBusy, ArchiveMissing, connect
 
 console = Console(soft_wrap=True)
@@ -32,8 +34,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "executor": getattr(args, "executor", None),
         "shard_size": getattr(args, "shard_size", None),
         "entities": False if getattr(args, "no_entities", False) else None,
+        "sources_file": getattr(args, "sources_file", None),
     }
     return Settings(**{k: v for k, v in flags.items() if v is not None})
+
+
+def local_ref(ref: str) -> str:
+    """A source reference with a local path made absolute (the run may work elsewhere)."""
+    source = parse_ref(ref)
+    if source.kind in ("folder", "warc") and not source.is_remote:
+        source = replace(source, location=str(Path(source.location).expanduser().resolve()))
+    return source.ref
 
 
 def print_relation(rel: duckdb.DuckDBPyRelation | None, fmt: str = "table", title: str | None = None) -> None:
@@ -56,7 +67,7 @@ def print_relation(rel: duckdb.DuckDBPyRelation | None, fmt: str = "table", titl
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    sources = [str(Path(s).expanduser().resolve()) for s in args.sources]
+    sources = [local_ref(s) for s in args.sources]
     console.print(f"newsarchive: archiving {', '.join(args.sources)} into {settings.archive_dir} "
                   f"({settings.executor} executor)")
     if settings.executor == "prefect":
@@ -82,6 +93,10 @@ def print_summary(s: dict) -> None:
     archive = s["archive"]
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["rejects_by_reason"].items())) or "none"
     console.print(f"\nrun {s['run_id']} {s['status']} in {s['duration_s']:.1f} s")
+    if listing := s.get("listing"):
+        console.print(f"  {'pages listed (network)':<24}{listing['listed']:>8}  (skipped: "
+                      f"{listing['unchanged']} fetched before, {listing['quarantined']} quarantined, "
+                      f"{listing['out_of_range']} outside --since/--until)")
     for label, key in (("pages read", "pages_read"), ("unchanged (seen before)", "pages_unchanged"),
                        ("articles archived", "articles_archived"), ("new versions", "versions"),
                        ("duplicates", "duplicates"),
@@ -132,9 +147,90 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_with_progress(settings: Settings, sources: list[str]) -> dict:
+    """The plain loop over `sources`, with the progress bar of `run --executor plain`."""
+    from pipeline.job import run_plain
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        bar = progress.add_task("pages", total=None)
+
+        def on_shard(done: int, total: int, pages: int) -> None:
+            progress.update(bar, advance=pages, description=f"shard {done}/{total}")
+
+        return asdict(run_plain(settings, sources, on_shard))
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from pipeline.sources.config import load_sources
+
+    settings = settings_from(args)
+    console.print(f"newsarchive: archiving the sources of {settings.sources_file} into {settings.archive_dir} "
+                  f"({settings.executor} executor)")
+    if settings.executor == "prefect":
+        from flows.nightly import nightly_flow  # Prefect is imported only when asked for
+
+        summary = nightly_flow(settings=settings.model_dump(mode="json"))
+    else:
+        summary = run_with_progress(settings, [s.ref for s in load_sources(settings.sources_file)])
+    print_summary(summary)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from pipeline.sources.config import load_sources
+
+    if args.since and args.until and args.since > args.until:
+        err.print(f"newsarchive: --since {args.since} is after --until {args.until}")
+        return 2
+    window = {k: v for k, v in (("since", args.since), ("until", args.until)) if v}
+    settings = Settings(**{**settings_from(args).model_dump(), **window})
+    sources = [local_ref(s) for s in args.sources]
+    console.print(f"newsarchive: backfill of {', '.join(args.sources) or f'the sources of {settings.sources_file}'} "
+                  f"from {settings.since or 'the start'} to {settings.until or 'today'} into {settings.archive_dir} "
+                  f"({settings.executor} executor)")
+    if settings.executor == "prefect":
+        from flows.nightly import backfill_flow
+
+        summary = backfill_flow(sources=sources or None, settings=settings.model_dump(mode="json"))
+    else:
+        summary = run_with_progress(settings, sources or [s.ref for s in load_sources(settings.sources_file)])
+    print_summary(summary)
+    return 0
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    from pipeline.compact import compact
+
+    settings = settings_from(args)
+    console.print(f"newsarchive: compacting the run folders of {settings.archive_dir} "
+                  f"into folders of about {args.target_mb:g} MB")
+    s = compact(settings, args.target_mb)
+    console.print(f"\ncompact {s.run_id} succeeded in {s.duration_s:.1f} s")
+    console.print(f"  {'run folders merged':<26}{s.folders_merged:>8}")
+    console.print(f"  {'into folders':<26}{s.folders_written:>8}")
+    console.print(f"  {'left as they were':<26}{s.folders_kept:>8}")
+    console.print(f"  {'MB merged -> written':<26}{s.bytes_before / 1e6:>8.1f} -> {s.bytes_after / 1e6:.1f}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from pipeline.reindex import reindex
+
+    settings = settings_from(args)
+    console.print(f"newsarchive: rebuilding the search index of {settings.archive_dir} from its documents")
+    s = reindex(settings)
+    console.print(f"\nreindex {s.run_id} succeeded in {s.duration_s:.1f} s")
+    console.print(f"  {'articles indexed':<26}{s.articles:>8}")
+    console.print(f"  {'run folders':<26}{s.folders:>8}")
+    console.print(f"  {'folders rewritten':<26}{s.rewritten:>8}  (their index changed)")
+    console.print(f"  {'postings rows':<26}{s.postings:>8}")
+    return 0
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipeline.records import RawPage, Reject
-    from pipeline.sources import list_entries, read_entry
+    from pipeline.sources.files import list_entries, read_entry
     from pipeline.stages import extract_one
     from pipeline.store import ArchivePaths
 
@@ -239,6 +335,34 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--no-entities", action="store_true", help="leave the entity mentions as they are")
     rp.set_defaults(func=cmd_reprocess)
 
+    def with_run_options(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--sources-file", type=Path,
+                        help="source config (default: $NEWSARCHIVE_SOURCES_FILE or ./sources.toml)")
+        sp.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
+        sp.add_argument("--shard-size", type=int, help="pages per shard")
+        sp.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
+        return sp
+
+    ni = with_run_options(with_archive(sub.add_parser(
+        "nightly", help="archive every source of the source config, new pages only (what `make serve` schedules)")))
+    ni.set_defaults(func=cmd_nightly)
+
+    bf = with_run_options(with_archive(sub.add_parser(
+        "backfill", help="archive sources within a date range (feeds and sitemaps date their pages)")))
+    bf.add_argument("sources", nargs="*", metavar="SOURCE",
+                    help="source references (a folder, feed:URL, sitemap:URL, ...); none: every source of the config")
+    bf.add_argument("--since", type=date.fromisoformat, help="pages dated on or after YYYY-MM-DD")
+    bf.add_argument("--until", type=date.fromisoformat, help="pages dated on or before YYYY-MM-DD")
+    bf.set_defaults(func=cmd_backfill)
+
+    cp = with_archive(sub.add_parser(
+        "compact", help="merge the small run folders into large ones (same rows), published at once"))
+    cp.add_argument("--target-mb", type=float, default=64.0, help="size of a merged folder on disk (default 64)")
+    cp.set_defaults(func=cmd_compact)
+
+    ri = with_archive(sub.add_parser("reindex", help="rebuild the search index from the archived documents"))
+    ri.set_defaults(func=cmd_reindex)
+
     s = with_archive(sub.add_parser("search", help="ranked full-text search (BM25)"))
     s.add_argument("query")
     s.add_argument("--outlet")
@@ -280,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             # The query listed the files just before a reprocess switched generations and
             # found a rewritten one gone (it fails rather than mix); the next sees the new files.
             return args.func(args)
-    except (SourceError, ArchiveMissing) as e:
+    except (SourceError, SourceConfigError, ArchiveMissing) as e:
         err.print(f"newsarchive: {e}")
         return 2
     except ArchiveBusy as e:

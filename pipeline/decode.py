@@ -81,9 +81,13 @@ def _decode(content: bytes) -> tuple[str, str] | None:
             continue
     if (text := _mostly_utf8(content)) is not None:
         return text, "utf-8"
-    best = from_bytes(content).best()
-    if best is None:
+    matches = from_bytes(content)
+    if (best := matches.best()) is None:
         return None
+    # With few non-ASCII letters several single-byte charsets fit equally well; the web's
+    # legacy default (windows-1252, as WHATWG browsers assume) breaks the tie.
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    best = next((m for m in tied if m.encoding == "cp1252"), best)
     return str(best), best.encoding
 
 

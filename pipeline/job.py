@@ -11,10 +11,11 @@ from pipeline.run import RunSummary, begin_run, finish_run, process_shard
 from pipeline.settings import Settings
 
 
-def clean_stale(settings: Settings, run_id: str, stale_articles: list[str]) -> ReprocessSummary | None:
+def clean_stale(settings: Settings, run_id: str, stale_articles: list[str], executor: str = "plain") -> ReprocessSummary | None:
     if not stale_articles:
         return None
-    return reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"))
+    return reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
+                     executor=executor)
 
 
 def run_plain(settings: Settings, source_refs: list[str],

@@ -28,6 +28,9 @@ class RawPage:
     outlet: str | None = None
     http_status: int | None = None
     headers: dict[str, str] | None = None
+    # The publication time the feed or sitemap that listed the page gave, and which it was.
+    listed_published: datetime | None = None
+    listed_by: str | None = None
 
 
 @dataclass(frozen=True)

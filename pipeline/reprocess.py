@@ -94,15 +94,16 @@ def load_raw_pages(paths: ArchivePaths, articles: list[dict]) -> list[RawPage]:
     con = duckdb.connect()
     con.register("wanted", pa.table({"raw_hash": pa.array([a["raw_hash"] for a in articles], pa.string())}))
     stored = {digest: rest for digest, *rest in con.execute(f"""
-        SELECT raw_hash, content, http_status, headers
+        SELECT raw_hash, content, http_status, headers, listed_published, listed_by
         FROM {paths.parquet('raw_pages')} SEMI JOIN wanted USING (raw_hash)
     """).fetchall()}
     pages = []
     for a in articles:
-        content, status, headers = stored[a["raw_hash"]]
+        content, status, headers, listed_published, listed_by = stored[a["raw_hash"]]
         pages.append(RawPage(source_ref=a["source_ref"], content=content, url=a["url"], outlet=a["outlet_hint"],
                              fetched_at=a["fetched_at"], fetched_at_method=a["fetched_at_method"],
-                             http_status=status, headers=dict(headers) if headers else None))
+                             http_status=status, headers=dict(headers) if headers else None,
+                             listed_published=listed_published, listed_by=listed_by))
     return pages
 
 
@@ -186,13 +187,13 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
 
 
 def reprocess(settings: Settings, selection: Selection,
-              on_folder: Callable[[int, int, int], None] | None = None) -> ReprocessSummary:
+              on_folder: Callable[[int, int, int], None] | None = None, executor: str = "plain") -> ReprocessSummary:
     """Reprocess the selected articles and publish the result at once; `on_folder(done,
     total, articles)` reports progress."""
     paths = ArchivePaths(settings.archive_dir)
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: nothing to reprocess")
-    with begin_run(settings, [selection.describe()], "plain", kind="reprocess") as plan:
+    with begin_run(settings, [selection.describe()], executor, kind="reprocess") as plan:
         stats, kept = StageStats(), {}
         selected = select_articles(paths, selection)
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy

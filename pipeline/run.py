@@ -35,9 +35,9 @@ from pipeline.neardup import Signed, archived_candidates, index_tables, keep_ran
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import (
-    build_postings, document_row, extract_pages, split_rejects, strip_learned_furniture, tag_documents,
+    build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents,
 )
-from pipeline.stats import StageStats
+from pipeline.stats import StageCount, StageStats
 from pipeline.stories import group_stories
 from pipeline.tag.date_mentions import date_mention_rows
 from pipeline.tag.dates import REDATABLE, candidate_rows, redate_from_story
@@ -49,7 +49,7 @@ from schemas.tables import TABLES, to_arrow
 
 ARTICLE_TABLES = ("documents", "article_dates", "date_candidates", "date_mentions", "article_languages",
                   "article_outlets", "mentions", "entity_status")
-SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines")
+SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines", "fetches")
 SHARD = "_shard"  # which shard a row came from, while finish_run merges them
 
 
@@ -68,6 +68,8 @@ class RunPlan:
     entries: list[dict] = field(default_factory=list)
     crashed_runs: int = 0
     kind: str = "run"
+    # Network sources: pages listed, skipped as unchanged, quarantined or out of the date range.
+    listing: dict[str, int] = field(default_factory=dict)
 
     @property
     def dir(self) -> Path:
@@ -116,6 +118,7 @@ class RunSummary:
     # reprocesses them once the run is published (pipeline/job.py).
     stale_articles: list[str] = field(default_factory=list)
     stale_cleaned: int = 0  # of those, articles the job's reprocess rewrote
+    listing: dict[str, int] = field(default_factory=dict)  # RunPlan.listing
 
 
 def new_run_id(now: datetime) -> str:
@@ -173,7 +176,7 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
         try:
             plan.save()  # from here a crash is found and recorded by the next run
             if kind == "run":
-                plan.entries = [e for ref in source_refs for e in sources.list_entries(ref)]
+                plan.entries, plan.listing = sources.plan_entries(source_refs, settings, paths, plan.dir)
                 plan.save()
             yield plan
         except BaseException as e:
@@ -193,7 +196,8 @@ def _raw_page_row(raw: RawPage, digest: str, run_id: str) -> dict:
         "raw_hash": digest, "content": raw.content, "size": len(raw.content), "source_ref": raw.source_ref,
         "url": raw.url, "outlet_hint": raw.outlet, "fetched_at": raw.fetched_at,
         "fetched_at_method": raw.fetched_at_method, "http_status": raw.http_status,
-        "headers": list(raw.headers.items()) if raw.headers else None, "run_id": run_id,
+        "headers": list(raw.headers.items()) if raw.headers else None,
+        "listed_published": raw.listed_published, "listed_by": raw.listed_by, "run_id": run_id,
     }
 
 
@@ -206,7 +210,7 @@ def process_shard(plan_path: str, index: int) -> str:
     stats, now, run_id = StageStats(), utcnow(), plan.run_id
 
     with stats.stage("read", len(entries)) as s:
-        raws, rejects = split_rejects(entries, sources.read_entry)
+        raws, rejects, fetch_rows, not_modified = sources.read_entries(entries, settings)
         s.pages_out, s.rejected = len(raws), len(rejects)
         keys = ArchiveKeys.for_pages(paths, {raw_hash(r.content) for r in raws},
                                      {r.source_ref for r in raws} | {r.source_ref for r in rejects})
@@ -249,11 +253,12 @@ def process_shard(plan_path: str, index: int) -> str:
         "rejects": [_reject_row(r, run_id, now) for r in fresh_rejects],
         "raw_pages": list(raw_rows.values()),
         "furniture_lines": [{**row, "run_id": run_id} for row in line_rows],
+        "fetches": [{**row, "run_id": run_id} for row in fetch_rows],
     }
     for name, rows in tables.items():
         write_table(out, TABLES[name], rows)
     write_json(out / "stats.json", {
-        "stages": stats.to_dict(), "pages_read": len(entries), "pages_unchanged": unchanged + known_rejects,
+        "stages": stats.to_dict(), "pages_read": len(entries), "pages_unchanged": unchanged + known_rejects + not_modified,
     })
     return str(out)
 
@@ -437,6 +442,9 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     plan = RunPlan.load(plan_path)
     paths = ArchivePaths(Path(plan.archive))
     stats, pages_read, unchanged = StageStats(), 0, 0
+    if plan.listing:
+        skipped = sum(plan.listing.get(k, 0) for k in ("unchanged", "quarantined", "out_of_range"))
+        stats.add("list", StageCount(pages_in=plan.listing["listed"], pages_out=plan.listing["listed"] - skipped))
     shards: dict[str, list[pa.Table]] = {name: [] for name in SHARD_TABLES}
     for index, shard in enumerate(map(Path, shard_dirs)):
         info = json.loads((shard / "stats.json").read_text())
@@ -524,5 +532,6 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     return RunSummary(
         run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=row["duration_s"],
         rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs,
-        furniture_learned=sum(map(len, learned.values())), stale_articles=stale_articles(paths, learned), **counts,
+        furniture_learned=sum(map(len, learned.values())), stale_articles=stale_articles(paths, learned),
+        listing=plan.listing, **counts,
     )

@@ -268,8 +268,8 @@ REJECTS = Table(
     (
         Column("source_ref", pa.string(), "Where the page came from.", nullable=False),
         Column("raw_hash", pa.string(), "SHA-256 of the bytes read (empty when nothing could be read)."),
-        Column("stage", pa.string(), "`read`, `decode` or `extract`.", nullable=False),
-        Column("reason", pa.string(), "Reason code: `empty`, `unreadable`, `corrupt_gzip`, `binary`, `undecodable`, `no_text`.", nullable=False),
+        Column("stage", pa.string(), "`list` (a source could not be listed), `fetch`, `read`, `decode` or `extract`.", nullable=False),
+        Column("reason", pa.string(), "Reason code: `empty`, `unreadable`, `corrupt_gzip`, `corrupt_warc`, `binary`, `undecodable`, `no_text`; for `list` and `fetch` the fetch reasons of `fetches.reason`.", nullable=False),
         Column("detail", pa.string(), "A sentence a person can act on.", nullable=False),
         RUN_ID,
         Column("rejected_at", TS, "When the page was rejected.", nullable=False),
@@ -282,7 +282,7 @@ RUNS = Table(
     (
         RUN_ID,
         Column("status", pa.string(), "`succeeded`, `failed` or `crashed`.", nullable=False),
-        Column("kind", pa.string(), "`run` (pages in from sources) or `reprocess` (re-extraction from `raw_pages`)."),
+        Column("kind", pa.string(), "`run` (pages in from sources), `reprocess` (re-extraction from `raw_pages`), `compact` (run folders merged) or `reindex` (search index rebuilt)."),
         Column("executor", pa.string(), "`prefect` or `plain`.", nullable=False),
         Column("sources", pa.list_(pa.string()), "The sources the run read.", nullable=False),
         Column("started_at", TS, "Start time.", nullable=False),
@@ -351,12 +351,40 @@ RAW_PAGES = Table(
         Column("http_status", pa.int16(), "HTTP status of the fetch (empty for files)."),
         Column("headers", pa.map_(pa.string(), pa.string()),
                "Response headers that matter (content-type, last-modified, etag, date, content-language)."),
+        Column("listed_published", TS, "Publication time the feed or sitemap that listed the page gave (a date candidate)."),
+        Column("listed_by", pa.string(), "The kind of source that gave `listed_published`: `feed`, `sitemap` or `site`."),
         RUN_ID,
     ),
     key=("raw_hash",),
     # Reprocessing reads pages by hash; a small group keeps that to a few pages each.
     sort_by=("raw_hash",),
     row_group_rows=50,
+)
+
+FETCHES = Table(
+    "fetches",
+    "Every HTTP fetch of a page, per run: the incremental state. A page fetched once is not "
+    "fetched again unless its feed or sitemap says it changed; a failed one is retried on later "
+    "runs and quarantined after `max_fetch_failures` failures, or at once when retrying cannot help.",
+    (
+        Column("url", pa.string(), "The page URL as listed.", nullable=False),
+        Column("source", pa.string(), "The source reference that listed it (see `runs.sources`).", nullable=False),
+        Column("outcome", pa.string(), "`fetched`, `not_modified` (304), `failed` (tried again next run) or `quarantined` (never tried again).", nullable=False),
+        Column("reason", pa.string(), "Why it failed: `http_404`, `http_429`, `http_500`, `timeout`, `connection_error`, `tls_error`, `too_many_redirects`, `too_large`, `robots_disallowed`, `robots_unavailable`, `private_address`, `bad_url`."),
+        Column("detail", pa.string(), "The failure, in a sentence."),
+        Column("failures", pa.int32(), "Failed runs in a row for this URL, this one included (0 on success).", nullable=False),
+        Column("attempts", pa.int32(), "Requests made this run, retries included.", nullable=False),
+        Column("http_status", pa.int16(), "Status of the final response."),
+        Column("final_url", pa.string(), "The URL after redirects."),
+        Column("etag", pa.string(), "ETag of the response, sent back as If-None-Match next time."),
+        Column("last_modified", pa.string(), "Last-Modified of the response, sent back as If-Modified-Since."),
+        Column("listed_published", TS, "Publication time the feed or sitemap gave."),
+        Column("listed_updated", TS, "Last change the feed or sitemap gave; a later one than the last fetch fetches the page again."),
+        Column("raw_hash", pa.string(), "SHA-256 of the body fetched (see `raw_pages`)."),
+        Column("fetched_at", TS, "When the fetch ended.", nullable=False),
+        RUN_ID,
+    ),
+    sort_by=("url",),
 )
 
 FURNITURE_LINES = Table(
@@ -401,7 +429,7 @@ TABLES: dict[str, Table] = {
     for t in (
         DOCUMENTS, ARTICLE_VERSIONS, ARTICLE_DATES, DATE_CANDIDATES, DATE_MENTIONS, ARTICLE_LANGUAGES, ARTICLE_OUTLETS,
         MENTIONS, ENTITY_STATUS,
-        STORY_MEMBERS, DUPLICATES, REJECTS, RAW_PAGES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
+        STORY_MEMBERS, DUPLICATES, REJECTS, RAW_PAGES, FETCHES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
         NEARDUP_SIGNATURES, NEARDUP_BANDS,
     )
 }

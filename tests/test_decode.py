@@ -147,3 +147,10 @@ def test_text_is_unicode_nfc():
     result = decode(f"<html><body><p>{decomposed}</p></body></html>".encode())
     assert isinstance(result, Page)
     assert "Café in Köln" in result.text
+
+
+def test_undeclared_legacy_page_with_few_accents_reads_as_windows_1252():
+    # cp1250 and cp1257 fit these bytes as well as cp1252, but read "crème" as "crčme"
+    text = "The caf\u00e9 served cr\u00e8me br\u00fbl\u00e9e \u2014 \u201cthe best in town\u201d, said the na\u00efve critic."
+    result = decode(text.encode("cp1252"))
+    assert isinstance(result, Page) and result.text == text

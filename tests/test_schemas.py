@@ -45,7 +45,7 @@ def test_pipeline_and_schemas_never_import_prefect():
                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
                 offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("prefect", "flows")]
     # The CLI may start the flow when asked, importing it lazily inside a function.
-    assert offenders == ["cli.py: flows.archive"]
+    assert sorted(set(offenders)) == ["cli.py: flows.archive", "cli.py: flows.nightly"]
 
 
 def test_readme_documents_every_setting():

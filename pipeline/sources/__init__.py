@@ -1,26 +1,59 @@
-"""Sources list the pages of a run (plan entries, JSON-able) and read one entry into a RawPage.
+"""Sources list the pages of a run (plan entries, JSON-able) and read a shard's entries.
 
-A run plans by listing every source, then each shard reads its slice of entries, so a
-shard can be retried on its own.
+A run plans by listing every source (pipeline/sources/config.py names them), then each
+shard reads its slice of entries, so a shard can be retried on its own. Local folders
+and WARC files are read from disk; everything else is fetched over HTTP
+(pipeline/sources/http.py), with the archive's fetch history deciding what is new.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 from pipeline.records import RawPage, Reject
-from pipeline.sources import files
+from pipeline.settings import Settings
+from pipeline.sources import files, http, warc
+from pipeline.sources.config import Source, SourceConfigError, parse_ref
+from pipeline.store import ArchivePaths
 
 
 class SourceError(ValueError):
-    """A source that cannot be listed at all (missing folder, bad manifest)."""
+    """A source that cannot be listed at all (missing folder, bad manifest, unreadable WARC)."""
 
 
-def list_entries(source: str) -> list[dict]:
+def _is_local(source: Source) -> bool:
+    return source.kind == "folder" or (source.kind == "warc" and not source.is_remote)
+
+
+def _local_entries(source: Source) -> list[dict]:
     try:
-        return files.list_entries(source)
-    except files.FolderError as e:
+        if source.kind == "warc":
+            return warc.list_entries(source.location, source.outlet)
+        return [{**e, "outlet": e["outlet"] or source.outlet} for e in files.list_entries(source.location)]
+    except (files.FolderError, warc.WarcError) as e:
         raise SourceError(str(e)) from e
 
 
-def read_entry(entry: dict) -> RawPage | Reject:
-    readers = {"file": files.read_entry}
-    return readers[entry["kind"]](entry)
+def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, staging: Path) -> tuple[list[dict], dict[str, int]]:
+    """Every entry of the run's sources, and the listing counts of the network sources."""
+    try:
+        parsed = [parse_ref(ref) for ref in refs]
+    except SourceConfigError as e:
+        raise SourceError(str(e)) from e
+    entries = [e for s in parsed if _is_local(s) for e in _local_entries(s)]
+    network = [s for s in parsed if not _is_local(s)]
+    if not network:
+        return entries, {}
+    fetched, counts = http.list_network_sources(network, settings, paths, staging)
+    return entries + fetched, counts
+
+
+def read_entries(entries: list[dict], settings: Settings) -> tuple[list[RawPage], list[Reject], list[dict], int]:
+    """A shard's pages, rejects, `fetches` rows, and pages a server said are unchanged (304)."""
+    readers = {"file": files.read_entry, "warc": partial(warc.read_entry, max_bytes=settings.max_page_bytes),
+               "unlisted": http.unlisted_reject}
+    got = [readers[e["kind"]](e) for e in entries if e["kind"] != "http"]
+    fetched, fetch_rows, unchanged = http.fetch_entries([e for e in entries if e["kind"] == "http"], settings)
+    got += fetched
+    return [g for g in got if isinstance(g, RawPage)], [g for g in got if isinstance(g, Reject)], fetch_rows, unchanged

@@ -2,9 +2,12 @@
 chosen with its confidence.
 
 HTML pages: htmldate (through trafilatura) chooses the date, as it scores best on the
-labelled dates; the page's JSON-LD, meta tags, `<time>` elements and URL are kept as
-candidates beside it, confirm it (a confirmed htmldate date is right far more often)
-and give it a time and time zone. Scraped text has no metadata left: its date comes
+labelled dates; the page's JSON-LD, meta tags, microdata, `<time>` elements, a labelled
+date in its text and its URL are kept as candidates beside it, confirm it (a confirmed
+htmldate date is right far more often) and give it a time and time zone. A publication
+time the page states in its own zone, or labels as such, overrides htmldate, which
+often reads a UTC or modification time. The date the feed or sitemap that listed the
+page gave is a candidate too, used when the page states none. Scraped text has no metadata left: its date comes
 from a dateline, an image caption, or else the first full date in the page. A page with
 none of these but a weekday ("Putin said Thursday") is dated to that weekday before
 the fetch time, and later to that weekday in its story, when the story has a dated
@@ -78,7 +81,7 @@ PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 # htmldate found nothing: too rare to measure, set as htmldate alone. The others have no
 # labelled data here and are set, lowest for what the page does not state itself.
 CONFIDENCE = {
-    "htmldate_confirmed": 0.96, "htmldate": 0.84, "json_ld": 0.84, "meta": 0.84, "microdata": 0.84, "label": 0.8,
+    "htmldate_confirmed": 0.96, "htmldate": 0.84, "json_ld": 0.84, "meta": 0.84, "microdata": 0.84, "label": 0.8, "listed": 0.8,
     "time_element": 0.8,
     "url": 0.7, "text_dateline": 0.9, "caption": 0.8, "text_date": 0.6,
     "weekday_story": 0.6, "weekday_fetch_time": 0.4, "fetch_time": 0.3,
@@ -244,6 +247,16 @@ def _refusal(c: Candidate, fetched: datetime | None, founded: int | None) -> str
     return None
 
 
+def listed_candidate(doc: Document) -> Candidate | None:
+    """The publication time the feed or sitemap that listed the page gave (in UTC: the
+    listing's own zone is not kept, so it never overrides the page's own date)."""
+    when = doc.raw.listed_published
+    if when is None:
+        return None
+    at = when.astimezone(timezone.utc)
+    return Candidate(at.date(), "listed", f"{doc.raw.listed_by} {when.isoformat()}", at, 0)
+
+
 def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
     date in its own time zone (or without one), or failing that in a visible label. A time
@@ -264,6 +277,10 @@ def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None,
                   *markup_candidates(doc.page.text, doc.url)]
     else:
         stated = text_candidates(doc)
+    if (listed := listed_candidate(doc)) is not None:
+        # Below what the page states; above a scraped page's first date found anywhere in its text.
+        at = next((i for i, c in enumerate(stated) if c.source == "text_date"), len(stated))
+        stated.insert(at, listed)
     distinct: dict[tuple[str, date], Candidate] = {}
     for c in stated:  # one per source and day: several meta tags often repeat one time
         distinct.setdefault((c.source, c.day), c)

@@ -10,8 +10,9 @@ from pipeline.tag.dates import (
 )
 
 
-def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None) -> Document:
-    raw = RawPage("page", page_text.encode(), fetched_at=fetched_at)
+def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, listed=None) -> Document:
+    raw = RawPage("page", page_text.encode(), fetched_at=fetched_at, listed_published=listed,
+                  listed_by="feed" if listed else None)
     page = Page(raw, "raw-hash", page_text, is_html, "utf-8")
     return Document(
         article_id="a1", page=page, canonical_url=None, title=None, authors=[], sitename=None,
@@ -270,3 +271,23 @@ def test_story_date_nearest_the_fetch_and_never_after_it():
     assert redated["published_date"] == date(2021, 12, 23)
     # "Saturday" next to 2021-12-22 is the 25th, after the fetch: refused, the fetch-time guess stays
     assert redate_from_story(row, "Officials met Saturday.", [date(2021, 12, 22)], fetched) is None
+
+
+def test_the_feeds_date_dates_a_page_that_states_none():
+    listed = datetime(2024, 3, 5, 23, 30, tzinfo=timezone.utc)
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True, listed=listed)
+    found, candidates = choose(doc)
+    assert (found.day, found.source, found.at) == (date(2024, 3, 5), "listed", listed)
+    assert found.evidence == "feed 2024-03-05T23:30:00+00:00"
+    # what the page states wins over the listing
+    dated = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2024-03-06", listed=listed)
+    assert sources(dated)[:2] == ("htmldate", date(2024, 3, 6))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Published: March 3, 2024\nThe plan was first proposed on March 1, 2023.", ("text_dateline", date(2024, 3, 3))),
+    ("The plan was first proposed on March 1, 2023.", ("listed", date(2024, 3, 5))),
+])
+def test_the_feeds_date_ranks_between_a_dateline_and_a_date_in_the_text(text, expected):
+    doc = document(text, listed=datetime(2024, 3, 5, 12, tzinfo=timezone.utc))
+    assert sources(doc)[:2] == expected

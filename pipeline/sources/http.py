@@ -1,0 +1,288 @@
+"""Pages over HTTP: sources listed into plan entries, and a shard's entries fetched politely.
+
+Listing fetches what names the pages (a URL list, a feed, a sitemap and the sitemaps it
+indexes, a home page's feeds or its robots.txt sitemaps) and keeps each page URL with
+the dates the listing gave. The archive's fetch history (`fetches`) then decides what is
+new: a page fetched before is skipped unless its listing says it changed since (then it
+is fetched again with its ETag and Last-Modified, and a 304 costs nothing); a page that
+failed is tried again until it has failed `max_fetch_failures` runs, or at once
+quarantined when retrying cannot help (404, robots, too large…). A listing that fails
+becomes a reject of stage `list`; every fetch that fails, a reject of stage `fetch`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pipeline.decode import raw_hash
+from pipeline.fetch import FetchPolicy, Fetcher, FetchResult
+from pipeline.records import RawPage, Reject
+from pipeline.settings import Settings
+from pipeline.sources import warc
+from pipeline.sources.config import Source, parse_ref
+from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
+from pipeline.sources.links import Link
+from pipeline.sources.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
+from pipeline.store import ArchivePaths
+
+# A sitemap index may nest; deeper or more than this is a crawler trap, not a site's archive.
+MAX_SITEMAP_DEPTH = 3
+MAX_SITEMAPS = 500
+# A WARC file over HTTP is fetched whole (in memory) before it is read: its own, larger limit.
+MAX_WARC_BYTES = 1_000_000_000
+# Response headers kept with the page (raw_pages.headers).
+KEPT_HEADERS = ("content-type", "content-language", "last-modified", "etag", "date")
+
+
+@dataclass
+class Listing:
+    """What listing a source found: page links, failed listing fetches, and WARC entries."""
+
+    links: list[Link]
+    problems: list[dict]
+    entries: list[dict]
+
+
+def _problem(source: Source, result: FetchResult | None, url: str, reason: str | None = None,
+             detail: str | None = None) -> dict:
+    return {"kind": "unlisted", "source": source.ref, "url": url,
+            "reason": reason or (result.error if result else "bad_source"),
+            "detail": detail or (result.detail if result else "") or ""}
+
+
+def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> FetchResult | None:
+    result = fetcher.get(url)
+    if result.error or result.status != 200:
+        problems.append(_problem(source, result, url, None if result.error else f"http_{result.status}",
+                                 None if result.error else f"{url}: HTTP {result.status}"))
+        return None
+    return result
+
+
+def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems: list[dict]) -> list[Link]:
+    links, queue, seen = [], [(url, 0) for url in roots], set()
+    while queue and len(seen) < MAX_SITEMAPS:
+        url, depth = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        if (result := _get(fetcher, source, url, problems)) is None:
+            continue
+        try:
+            sitemap = parse_sitemap(result.content, result.final_url or url)
+        except SitemapError as e:
+            problems.append(_problem(source, result, url, "not_a_sitemap", str(e)))
+            continue
+        links += sitemap.links
+        if depth < MAX_SITEMAP_DEPTH:
+            queue += [(child, depth + 1) for child in sitemap.sitemaps]
+    return links
+
+
+def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> list[Link]:
+    if (result := _get(fetcher, source, url, problems)) is None:
+        return []
+    try:
+        return parse_feed(result.content, result.final_url or url)
+    except FeedError as e:
+        problems.append(_problem(source, result, url, "not_a_feed", str(e)))
+        return []
+
+
+def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
+    """A home page's feeds; failing those, the sitemaps its robots.txt names, or /sitemap.xml."""
+    home = source.location
+    if (result := _get(fetcher, source, home, problems)) is None:
+        return []
+    base = result.final_url or home
+    feeds = discover_feeds(result.content.decode("utf-8", "replace"), base)
+    if feeds:
+        return [link for feed in feeds for link in _feed_links(fetcher, source, feed, problems)]
+    robots = fetcher.get(_root(base) + "/robots.txt")
+    named = sitemaps_from_robots(robots.content.decode("utf-8", "replace"), base) if robots.status == 200 else []
+    return _sitemap_links(fetcher, source, named or [_root(base) + "/sitemap.xml"], problems)
+
+
+def _root(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
+    if source.is_remote:
+        if (result := _get(fetcher, source, source.location, problems)) is None:
+            return []
+        text = result.content.decode("utf-8", "replace")
+    else:
+        try:
+            text = Path(source.location).expanduser().read_text(encoding="utf-8")
+        except OSError as e:
+            problems.append(_problem(source, None, source.location, "unreadable", f"{source.location}: {e.strerror or e}"))
+            return []
+    return [Link(line.strip()) for line in text.splitlines() if line.strip().startswith(("http://", "https://"))]
+
+
+def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list[dict]) -> list[dict]:
+    result = fetcher.get(source.location)
+    if result.error or result.status != 200:
+        problems.append(_problem(source, result, source.location, result.error or f"http_{result.status}"))
+        return []
+    name = Path(source.location.split("?")[0]).name or "download.warc.gz"
+    path = staging / "warc" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(result.content)
+    return warc.list_entries(str(path), source.outlet)
+
+
+def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging: Path) -> Listing:
+    """The pages a network source names (or, for a WARC file over HTTP, its records)."""
+    problems: list[dict] = []
+    if source.kind == "page":
+        return Listing([Link(source.location)], problems, [])
+    if source.kind == "warc":
+        return Listing([], problems, _remote_warc(warc_fetcher, source, staging, problems))
+    links = {
+        "urls": lambda: _url_list(fetcher, source, problems),
+        "feed": lambda: _feed_links(fetcher, source, source.location, problems),
+        "sitemap": lambda: _sitemap_links(fetcher, source, [source.location], problems),
+        "site": lambda: _site_links(fetcher, source, problems),
+    }[source.kind]()
+    return Listing(links, problems, [])
+
+
+def in_range(link: Link, since: date | None, until: date | None) -> bool:
+    """Backfill: the link's listed day is inside the range; an undated link is not."""
+    if since is None and until is None:
+        return True
+    when = link.published or link.updated
+    if when is None:
+        return False
+    day = when.astimezone(timezone.utc).date()
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def last_fetches(paths: ArchivePaths, urls: list[str]) -> dict[str, dict]:
+    """The latest fetch of each URL in the archive's history."""
+    if not urls:
+        return {}
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE wanted (url VARCHAR)")
+    con.executemany("INSERT INTO wanted VALUES (?)", [(u,) for u in urls])
+    rows = con.execute(f"""
+        SELECT url, outcome, failures, etag, last_modified, fetched_at
+        FROM {paths.parquet('fetches')} SEMI JOIN wanted USING (url)
+        QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1
+    """).fetchall()
+    return {r[0]: dict(zip(("url", "outcome", "failures", "etag", "last_modified", "fetched_at"), r)) for r in rows}
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def plan_fetches(links: list[tuple[Source, Link]], history: dict[str, dict]) -> tuple[list[dict], dict[str, int]]:
+    """The entries to fetch this run, and what was skipped: already fetched and unchanged,
+    or quarantined."""
+    entries, skipped = [], {"unchanged": 0, "quarantined": 0}
+    for source, link in links:
+        last = history.get(link.url)
+        entry = {"kind": "http", "url": link.url, "source": source.ref, "outlet": source.outlet,
+                 "published": _iso(link.published), "updated": _iso(link.updated),
+                 "etag": None, "last_modified": None, "failures": 0}
+        if last is None:
+            entries.append(entry)
+        elif last["outcome"] == "quarantined":
+            skipped["quarantined"] += 1
+        elif last["outcome"] == "failed":
+            entries.append({**entry, "failures": last["failures"]})
+        elif link.updated and link.updated > last["fetched_at"]:
+            entries.append({**entry, "etag": last["etag"], "last_modified": last["last_modified"]})
+        else:
+            skipped["unchanged"] += 1
+    return entries, skipped
+
+
+def list_network_sources(sources: list[Source], settings: Settings, paths: ArchivePaths,
+                         staging: Path) -> tuple[list[dict], dict[str, int]]:
+    """Plan entries for the network sources (pages to fetch, WARC records, failed listings),
+    and counts: pages listed, skipped as unchanged, quarantined or out of the date range."""
+    policy = FetchPolicy.from_settings(settings)
+    linked: list[tuple[Source, Link]] = []
+    entries: list[dict] = []
+    seen: set[str] = set()
+    counts = {"listed": 0, "out_of_range": 0}
+    with Fetcher(policy) as fetcher, Fetcher(replace(policy, max_bytes=MAX_WARC_BYTES)) as warc_fetcher:
+        for source in sources:
+            listing = list_source(source, fetcher, warc_fetcher, staging)
+            entries += listing.problems + listing.entries
+            for link in listing.links:
+                if link.url in seen:  # a page in a feed and a sitemap is fetched once
+                    continue
+                seen.add(link.url)
+                counts["listed"] += 1
+                if in_range(link, settings.since, settings.until):
+                    linked.append((source, link))
+                else:
+                    counts["out_of_range"] += 1
+    planned, skipped = plan_fetches(linked, last_fetches(paths, [link.url for _, link in linked]))
+    return entries + planned, counts | skipped
+
+
+def _fetch_row(entry: dict, result: FetchResult, outcome: str, failures: int, digest: str | None) -> dict:
+    return {
+        "url": entry["url"], "source": entry["source"], "outcome": outcome, "reason": result.error,
+        "detail": result.detail, "failures": failures, "attempts": result.attempts, "http_status": result.status,
+        "final_url": result.final_url, "etag": result.headers.get("etag"),
+        "last_modified": result.headers.get("last-modified"),
+        "listed_published": entry.get("published") and datetime.fromisoformat(entry["published"]),
+        "listed_updated": entry.get("updated") and datetime.fromisoformat(entry["updated"]),
+        "raw_hash": digest, "fetched_at": result.fetched_at,
+    }
+
+
+def read_fetched(entry: dict, result: FetchResult, max_failures: int) -> tuple[RawPage | Reject | None, dict]:
+    """A fetch's page (None for a 304: nothing changed) or reject, and its `fetches` row."""
+    if result.error is None and result.not_modified:
+        return None, _fetch_row(entry, result, "not_modified", 0, None)
+    if result.error is None:
+        headers = {k: v for k, v in result.headers.items() if k in KEPT_HEADERS}
+        raw = RawPage(source_ref=entry["url"], content=result.content, url=result.final_url or entry["url"],
+                      fetched_at=result.fetched_at, fetched_at_method="http", outlet=entry.get("outlet"),
+                      http_status=result.status, headers=headers,
+                      listed_published=entry.get("published") and datetime.fromisoformat(entry["published"]),
+                      listed_by=parse_ref(entry["source"]).kind if entry.get("published") else None)
+        return raw, _fetch_row(entry, result, "fetched", 0, raw_hash(result.content))
+    failures = entry.get("failures", 0) + 1
+    quarantined = not result.retryable or failures >= max_failures
+    if quarantined:
+        why = "not tried again" if not result.retryable else f"quarantined after {failures} failed runs"
+    else:
+        why = f"failure {failures} of {max_failures}; tried again next run"
+    reject = Reject(entry["url"], None, "fetch", result.error, f"{result.detail} ({why})")
+    return reject, _fetch_row(entry, result, "quarantined" if quarantined else "failed", failures, None)
+
+
+def fetch_entries(entries: list[dict], settings: Settings) -> tuple[list[RawPage | Reject], list[dict], int]:
+    """Fetch a shard's HTTP entries: pages or rejects in entry order, the `fetches` rows,
+    and how many came back unchanged (304)."""
+    if not entries:
+        return [], [], 0
+    with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
+        results = fetcher.get_many([(e["url"], e.get("etag"), e.get("last_modified")) for e in entries])
+    read, rows, unchanged = [], [], 0
+    for entry, result in zip(entries, results):
+        got, row = read_fetched(entry, result, settings.max_fetch_failures)
+        rows.append(row)
+        if got is None:
+            unchanged += 1
+        else:
+            read.append(got)
+    return read, rows, unchanged
+
+
+def unlisted_reject(entry: dict) -> Reject:
+    return Reject(entry["url"], None, "list", entry["reason"], f"{entry['source']}: {entry['detail']}")

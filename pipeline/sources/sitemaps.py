@@ -1,0 +1,164 @@
+"""Sitemaps (sitemaps.org): XML url sets, Google news sitemaps, sitemap indexes, gzip'ed or
+plain-text ones, and the sitemaps robots.txt names.
+
+Pure parsers over bytes and strings; fetching is the caller's. trafilatura's sitemap
+reader fetches as it goes, filters by domain and drops <lastmod>, so lxml reads them here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from lxml import etree
+
+try:
+    from protego import Protego
+except ImportError:  # optional: robots.txt's Sitemap lines are simple enough to read without it
+    Protego = None
+
+from pipeline.sources.links import Link, absolute_url, looks_like_html, unique_by_url
+
+GZIP_MAGIC = b"\x1f\x8b"
+# The protocol's limit on a sitemap, uncompressed; more is refused rather than inflated (gzip bombs).
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+FEED_ROOTS = ("rss", "feed", "RDF")
+W3C_YEAR = re.compile(r"\d{4}")
+W3C_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+class SitemapError(ValueError):
+    """A document that is not a sitemap (or a gzip'ed one that cannot be inflated)."""
+
+
+@dataclass(frozen=True)
+class Sitemap:
+    links: list[Link]  # the pages, each URL once
+    sitemaps: list[str]  # the sitemaps a sitemap index lists, each once
+
+
+def parse_sitemap(content: bytes, base_url: str) -> Sitemap:
+    """The pages (or, for an index, the sitemaps) a sitemap lists, with absolute URLs.
+
+    `updated` is <lastmod>; a news sitemap adds `published` (news:publication_date) and
+    `title` (news:title). Raises SitemapError when the document is not a sitemap.
+    """
+    if content[:2] == GZIP_MAGIC:
+        content = gunzip(content, base_url)
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return parse_xml_sitemap(content, base_url)
+    return Sitemap(links=parse_text_sitemap(content, base_url), sitemaps=[])
+
+
+def gunzip(content: bytes, base_url: str) -> bytes:
+    out = bytearray()
+    while content[:2] == GZIP_MAGIC:  # members one after the other; trailing padding is ignored
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += member.decompress(content, MAX_SITEMAP_BYTES + 1 - len(out))
+        except zlib.error as e:
+            raise SitemapError(f"{base_url}: corrupt gzip data ({e})") from None
+        if len(out) > MAX_SITEMAP_BYTES:
+            raise SitemapError(f"{base_url}: larger than {MAX_SITEMAP_BYTES} bytes uncompressed (the sitemap limit)")
+        if not member.eof:
+            raise SitemapError(f"{base_url}: gzip data ends early (truncated download?)")
+        content = member.unused_data
+    return bytes(out)
+
+
+def parse_xml_sitemap(content: bytes, base_url: str) -> Sitemap:
+    # No entity expansion (billion laughs), no DTD or network fetches, lxml's size limits kept.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                             remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as e:
+        what = "an HTML page" if looks_like_html(content) else f"not well-formed XML: {e}"
+        raise SitemapError(f"{base_url}: not a sitemap ({what})") from None
+    name = etree.QName(root).localname
+    if name == "urlset":
+        links = (url_link(url, base_url) for url in children(root, "url"))
+        return Sitemap(links=unique_by_url(link for link in links if link), sitemaps=[])
+    if name == "sitemapindex":
+        locations = (absolute_url(base_url, text_of(child(entry, "loc"))) for entry in children(root, "sitemap"))
+        return Sitemap(links=[], sitemaps=list(dict.fromkeys(url for url in locations if url)))
+    hint = " (an RSS or Atom feed: read it as a feed)" if name in FEED_ROOTS else ""
+    raise SitemapError(f"{base_url}: not a sitemap: the root element is <{name}>, "
+                       f"not <urlset> or <sitemapindex>{hint}")
+
+
+def url_link(url: etree._Element, base_url: str) -> Link | None:
+    location = absolute_url(base_url, text_of(child(url, "loc")))
+    if location is None:
+        return None
+    news = child(url, "news")
+    return Link(
+        url=location,
+        published=w3c_datetime(text_of(child(news, "publication_date"))),
+        updated=w3c_datetime(text_of(child(url, "lastmod"))),
+        title=" ".join((text_of(child(news, "title")) or "").split()) or None,
+    )
+
+
+def children(element: etree._Element, name: str) -> list[etree._Element]:
+    """Child elements by local name: sitemaps in the wild use more than one namespace, or none."""
+    return [c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == name]
+
+
+def child(element: etree._Element | None, name: str) -> etree._Element | None:
+    if element is None:
+        return None
+    return next(iter(children(element, name)), None)
+
+
+def text_of(element: etree._Element | None) -> str | None:
+    """An element's text; None when it holds markup or an unexpanded entity, whose text would be cut short."""
+    if element is None or len(element):
+        return None
+    return (element.text or "").strip() or None
+
+
+def w3c_datetime(text: str | None) -> datetime | None:
+    """A W3C datetime (YYYY, YYYY-MM, YYYY-MM-DD or with a time) as UTC; no zone means UTC.
+
+    An RFC 822 date, which some sitemaps use, is read too; anything else gives None.
+    """
+    if not text:
+        return None
+    if W3C_YEAR.fullmatch(text):
+        text += "-01-01"
+    elif W3C_MONTH.fullmatch(text):
+        text += "-01"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            value = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def parse_text_sitemap(content: bytes, base_url: str) -> list[Link]:
+    """A plain-text sitemap: one absolute URL a line; other lines are skipped."""
+    lines = (line.strip() for line in content.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines())
+    links = [Link(line) for line in lines if absolute_url(base_url, line) == line and len(line.split()) == 1]
+    if not links:
+        raise SitemapError(f"{base_url}: not a sitemap (neither XML nor a list of URLs)")
+    return unique_by_url(links)
+
+
+def sitemaps_from_robots(robots_txt: str, base_url: str) -> list[str]:
+    """The sitemaps a robots.txt names (its `Sitemap:` lines), absolute, each once."""
+    if Protego is not None:
+        named = list(Protego.parse(robots_txt).sitemaps)
+    else:
+        fields = (line.split("#", 1)[0].partition(":") for line in robots_txt.splitlines())
+        named = [value for key, _, value in fields if key.strip().lower() == "sitemap"]
+    urls = (absolute_url(base_url, url) for url in named)
+    return list(dict.fromkeys(url for url in urls if url))

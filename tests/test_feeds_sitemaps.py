@@ -1,0 +1,259 @@
+"""Feed and sitemap parsers over small fixtures written for them (tests/fixtures/feeds/)."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from pipeline.sources import sitemaps
+from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
+from pipeline.sources.links import Link
+from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots, w3c_datetime
+
+FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+SITE = "https://news.example.org"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+# --- feeds ---------------------------------------------------------------------------
+
+def test_rss2_dates_in_several_zones_become_utc():
+    links = parse_feed(fixture("rss2.xml"), f"{SITE}/rss")
+    assert links == [
+        Link(f"{SITE}/2024/03/01/budget.html", utc(2024, 3, 1, 9, 30), None, "Council approves budget"),
+        # a relative <link>, -0500
+        Link(f"{SITE}/2024/03/01/storm.html", utc(2024, 3, 1, 13, 15), None, "Storm hits coast & ports"),
+        Link(f"{SITE}/2024/03/02/markets.html", utc(2024, 3, 2, 0, 30), None, "Markets open higher"),  # +0530
+        Link(f"{SITE}/2024/03/02/final.html", utc(2024, 3, 2, 22, 45, 10), None, "Team wins final"),  # GMT
+        Link(f"{SITE}/2024/03/03/ferry.html", utc(2024, 3, 4, 7, 0), None, "Ferry service resumes"),  # PST
+        Link(f"{SITE}/2024/03/04/guid.html", None, None, "Guid only story"),  # a permalink <guid>, no <link>
+        # the budget story's second item (same URL) is dropped: the first is kept
+    ]
+    assert all(link.published.tzinfo is timezone.utc for link in links if link.published)
+
+
+def test_atom_alternate_links_and_both_dates():
+    links = parse_feed(fixture("atom.xml"), "https://blog.example.com/atom.xml")
+    assert links == [
+        # rel=alternate, not the rel=self or rel=replies links before and after it
+        Link("https://blog.example.com/posts/election-night",
+             published=utc(2024, 3, 4, 17, 0), updated=utc(2024, 3, 5, 1, 30), title="Election night live"),
+        # a relative link without rel (alternate by default) against xml:base; an HTML title as text
+        Link("https://blog.example.com/posts/bridge", published=None, updated=utc(2024, 3, 3, 15, 5),
+             title="Bridge reopens"),
+        # the entry without a link is dropped, not given its tag: id as URL
+    ]
+
+
+def test_rdf_dc_date_is_updated():
+    assert parse_feed(fixture("rdf.xml"), "https://zeitung.example.de/rss") == [
+        Link("https://zeitung.example.de/artikel/1", None, utc(2024, 3, 1, 9, 0), "Neue Brücke eröffnet"),
+        Link("https://zeitung.example.de/artikel/2", None, utc(2024, 2, 29, 22, 30), "Wahl im Herbst"),
+    ]
+
+
+def test_rss091_without_dates():
+    assert parse_feed(fixture("rss091.xml"), "http://gazette.example.net/rss") == [
+        Link("http://gazette.example.net/y2k.html", None, None, "Millennium bug fixed"),
+    ]
+
+
+def test_a_feed_without_items_is_empty_not_an_error():
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    assert parse_feed(empty, f"{SITE}/rss") == []
+
+
+@pytest.mark.parametrize("content, why", [
+    (fixture("not_a_feed.html"), "an HTML page"),
+    (fixture("broken.xml"), "not well-formed XML"),
+    (fixture("sitemap.xml"), "no <rss>, <rdf:RDF> or <feed> root element"),
+    (fixture("sitemap.txt"), "not XML"),
+    (b"", "empty document"),
+])
+def test_not_a_feed(content, why):
+    with pytest.raises(FeedError, match=f"^{SITE}/rss: not an RSS, RDF or Atom feed \\({why}"):
+        parse_feed(content, f"{SITE}/rss")
+
+
+def test_feed_error_is_a_value_error():
+    assert issubclass(FeedError, ValueError)
+
+
+def test_content_that_looks_like_a_url_is_not_fetched(monkeypatch):
+    def no_fetch(*args, **kwargs):
+        raise AssertionError("parse_feed fetched a URL")
+
+    monkeypatch.setattr(feedparser.http, "get", no_fetch)
+    with pytest.raises(FeedError, match="not XML"):
+        parse_feed(b"https://news.example.org/rss", f"{SITE}/rss")
+
+
+def test_feed_entity_bomb_is_not_expanded():
+    started = time.perf_counter()
+    links = parse_feed(fixture("feed_bomb.xml"), f"{SITE}/rss")
+    assert time.perf_counter() - started < 2
+    assert [link.url for link in links] == [f"{SITE}/bomb.html"]
+    assert len(links[0].title) < 20
+
+
+def test_discover_feeds_advertised_by_a_home_page():
+    # absolute, each once, without the comments feed or the hreflang alternate
+    assert discover_feeds(fixture("homepage.html").decode(), f"{SITE}/") == [
+        f"{SITE}/rss/all.xml", f"{SITE}/politics/atom.xml",
+    ]
+
+
+def test_discover_feeds_resolves_against_the_page_url():
+    page = '<html><head><link rel="alternate" type="application/atom+xml" href="atom.xml"></head></html>'
+    assert discover_feeds(page, f"{SITE}/world/") == [f"{SITE}/world/atom.xml"]
+
+
+def test_discover_feeds_falls_back_to_feed_like_anchors():
+    page = '<html><body><a href="/about">About</a><a href="/feeds/world.rss">World RSS</a></body></html>'
+    assert discover_feeds(page, f"{SITE}/") == [f"{SITE}/feeds/world.rss"]
+
+
+def test_discover_feeds_none():
+    assert discover_feeds(fixture("not_a_feed.html").decode(), f"{SITE}/") == []
+
+
+# --- sitemaps ------------------------------------------------------------------------
+
+SITEMAP_LINKS = [
+    Link(f"{SITE}/", updated=utc(2024, 3, 5)),  # a date alone is midnight UTC
+    Link(f"{SITE}/about.html", updated=datetime(2023, 11, 20, 19, 45, 30, 250000, tzinfo=timezone.utc)),
+    Link(f"{SITE}/archive.html", updated=utc(2023, 6, 1)),  # YYYY-MM
+    Link(f"{SITE}/contact.html"),  # an unreadable lastmod is no date, not an error
+    # the home page's second <url> is dropped: the first is kept
+]
+
+
+def test_urlset_lastmod_is_updated():
+    assert parse_sitemap(fixture("sitemap.xml"), f"{SITE}/sitemap.xml") == Sitemap(links=SITEMAP_LINKS, sitemaps=[])
+
+
+def test_news_sitemap_publication_date_and_title():
+    assert parse_sitemap(fixture("news_sitemap.xml"), f"{SITE}/news-sitemap.xml").links == [
+        Link(f"{SITE}/2024/03/01/budget.html", published=utc(2024, 3, 1, 9, 30), updated=utc(2024, 3, 1, 12, 0),
+             title="Council approves budget"),
+        Link(f"{SITE}/2024/03/01/storm.html?id=7&ref=home", published=utc(2024, 3, 1, 13, 15),
+             title="Storm hits coast & ports"),
+        Link(f"{SITE}/2024/02/29/leap.html", published=utc(2024, 2, 29), title="Leap day"),
+    ]
+
+
+def test_sitemap_index_lists_sitemaps():
+    assert parse_sitemap(fixture("sitemap_index.xml"), f"{SITE}/sitemap.xml") == Sitemap(
+        links=[], sitemaps=[f"{SITE}/sitemap-news.xml", f"{SITE}/sitemaps/2024-02.xml.gz"],
+    )
+
+
+def test_gzipped_sitemap_is_detected_by_its_magic_bytes():
+    packed = gzip.compress(fixture("sitemap.xml"))
+    assert parse_sitemap(packed, f"{SITE}/sitemap.xml").links == SITEMAP_LINKS  # the name says nothing of gzip
+
+
+def test_truncated_gzip_is_an_error():
+    with pytest.raises(SitemapError, match="gzip data ends early"):
+        parse_sitemap(gzip.compress(fixture("sitemap.xml"))[:-40], f"{SITE}/sitemap.xml.gz")
+
+
+def test_gzip_bomb_is_not_inflated_past_the_limit(monkeypatch):
+    monkeypatch.setattr(sitemaps, "MAX_SITEMAP_BYTES", 10_000)
+    with pytest.raises(SitemapError, match="larger than 10000 bytes uncompressed"):
+        parse_sitemap(gzip.compress(b"https://news.example.org/x\n" * 100_000), f"{SITE}/sitemap.txt.gz")
+
+
+def test_plain_text_sitemap():
+    # a BOM, CRLF, blank lines, spaces around a URL, a repeated URL
+    assert parse_sitemap(fixture("sitemap.txt"), f"{SITE}/sitemap.txt").links == [
+        Link(f"{SITE}/2024/03/01/budget.html"), Link(f"{SITE}/2024/03/01/storm.html"),
+        Link(f"{SITE}/2024/03/02/markets.html"),
+    ]
+
+
+@pytest.mark.parametrize("name, why", [
+    ("not_a_feed.html", "the root element is <html>"),  # well-formed: read as XML
+    ("homepage.html", r"\(an HTML page\)"),  # not well-formed (an unclosed <link>)
+    ("broken.xml", r"\(not well-formed XML: .*line 10"),
+    ("rss2.xml", r"the root element is <rss>.*\(an RSS or Atom feed: read it as a feed\)"),
+    ("atom.xml", r"the root element is <feed>"),
+])
+def test_not_a_sitemap(name, why):
+    with pytest.raises(SitemapError, match=f"^{SITE}/sitemap.xml: not a sitemap.*{why}"):
+        parse_sitemap(fixture(name), f"{SITE}/sitemap.xml")
+
+
+def test_text_without_urls_is_not_a_sitemap():
+    with pytest.raises(SitemapError, match=r"neither XML nor a list of URLs"):
+        parse_sitemap(b"User-agent: *\nDisallow: /private\n", f"{SITE}/sitemap.txt")
+
+
+def test_sitemap_error_is_a_value_error():
+    assert issubclass(SitemapError, ValueError)
+
+
+def test_billion_laughs_does_not_expand():
+    started = time.perf_counter()
+    try:
+        sitemap = parse_sitemap(fixture("bomb.xml"), f"{SITE}/sitemap.xml")
+    except SitemapError as e:  # libxml2 refuses the declarations outright
+        assert "not well-formed XML" in str(e)
+    else:  # or parses without expanding them: the <loc> that uses one is dropped
+        assert [link.url for link in sitemap.links] == [f"{SITE}/safe.html"]
+    assert time.perf_counter() - started < 2
+
+
+def test_entities_are_not_resolved_into_urls():
+    assert parse_sitemap(fixture("entity_sitemap.xml"), f"{SITE}/sitemap.xml").links == [Link(f"{SITE}/kept.html")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2024", utc(2024, 1, 1)),
+    ("2024-03", utc(2024, 3, 1)),
+    ("2024-03-05", utc(2024, 3, 5)),
+    ("2024-03-05T10:20Z", utc(2024, 3, 5, 10, 20)),
+    ("2024-03-05T10:20:30+02:00", utc(2024, 3, 5, 8, 20, 30)),
+    ("2024-03-05T23:20:30.5-03:00", datetime(2024, 3, 6, 2, 20, 30, 500000, tzinfo=timezone.utc)),
+    ("2024-03-05T10:20:30", utc(2024, 3, 5, 10, 20, 30)),  # no zone: UTC
+    ("Tue, 05 Mar 2024 10:20:30 +0100", utc(2024, 3, 5, 9, 20, 30)),  # RFC 822, as some sitemaps have
+    ("yesterday", None),
+    ("", None),
+    (None, None),
+])
+def test_w3c_datetime(text, expected):
+    value = w3c_datetime(text)
+    assert value == expected
+    assert value is None or value.tzinfo is timezone.utc
+
+
+ROBOTS = """User-agent: *
+Disallow: /search
+Sitemap: /sitemap.xml
+sitemap:https://news.example.org/news-sitemap.xml  # comment
+Sitemap: https://cdn.example.net/sitemaps/index.xml
+Sitemap: /sitemap.xml
+Sitemap: ftp://news.example.org/old.xml
+"""
+ROBOTS_SITEMAPS = [f"{SITE}/sitemap.xml", f"{SITE}/news-sitemap.xml", "https://cdn.example.net/sitemaps/index.xml"]
+
+
+def test_sitemaps_from_robots():
+    assert sitemaps_from_robots(ROBOTS, f"{SITE}/robots.txt") == ROBOTS_SITEMAPS
+
+
+def test_sitemaps_from_robots_without_protego(monkeypatch):
+    monkeypatch.setattr(sitemaps, "Protego", None)
+    assert sitemaps_from_robots(ROBOTS, f"{SITE}/robots.txt") == ROBOTS_SITEMAPS

@@ -1,0 +1,190 @@
+"""Network sources end to end, against real HTTP servers on 127.0.0.1: a feed, a sitemap
+index, a URL list and a WARC file over HTTP, beside every fault a real server throws.
+Every good page is archived once, every bad one is rejected and quarantined with its
+reason, and a second run changes nothing and fetches nothing it already has."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, datetime, timezone
+from email.utils import format_datetime
+
+import duckdb
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline.job import run_plain
+from pipeline.settings import Settings
+from pipeline.store import ArchivePaths
+from tests.corpus import TOPICS
+from tests.webserver import Route, WebServer, fault_routes, html, robots
+
+CP1252_SENTENCE = "The caf\u00e9 served cr\u00e8me br\u00fbl\u00e9e \u2014 \u201cthe best in town\u201d, said the na\u00efve critic."
+PUBLISHED = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+FAULTS = {  # path: (outcome, reason) after one run with max_fetch_failures = 1
+    "/not-found": ("quarantined", "http_404"),
+    "/slow": ("quarantined", "timeout"),
+    "/loop/a": ("quarantined", "too_many_redirects"),
+    "/big": ("quarantined", "too_large"),
+    "/gzip-bomb": ("quarantined", "too_large"),
+}
+
+
+WORDS = sorted({w.strip(".,").lower() for topic in TOPICS for w in " ".join(topic[1:]).split()})
+
+
+def article(n: int, extra: str = "") -> str:
+    """A page of story `n`: its own headline and paragraphs, sharing no run of words with another."""
+    pick = random.Random(n)
+    paragraphs = "".join(
+        "<p>" + " ".join(pick.choice(WORDS) for _ in range(25)).capitalize() + ".</p>" for _ in range(4))
+    headline = f"{TOPICS[n % len(TOPICS)][1]}, report {n}"
+    return (f"<html><head><title>{headline}</title></head><body><nav>Home News Sport</nav><article>"
+            f"<h1>{headline}</h1>{paragraphs}<p>{extra}</p></article></body></html>")
+
+
+def rss(items: list[tuple[str, datetime]]) -> bytes:
+    entries = "".join(f"<item><title>t</title><link>{url}</link><pubDate>{format_datetime(when)}</pubDate></item>"
+                      for url, when in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title>{entries}</channel></rss>'.encode()
+
+
+def urlset(urls: list[str]) -> bytes:
+    locs = "".join(f"<url><loc>{u}</loc><lastmod>2026-11-19</lastmod></url>" for u in urls)
+    return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'.encode()
+
+
+def sitemap_index(children: list[str]) -> bytes:
+    maps = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in children)
+    return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{maps}</sitemapindex>'.encode()
+
+
+def warc_file(pages: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    for url, body in pages.items():
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body.encode()),
+                                                      http_headers=headers, warc_headers_dict={"WARC-Date": "2026-11-21T04:00:00Z"}))
+    return out.getvalue()
+
+
+@pytest.fixture()
+def servers():
+    """The site, a second host whose robots.txt answers 500, and a TLS host nobody trusts."""
+    with WebServer({**fault_routes(slow_s=1.5), "/robots.txt": robots("User-agent: *\nDisallow: /private/\n")}) as site, \
+            WebServer({"/robots.txt": Route(500), "/story": html(article(90))}) as closed, \
+            WebServer({"/story": html(article(91))}, tls=True) as untrusted:
+        pages = {f"/news/{n}": html(article(n)) for n in range(6)}
+        site.routes.update(pages)
+        site.routes["/news/wrong-charset"] = html(article(7, CP1252_SENTENCE),
+                                                  charset="cp1252", headers={"Content-Type": "text/html; charset=utf-8"})
+        site.routes["/private/hidden"] = html(article(8))
+        site.routes["/feed.xml"] = Route(headers={"Content-Type": "application/rss+xml"}, body=rss(
+            [(site.url(f"/news/{n}"), PUBLISHED) for n in range(3)]
+            + [(site.url(p), PUBLISHED) for p in ("/rate-limited", "/flaky", "/binary-as-html")]))
+        site.routes["/sitemap-a.xml"] = Route(body=urlset([site.url(f"/news/{n}") for n in range(2, 6)]
+                                                          + [site.url(p) for p in FAULTS]))
+        site.routes["/sitemap-b.xml"] = Route(body=urlset([site.url("/news/wrong-charset"), site.url("/private/hidden"),
+                                                           closed.url("/story"), untrusted.url("/story")]))
+        site.routes["/sitemap.xml"] = Route(body=sitemap_index([site.url("/sitemap-a.xml"), site.url("/sitemap-b.xml")]))
+        site.routes["/crawl.warc.gz"] = Route(headers={"Content-Type": "application/warc"}, body=warc_file(
+            {"https://wire.example/world/1": article(20), "https://wire.example/world/2": article(21)}))
+        yield site, closed, untrusted
+
+
+def settings(tmp_path) -> Settings:
+    return Settings(archive=tmp_path / "archive", entities=False, allow_private=["127.0.0.1/32"], fetch_timeout_s=0.7,
+                    fetch_retries=2, fetch_backoff_s=0.05, min_delay_s=0.0, max_page_bytes=2_000_000,
+                    max_fetch_failures=1, shard_size=5)
+
+
+def query(archive, sql: str) -> list[tuple]:
+    paths = ArchivePaths(archive)
+    con = duckdb.connect()
+    for table in ("documents", "fetches", "rejects", "article_dates", "runs"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM {paths.parquet(table)}")
+    return con.execute(sql).fetchall()
+
+
+def test_network_sources_archive_every_good_page_once_and_quarantine_the_bad(tmp_path, servers):
+    site, closed, untrusted = servers
+    config = settings(tmp_path)
+    refs = [f"feed:{site.url('/feed.xml')}|Riverside Gazette", f"sitemap:{site.url('/sitemap.xml')}",
+            f"warc:{site.url('/crawl.warc.gz')}"]
+    first = run_plain(config, refs)
+    archive = config.archive_dir
+
+    good = {site.url(f"/news/{n}") for n in range(6)} | {site.url(p) for p in ("/rate-limited", "/flaky", "/news/wrong-charset")}
+    archived = dict(query(archive, "SELECT source_ref, count(*) FROM documents GROUP BY 1"))
+    warc_refs = {ref for ref in archived if "crawl.warc.gz#" in ref}
+    assert len(warc_refs) == 2
+    assert set(archived) - warc_refs == good
+    assert set(archived.values()) == {1}  # once each, though /news/2 is in the feed and a sitemap
+
+    fetches = {url.replace(site.base_url, "").replace(closed.base_url, "closed").replace(untrusted.base_url, "tls"):
+               (outcome, reason, attempts) for url, outcome, reason, attempts in
+               query(archive, "SELECT url, outcome, reason, attempts FROM fetches")}
+    for path, (outcome, reason) in FAULTS.items():
+        assert fetches[path][:2] == (outcome, reason), path
+    assert fetches["/private/hidden"][:2] == ("quarantined", "robots_disallowed")
+    assert fetches["closed/story"][:2] == ("quarantined", "robots_unavailable")
+    assert fetches["tls/story"][:2] == ("quarantined", "tls_error")
+    assert fetches["/flaky"] == ("fetched", None, 2)  # 500, then success on the retry
+    assert fetches["/rate-limited"][:2] == ("fetched", None)
+    waited = site.requests_to("/rate-limited")
+    assert waited[1].started - waited[0].started >= 1.0  # Retry-After: 1 honoured
+    assert len(site.requests_to("/loop/a")) <= config.max_redirects + 1
+
+    rejects = {ref.replace(site.base_url, ""): (stage, reason, detail) for ref, stage, reason, detail in
+               query(archive, "SELECT source_ref, stage, reason, detail FROM rejects")}
+    assert rejects["/binary-as-html"][:2] == ("decode", "binary")  # fetched fine, then refused as a page
+    assert rejects["/not-found"][:2] == ("fetch", "http_404")
+    assert "not tried again" in rejects["/not-found"][2]
+    assert rejects["/slow"][:2] == ("fetch", "timeout") and "quarantined after 1 failed runs" in rejects["/slow"][2]
+
+    [(text,)] = query(archive, f"SELECT text FROM documents WHERE source_ref = '{site.url('/news/wrong-charset')}'")
+    assert CP1252_SENTENCE in text  # the body's charset, not the header's
+
+    # the feed's date is a candidate; the page states none, so it dates the page
+    [(day, method)] = query(archive, f"""SELECT published_date, published_method FROM article_dates
+                                         JOIN documents USING (article_id) WHERE source_ref = '{site.url('/news/0')}'""")
+    assert (day, method) == (date(2026, 11, 20), "listed")
+
+    # a second night: nothing new is archived, no good page is fetched again, nothing quarantined is tried
+    before = {path: len(site.requests_to(path)) for path in ("/news/0", "/news/5", "/flaky", "/not-found", "/slow")}
+    second = run_plain(config, refs)
+    after = {path: len(site.requests_to(path)) for path in before}
+    assert after == before
+    assert (second.articles_archived, second.rejected) == (0, 0)
+    assert second.listing["unchanged"] == len(good) + 1  # the binary page was fetched fine, so it is not fetched again
+    assert second.listing["quarantined"] == len(FAULTS) + 3
+    assert query(archive, "SELECT count(*), count(DISTINCT article_id) FROM documents") == [(first.articles_archived,) * 2]
+    assert query(archive, "SELECT status FROM runs ORDER BY started_at") == [("succeeded",), ("succeeded",)]
+
+
+def test_a_transient_failure_is_tried_again_and_a_changed_page_fetched_conditionally(tmp_path):
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes["/news/1"] = html(article(1), etag='"v1"')
+        site.routes["/news/2"] = Route(503)
+        feed = [(site.url("/news/1"), PUBLISHED), (site.url("/news/2"), PUBLISHED)]
+        site.routes["/feed.xml"] = Route(body=rss(feed))
+        config = Settings(**{**settings(tmp_path).model_dump(), "max_fetch_failures": 3, "fetch_retries": 0})
+        run_plain(config, [f"feed:{site.url('/feed.xml')}"])
+        assert query(config.archive_dir, "SELECT outcome, failures FROM fetches WHERE url LIKE '%/news/2'") == [("failed", 1)]
+
+        # the server recovers, and the feed says /news/1 changed since: it is asked for with its ETag
+        site.routes["/news/2"] = html(article(2))
+        later = datetime.now(timezone.utc)
+        site.routes["/feed.xml"] = Route(headers={"Content-Type": "application/atom+xml"}, body=(
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>G</title>'
+            f'<entry><title>a</title><link href="{site.url("/news/1")}"/><updated>{later.isoformat()}</updated></entry>'
+            f'<entry><title>b</title><link href="{site.url("/news/2")}"/><updated>2026-11-20T09:30:00Z</updated></entry>'
+            '</feed>').encode())
+        summary = run_plain(config, [f"feed:{site.url('/feed.xml')}"])
+        assert site.requests_to("/news/1")[-1].headers.get("if-none-match") == '"v1"'
+        assert summary.articles_archived == 1  # /news/2 at last; /news/1 answered 304
+        assert query(config.archive_dir, "SELECT outcome FROM fetches WHERE url LIKE '%/news/1' ORDER BY fetched_at") == [
+            ("fetched",), ("not_modified",)]
