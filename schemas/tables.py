@@ -109,13 +109,14 @@ ARTICLE_DATES = Table(
         Column("published_date", pa.date32(), "Publication date, as the page states it; empty when nothing dates the article."),
         Column("published_at", TS, "Publication time in UTC, where the page gives a time with its zone."),
         Column("published_utc_offset", pa.int16(), "The page's UTC offset for `published_at`, in minutes (e.g. -300 for New York in winter)."),
-        Column("published_method", pa.string(), "Where the date came from: `htmldate` (HTML metadata and markup), `json_ld`, `meta`, `time_element`, `url`; "
+        Column("published_method", pa.string(), "Where the date came from: `htmldate` (HTML metadata and markup), `json_ld`, `meta`, `microdata`, `label` "
+               "(a labelled date in the visible text), `time_element`, `url`, `listed` (the feed's or sitemap's date); "
                "for scraped text `text_dateline`, `caption`, `text_date` (first full date in the page); inferred: `weekday_fetch_time` "
                "(a weekday in the text, before the fetch time), `weekday_story` (that weekday next to the story's stated date nearest the fetch), "
                "`fetch_time`; or `none`.", nullable=False),
         Column("published_evidence", pa.string(), "The text or value the date was read from."),
         Column("published_confidence", pa.float64(), "How often this way of dating is right: measured on labelled pages for HTML "
-               "(0.96 when htmldate agrees with the page's JSON-LD or meta time, 0.84 alone), set for the rest (see pipeline/tag/dates.py)."),
+               "(0.96 when htmldate agrees with the page's JSON-LD or meta time, 0.88 alone), set for the rest (see pipeline/tag/dates.py)."),
         Column("published_inferred", pa.bool_(), "True when the page does not state the date: it was inferred from a weekday, "
                "the story or the fetch time.", nullable=False),
         RUN_ID,
@@ -131,7 +132,7 @@ DATE_CANDIDATES = Table(
         Column("candidate_date", pa.date32(), "The date, as the source states it.", nullable=False),
         Column("candidate_at", TS, "The time in UTC, where the source gives one with its zone."),
         Column("utc_offset", pa.int16(), "The source's UTC offset, in minutes."),
-        Column("source", pa.string(), "`htmldate`, `json_ld`, `meta`, `time_element`, `url`, `text_dateline`, `caption`, `text_date`, "
+        Column("source", pa.string(), "`htmldate`, `json_ld`, `meta`, `microdata`, `label`, `time_element`, `url`, `listed`, `text_dateline`, `caption`, `text_date`, "
                "`weekday_fetch_time`, `weekday_story`, `fetch_time`.", nullable=False),
         Column("evidence", pa.string(), "The value or line it was read from.", nullable=False),
         Column("status", pa.string(), "`chosen`, `candidate`, or `refused: ...` (after the fetch time, before 1990, before the outlet existed).", nullable=False),
