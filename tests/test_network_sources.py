@@ -188,3 +188,43 @@ def test_a_transient_failure_is_tried_again_and_a_changed_page_fetched_condition
         assert summary.articles_archived == 1  # /news/2 at last; /news/1 answered 304
         assert query(config.archive_dir, "SELECT outcome FROM fetches WHERE url LIKE '%/news/1' ORDER BY fetched_at") == [
             ("fetched",), ("not_modified",)]
+
+
+def test_a_site_is_read_from_its_feeds_else_its_robots_sitemaps_and_a_url_list_line_by_line(tmp_path):
+    with WebServer() as with_feed, WebServer() as without_feed:
+        with_feed.routes.update({
+            "/robots.txt": robots(""),
+            "/": html(f'<html><head><link rel="alternate" type="application/rss+xml" href="{with_feed.url("/feed.xml")}">'
+                      '</head><body><p>Home</p></body></html>'),
+            "/feed.xml": Route(body=rss([(with_feed.url("/a"), PUBLISHED)])),
+            "/a": html(article(30)),
+            "/list.txt": Route(body=f"{with_feed.url('/b')}\n\n# not a URL\n{with_feed.url('/a')}\n".encode()),
+            "/b": html(article(31)),
+        })
+        without_feed.routes.update({
+            "/robots.txt": robots(f"User-agent: *\nAllow: /\nSitemap: {without_feed.url('/maps/news.xml')}\n"),
+            "/": html("<html><body><p>Home, no feed</p></body></html>"),
+            "/maps/news.xml": Route(body=urlset([without_feed.url("/c")])),
+            "/c": html(article(32)),
+        })
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"site:{with_feed.url('/')}", f"site:{without_feed.url('/')}",
+                                     f"urls:{with_feed.url('/list.txt')}"])
+        archived = {ref for (ref,) in query(config.archive_dir, "SELECT source_ref FROM documents")}
+        assert archived == {with_feed.url("/a"), with_feed.url("/b"), without_feed.url("/c")}
+        assert summary.listing["listed"] == 3  # /a twice (feed and list), fetched once
+        assert len(with_feed.requests_to("/a")) == 1
+        assert not without_feed.requests_to("/sitemap.xml")  # robots.txt named the sitemap
+
+
+def test_a_listing_that_fails_is_a_reject_and_the_other_sources_are_archived(tmp_path):
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes["/a"] = html(article(40))
+        site.routes["/feed.xml"] = html("<html><body><p>This is a web page, not a feed.</p></body></html>")
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"feed:{site.url('/feed.xml')}", f"sitemap:{site.url('/gone.xml')}",
+                                     f"page:{site.url('/a')}"])
+        assert summary.articles_archived == 1
+        rejects = {ref.replace(site.base_url, ""): (stage, reason) for ref, stage, reason in
+                   query(config.archive_dir, "SELECT source_ref, stage, reason FROM rejects")}
+        assert rejects == {"/feed.xml": ("list", "not_a_feed"), "/gone.xml": ("list", "http_404")}
