@@ -99,21 +99,25 @@ def newly_learned(before: dict[str, dict[str, str]], after: dict[str, dict[str, 
 
 
 def stale_articles(paths: ArchivePaths, lines: dict[str, dict[str, str]]) -> list[str]:
-    """Archived articles whose text still carries a line their outlet's furniture now
-    includes: processed before the line was learned (an earlier run or shard)."""
+    """Archived articles with a whole line that their outlet's learned furniture includes:
+    processed before the line was learned (an earlier run or shard), or left so by a job
+    that died before its reprocess finished."""
     if not lines:
         return []
     con = duckdb.connect()
-    con.register("new_lines", pa.Table.from_pylist(
-        [{"outlet": o, "line": line} for o, by_key in lines.items() for line in by_key.values()],
+    con.register("learned", pa.Table.from_pylist(
+        [{"outlet": o, "line": " ".join(line.lower().split())} for o, by_key in lines.items() for line in by_key.values()],
         schema=pa.schema([("outlet", pa.string()), ("line", pa.string())])))
+    # Lines compared as strip_learned does: whole, case and spacing folded.
     return [aid for (aid,) in con.execute(f"""
-        SELECT DISTINCT d.article_id
-        FROM {paths.parquet('documents')} d
-        JOIN {paths.parquet('article_outlets')} o USING (article_id)
-        JOIN new_lines n ON n.outlet = o.outlet
-        WHERE contains(lower(d.text), lower(n.line))
-        ORDER BY 1
+        WITH lines AS (
+            SELECT article_id, o.outlet,
+                   trim(regexp_replace(lower(unnest(string_split(d.text, chr(10)))), '\\s+', ' ', 'g')) AS line
+            FROM {paths.parquet('documents')} d
+            JOIN {paths.parquet('article_outlets')} o USING (article_id)
+            WHERE o.outlet IN (SELECT outlet FROM learned)
+        )
+        SELECT DISTINCT article_id FROM lines JOIN learned USING (outlet, line) ORDER BY 1
     """).fetchall()]
 
 

@@ -532,6 +532,9 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     return RunSummary(
         run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=row["duration_s"],
         rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs,
-        furniture_learned=sum(map(len, learned.values())), stale_articles=stale_articles(paths, learned),
+        furniture_learned=sum(map(len, learned.values())),
+        # Against every learned line, not only this run's: a job that died before its
+        # reprocess of stale articles finished leaves them to the next run.
+        stale_articles=stale_articles(paths, learned_lines(paths, *thresholds)),
         listing=plan.listing, **counts,
     )

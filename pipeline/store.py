@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -41,6 +42,11 @@ from schemas import sql_files
 from schemas.tables import TABLES, Table, to_arrow
 
 CATALOG = "archive.duckdb"
+log = logging.getLogger("newsarchive")
+# The catalog's views read the files a reader pinned, in variables named by this and the table.
+PIN_PREFIX = "na_files_"
+# A replaced generation stays at least this long, so a query pinned to it can finish.
+READER_GRACE_S = 600.0
 
 
 def genesis_run() -> str:
@@ -90,6 +96,11 @@ class ArchivePaths:
         """SQL that reads a table's published files (with each row's file when `filename`)."""
         path = self.glob(table).replace("'", "''")
         return f"read_parquet('{path}', union_by_name = true{', filename = true' if filename else ''})"
+
+    def pinned_parquet(self, table: str) -> str:
+        """SQL that reads the files `pin` listed for the connection or, unpinned, the published files."""
+        path = self.glob(table).replace("'", "''")
+        return f"read_parquet(coalesce(getvariable('{PIN_PREFIX}{table}'), ['{path}']), union_by_name = true)"
 
 
 def write_table(folder: Path, table: Table, data: pa.Table | list[dict]) -> Path:
@@ -142,6 +153,7 @@ def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Itera
     paths.root.mkdir(parents=True, exist_ok=True)
     fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_s
+    waiting = False
     try:
         while True:
             try:
@@ -149,12 +161,17 @@ def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Itera
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    other = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
                     raise ArchiveBusy(
-                        f"another run is writing to {paths.root} ({other}); "
+                        f"another run is writing to {paths.root} ({_holder(fd)}); "
                         f"wait for it to finish or set NEWSARCHIVE_LOCK_WAIT_S"
                     ) from None
+                if not waiting:
+                    log.warning("another run is writing to %s (%s): waiting up to %.0f s for it to finish",
+                                paths.root, _holder(fd), wait_s)
+                    waiting = True
                 time.sleep(0.2)
+        if waiting:
+            log.warning("the other run finished: %s goes on", holder)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{holder} pid {os.getpid()}".encode(), 0)
         yield
@@ -162,8 +179,18 @@ def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Itera
         os.close(fd)
 
 
+def _holder(fd: int) -> str:
+    """Who holds the lock, as it wrote itself in: a holder that has just taken the lock
+    may not have written yet."""
+    for _ in range(10):
+        if name := os.pread(fd, 200, 0).decode(errors="replace").strip():
+            return name
+        time.sleep(0.05)
+    return "unknown"
+
+
 def catalog_version(paths: ArchivePaths) -> str:
-    parts = [str(paths.root)]
+    parts = [str(paths.root), "views read pinned files"]
     parts += [f"{t.name}:{t.schema}" for t in TABLES.values()]
     parts += [p.read_text() for p in sql_files()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -181,7 +208,7 @@ def _build_catalog(paths: ArchivePaths, version: str) -> None:
     try:
         for t in TABLES.values():
             con.execute(
-                f"CREATE VIEW {t.name} AS SELECT * FROM {paths.parquet(t.name)}"
+                f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}"
             )
         load_macros(con)
         for path in sql_files("views"):
@@ -272,14 +299,20 @@ def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, p
     shutil.rmtree(paths.staging / run_id, ignore_errors=True)
 
 
-def remove_old_generations(paths: ArchivePaths) -> None:
-    """Generations before the previous one. The previous one stays until the writer after
-    next, so that queries begun before a switch can finish even when two writers switch
-    in a row (a run that replaces an archived copy, then the job's reprocess). Call with
-    the lock held."""
+def remove_old_generations(paths: ArchivePaths, now: float | None = None) -> None:
+    """Generations a reader can no longer be pinned to (see `pin`): before the previous one,
+    and replaced more than READER_GRACE_S ago. The previous one stays until the writer
+    after next, so that queries begun before a switch can finish even when two writers
+    switch in a row (a run that replaces an archived copy, then the job's reprocess).
+    Generations left half-built by a dead writer go too. Call with the lock held."""
     current = current_generation(paths)
-    older = sorted(g for g in paths.generations.iterdir() if g.name.isdigit() and g.name < current.name)
-    for generation in [*older[:-1], *(g for g in paths.generations.iterdir() if g.name > current.name)]:
+    now = time.time() if now is None else now
+    numbered = sorted(g for g in paths.generations.iterdir() if g.name.isdigit())
+    older = [g for g in numbered if g.name < current.name]
+    # A generation was replaced when the next one was made (the next one's folder time, or later).
+    replaced_at = {g: nxt.stat().st_mtime for g, nxt in zip(numbered, numbered[1:])}
+    stale = [g for g in older[:-1] if now - replaced_at[g] > READER_GRACE_S]
+    for generation in [*stale, *(g for g in numbered if g.name > current.name)]:
         shutil.rmtree(generation, ignore_errors=True)
 
 
@@ -304,14 +337,29 @@ def ensure_archive(paths: ArchivePaths) -> None:
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the archive's catalog, for queries, search and reports."""
+    """A read-only connection to the archive's catalog, for queries, search and reports,
+    pinned to the archive as it is now (see `pin`)."""
     paths = ArchivePaths(root)
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {root}: run `newsarchive run SOURCE --archive {root}` first")
     con = duckdb.connect(str(paths.catalog), read_only=True)
     # Published files never change, so their footers can be cached for the connection's life.
     con.execute("SET parquet_metadata_cache = true")
+    pin(con, paths)
     return con
+
+
+def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> None:
+    """Point the connection's views at the files published now, listed once under the
+    current generation's own path: every query then reads one state of the archive.
+    (A glob through `data` is listed and opened at different moments, so a generation
+    switch in between loses or mixes run folders.) Call again to see later runs; a pinned
+    generation stays readable until the writer after next removes it."""
+    generation = current_generation(paths)
+    folders = sorted(p for p in generation.iterdir() if p.is_dir())
+    for t in TABLES.values():
+        files = [f.as_posix() for folder in folders if (f := folder / f"{t.name}.parquet").exists()]
+        con.execute(f"SET VARIABLE {PIN_PREFIX}{t.name} = $files", {"files": files})
 
 
 def scan(paths: ArchivePaths, table: str, columns: str = "*") -> duckdb.DuckDBPyRelation:

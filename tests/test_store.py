@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,7 +16,9 @@ from conftest import REPO, SEEDS, newsarchive
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
-from pipeline.store import ArchiveBusy, ArchivePaths, connect, genesis_run
+from pipeline.store import (
+    READER_GRACE_S, ArchiveBusy, ArchivePaths, connect, genesis_run, pin, remove_old_generations,
+)
 from schemas.tables import TABLES
 
 
@@ -134,10 +137,30 @@ def test_a_generation_stays_until_the_writer_after_next(tmp_path):
     paths = ArchivePaths(archive)
     for _ in range(3):  # each reprocess switches to a new generation
         reprocess(settings(archive), Selection())
-    names = sorted(p.name for p in paths.generations.iterdir())
     current = paths.data.resolve().name
-    # The one just left and the one before it (the last writer started while a reader could
-    # still be in it) stay; older ones are gone.
-    assert names == [f"{int(current) - 2:06d}", f"{int(current) - 1:06d}", current]
+    # Within the readers' grace period every generation stays, however many writers came.
+    assert sorted(p.name for p in paths.generations.iterdir()) == [f"{n:06d}" for n in range(1, int(current) + 1)]
+    # Past it, a writer starting keeps the current one and the one just left (a reader can
+    # still be in it); older ones are gone.
+    remove_old_generations(paths, now=time.time() + READER_GRACE_S + 1)
+    names = sorted(p.name for p in paths.generations.iterdir())
+    assert names == [f"{int(current) - 1:06d}", current]
     with connect(archive) as con:
         assert con.sql("SELECT count(*) FROM documents").fetchone() == (2,)
+
+
+def test_a_reader_is_pinned_to_the_archive_as_it_was_when_it_connected(tmp_path):
+    from pipeline.reprocess import Selection, reprocess
+
+    archive = tmp_path / "archive"
+    run_plain(settings(archive), [str(SEEDS)])
+    paths = ArchivePaths(archive)
+    with connect(archive) as con:
+        before = con.sql("SELECT count(*), min(filename) FROM read_parquet(getvariable('na_files_documents'), filename = true)").fetchone()
+        reprocess(settings(archive), Selection())  # a new generation, the run folder rewritten under a new name
+        # the switch happened, yet the pinned connection reads the generation it started in, whole
+        assert paths.data.resolve().name not in before[1]
+        assert con.sql("SELECT count(*) FROM documents").fetchone() == (before[0],)
+        assert con.sql("SELECT count(*) FROM articles").fetchone() == (2,)
+        pin(con, paths)  # and sees the new one when pinned again
+        assert paths.data.resolve().name in con.sql("SELECT min(filename) FROM read_parquet(getvariable('na_files_documents'), filename = true)").fetchone()[0]
