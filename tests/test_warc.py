@@ -192,7 +192,7 @@ def test_unreadable_files_raise(tmp_path):
 
 # --- the eval data's WARC and ARC fixtures (warcio, resiliparse, whirlwind) ------------
 
-WARCS = Settings().eval_dir / "warc"
+WARCS = Settings().eval_dir.resolve() / "warc"
 
 
 NO_EVAL_DATA = "no eval data at {} (the WARC fixtures of ../shared/eval; NEWSARCHIVE_EVAL_DIR sets the folder)"
