@@ -75,16 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         summary = archive_flow(sources=sources, settings=settings.model_dump(mode="json"))
     else:
-        from pipeline.job import run_plain
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=False) as progress:
-            bar = progress.add_task("pages", total=None)
-
-            def on_shard(done: int, total: int, pages: int) -> None:
-                progress.update(bar, advance=pages, description=f"shard {done}/{total}")
-
-            summary = asdict(run_plain(settings, sources, on_shard))
+        summary = run_with_progress(settings, sources)
     print_summary(summary)
     return 0
 
@@ -148,7 +139,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def run_with_progress(settings: Settings, sources: list[str]) -> dict:
-    """The plain loop over `sources`, with the progress bar of `run --executor plain`."""
+    """The plain loop over `sources`, with a progress bar."""
     from pipeline.job import run_plain
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
