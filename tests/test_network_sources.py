@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from datetime import date, datetime, timezone
 from email.utils import format_datetime
 
@@ -19,6 +20,7 @@ from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths
 from tests.corpus import TOPICS
+from tests.processes import RunProcess, run_to_end
 from tests.webserver import Route, WebServer, fault_routes, html, robots
 
 CP1252_SENTENCE = "The caf\u00e9 served cr\u00e8me br\u00fbl\u00e9e \u2014 \u201cthe best in town\u201d, said the na\u00efve critic."
@@ -228,3 +230,31 @@ def test_a_listing_that_fails_is_a_reject_and_the_other_sources_are_archived(tmp
         rejects = {ref.replace(site.base_url, ""): (stage, reason) for ref, stage, reason in
                    query(config.archive_dir, "SELECT source_ref, stage, reason FROM rejects")}
         assert rejects == {"/feed.xml": ("list", "not_a_feed"), "/gone.xml": ("list", "http_404")}
+
+
+def test_a_run_killed_while_fetching_then_run_again_archives_each_page_once(tmp_path):
+    """SIGKILL in the middle of the fetches (the server is slow on purpose): nothing of the
+    dead run is visible, the next run records it as crashed and fetches what it lost."""
+    pages = {f"/news/{n}": html(article(n), delay_s=0.15) for n in range(50, 74)}
+    with WebServer({"/robots.txt": robots(""), **pages}) as site:
+        site.routes["/feed.xml"] = Route(body=rss([(site.url(p), PUBLISHED) for p in pages]))
+        env = {"NEWSARCHIVE_ALLOW_PRIVATE": '["127.0.0.1/32"]', "NEWSARCHIVE_MIN_DELAY_S": "0",
+               "NEWSARCHIVE_SHARD_SIZE": "6"}
+        archive = tmp_path / "archive"
+        killed = RunProcess([f"feed:{site.url('/feed.xml')}"], archive, tmp_path / "killed", env)
+        deadline = time.monotonic() + 120
+        while sum(len(site.requests_to(p)) for p in pages) < 8 and time.monotonic() < deadline and killed.alive():
+            time.sleep(0.02)
+        assert killed.alive(), killed.output()
+        killed.kill()
+        fetched_before_the_kill = {p for p in pages if site.requests_to(p)}
+        assert 8 <= len(fetched_before_the_kill) < len(pages)  # killed mid-fetch
+        assert query(archive, "SELECT count(*) FROM documents") == [(0,)]  # nothing of it visible
+        assert query(archive, "SELECT count(*) FROM fetches") == [(0,)]
+
+        again = run_to_end([f"feed:{site.url('/feed.xml')}"], archive, tmp_path / "again", env)
+        assert "crashed runs recorded" in again.output()
+        archived = [ref for (ref,) in query(archive, "SELECT source_ref FROM documents")]
+        assert sorted(archived) == sorted(site.url(p) for p in pages)  # each page once
+        assert query(archive, "SELECT count(DISTINCT url), count(*) FROM fetches") == [(len(pages), len(pages))]
+        assert sorted(status for (status,) in query(archive, "SELECT status FROM runs")) == ["crashed", "succeeded"]
