@@ -16,6 +16,7 @@ import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipeline.logs import configure as configure_logs
 from pipeline.report import REPORTS, report
 from pipeline.search import SearchFilters, search
 from pipeline.settings import Settings
@@ -386,6 +387,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    configure_logs(Settings().log_format)
     try:
         try:
             return args.func(args)

@@ -4,8 +4,11 @@ was learned, in an earlier run or an earlier shard). The Prefect flow does the s
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
 from typing import Callable
 
+from pipeline.logs import event
 from pipeline.reprocess import ReprocessSummary, Selection, reprocess
 from pipeline.run import RunSummary, begin_run, finish_run, process_shard
 from pipeline.settings import Settings
@@ -22,12 +25,22 @@ def run_plain(settings: Settings, source_refs: list[str],
               on_shard: Callable[[int, int, int], None] | None = None) -> RunSummary:
     """The whole run in this process, shard after shard; `on_shard(done, total, pages)` reports progress."""
     with begin_run(settings, source_refs, "plain") as plan:
+        event("run_planned", f"run {plan.run_id}: {len(plan.entries)} pages in {plan.shard_count} shards",
+              run_id=plan.run_id, pages=len(plan.entries), shards=plan.shard_count, listing=plan.listing,
+              crashed_runs_found=plan.crashed_runs)
         shard_dirs = []
         for index in range(plan.shard_count):
+            started = time.perf_counter()
             shard_dirs.append(process_shard(str(plan.path), index))
+            pages = len(plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size])
+            event("shard_done", f"shard {index + 1}/{plan.shard_count} done", run_id=plan.run_id, shard=index + 1,
+                  shards=plan.shard_count, pages=pages, seconds=round(time.perf_counter() - started, 3))
             if on_shard:
-                on_shard(index + 1, plan.shard_count, len(plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]))
+                on_shard(index + 1, plan.shard_count, pages)
         summary = finish_run(str(plan.path), shard_dirs)
+    event("run_published", f"run {summary.run_id} published: {summary.articles_archived} archived, "
+          f"{summary.duplicates} duplicates, {summary.rejected} rejected", **{
+              k: v for k, v in asdict(summary).items() if k != "stale_articles"})
     cleaned = clean_stale(settings, summary.run_id, summary.stale_articles)
     summary.stale_cleaned = cleaned.replaced if cleaned else 0
     return summary

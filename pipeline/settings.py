@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     )
     nightly_cron: str = Field("0 2 * * *", description="Cron schedule of the `nightly` deployment (`make serve`).")
     timezone: str = Field("UTC", description="Time zone of the cron schedule.")
+    log_format: str = Field("text", pattern="^(text|json)$", description="`text` or `json` lines on stderr.")
     executor: str = Field("prefect", pattern="^(prefect|plain)$", description="`prefect` flow or `plain` Python loop.")
     eval_dir: Path = Field(
         PACKAGE_DIR.parent.parent / "shared" / "eval",

@@ -42,7 +42,7 @@ from schemas import sql_files
 from schemas.tables import TABLES, Table, to_arrow
 
 CATALOG = "archive.duckdb"
-log = logging.getLogger("newsarchive")
+log = logging.getLogger("newsarchive")  # pipeline/logs.py formats it
 # The catalog's views read the files a reader pinned, in variables named by this and the table.
 PIN_PREFIX = "na_files_"
 # A replaced generation stays at least this long, so a query pinned to it can finish.

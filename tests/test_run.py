@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from conftest import SEEDS, newsarchive
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import connect
@@ -77,3 +79,15 @@ def test_same_text_in_two_shards_is_caught_when_the_run_finishes(tmp_path):
         indexed = con.sql("SELECT count(*) FROM search_docs").fetchone()[0]
     assert dup == [("content_hash", a_id, "b.txt")]
     assert indexed == 2
+
+
+def test_json_logs_give_each_step_of_a_run_as_one_event_per_line(tmp_path):
+    result = newsarchive("run", str(SEEDS), "--archive", str(tmp_path / "archive"), "--executor", "plain",
+                         "--no-entities", "--shard-size", "1", env={"NEWSARCHIVE_LOG_FORMAT": "json"})
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [e["event"] for e in events] == ["run_planned", "shard_done", "shard_done", "run_published"]
+    planned, published = events[0], events[-1]
+    assert (planned["pages"], planned["shards"]) == (2, 2)
+    assert [e["shard"] for e in events[1:3]] == [1, 2]
+    assert published["run_id"] == planned["run_id"] and published["articles_archived"] == 2
+    assert all(e["level"] == "info" and e["ts"].endswith("+00:00") for e in events)
