@@ -179,6 +179,7 @@ def test_a_transient_failure_is_tried_again_and_a_changed_page_fetched_condition
 
         # the server recovers, and the feed says /news/1 changed since: it is asked for with its ETag
         site.routes["/news/2"] = html(article(2))
+        time.sleep(1.1)  # feeds give whole seconds: the change must come a second after the fetch
         later = datetime.now(timezone.utc)
         site.routes["/feed.xml"] = Route(headers={"Content-Type": "application/atom+xml"}, body=(
             '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>G</title>'
