@@ -1,5 +1,5 @@
 """The `newsarchive` command: run, nightly, backfill, extract, reprocess, compact, reindex, search, sql,
-report, tables."""
+report, tables, serve, export-feeds."""
 
 from __future__ import annotations
 
@@ -289,10 +289,35 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_feeds(args: argparse.Namespace) -> int:
+    from pipeline.web.feeds import export_feeds
+
+    with connect(settings_from(args).archive_dir) as con:
+        written = export_feeds(con, args.folder)
+    for path, rows in written:
+        console.print(f"  {str(path):<60}{rows:>8} rows", highlight=False)
+    console.print(f"wrote {len(written)} files to {args.folder}")
+    return 0
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     from schemas.tables import markdown_reference
 
     print(markdown_reference())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pipeline.store import ArchivePaths
+    from pipeline.web.app import create_app
+
+    archive = settings_from(args).archive_dir
+    if not ArchivePaths(archive).catalog.exists():
+        raise ArchiveMissing(f"no archive at {archive}: run `newsarchive run SOURCE --archive {archive}` first")
+    console.print(f"newsarchive: serving {archive} on http://{args.host}:{args.port} (API docs at /docs)")
+    uvicorn.run(create_app(archive), host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -379,6 +404,16 @@ def parser() -> argparse.ArgumentParser:
                    help="count the duplicates of each day's articles too (column `pages`)")
     r.add_argument("--format", choices=["table", "json", "csv"], default="table")
     r.set_defaults(func=cmd_report)
+
+    sv = with_archive(sub.add_parser("serve", help="the search page, dashboard, feeds and JSON API over HTTP"))
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    sv.set_defaults(func=cmd_serve)
+
+    xf = with_archive(sub.add_parser(
+        "export-feeds", help="write every dashboard feed as FOLDER/NAME.json, .csv and .parquet"))
+    xf.add_argument("folder", type=Path, metavar="DIR")
+    xf.set_defaults(func=cmd_export_feeds)
 
     t = sub.add_parser("tables", help="print the table reference (Markdown)")
     t.set_defaults(func=cmd_tables)

@@ -16,15 +16,15 @@ def test_every_table_and_view_builds_on_an_empty_archive(tmp_path):
     paths = ArchivePaths(tmp_path / "archive")
     with archive_lock(paths, "test"):
         ensure_archive(paths)
-    views = [re.search(r"CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", p.read_text()).group(1) for p in sql_files("views")]
-    assert {"articles", "search", "daily_volume_by_outlet", "top_entities_by_day", "run_health",
+    views = [name for p in sql_files("views") for name in re.findall(r"CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", p.read_text())]
+    assert {"articles", "search_scores", "search", "daily_volume_by_outlet", "top_entities_by_day", "run_health",
             "learned_furniture"} <= set(views)
     with connect(paths.root) as con:
         for name, table in TABLES.items():
             assert con.sql(f"SELECT * FROM {name}").columns == table.column_names
             assert con.sql(f"SELECT count(*) FROM {name}").fetchone()[0] == 0
         for name in views:
-            args = {"search": "('x')", "learned_furniture": "()"}.get(name, "")
+            args = {"search": "('x')", "search_scores": "('x')", "learned_furniture": "()"}.get(name, "")
             query = f"SELECT * FROM {name}{args}"
             assert con.sql(query).fetchall() == []
 
