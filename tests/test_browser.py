@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
-import threading
-import time
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlparse
 
 import httpx
 import pytest
 
+from appserver import serving
 from conftest import LAIST, NBC, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,31 +71,12 @@ def browser_installed() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(seed_archive) -> str:
-    """The app, served for real by uvicorn in a thread on a free port of 127.0.0.1."""
-    import uvicorn
-
+def site(seed_archive) -> Iterator[str]:
+    """The app, served for real on 127.0.0.1."""
     from pipeline.web.app import create_app
 
-    archive, _ = seed_archive
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(archive), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        # uvicorn ends its thread with SystemExit when it cannot start: say so here.
-        assert thread.is_alive(), "uvicorn stopped before it started serving"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serving(create_app(seed_archive[0])) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

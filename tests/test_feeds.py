@@ -7,23 +7,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import threading
-import time
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from fastapi import FastAPI
 from lxml import html as lxml_html
 
 from corpus import COURIER, GAZETTE, write_pages
+from appserver import serving as app_serving
 from conftest import newsarchive
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import connect
+from pipeline.web import dashboard
 from pipeline.web.feeds import FEEDS, as_records, feed_rows
 
 # The charts the HTML contract promises (tests/test_browser.py relies on them).
@@ -48,35 +49,13 @@ def small_archive(tmp_path_factory) -> Path:
 
 
 @contextmanager
-def serving(archive: Path):
-    """The dashboard router in a small app, served by uvicorn in a thread on a free port."""
-    import uvicorn
-    from fastapi import FastAPI
-
-    from pipeline.web import dashboard
-
+def serving(archive: Path) -> Iterator[httpx.Client]:
+    """The dashboard router in a small app, served for real, and a client for it."""
     app = FastAPI()
     app.include_router(dashboard.router)
     app.state.archive = archive
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=sock.getsockname()[1],
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped before it started serving"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with app_serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

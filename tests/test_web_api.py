@@ -12,7 +12,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +20,10 @@ from typing import Iterator
 import duckdb
 import httpx
 import pytest
-import uvicorn
 from starlette.requests import Request
 
 from conftest import LAIST, NBC, newsarchive
+from appserver import serving as app_serving
 from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
 from pipeline.search import SearchFilters, count, search
@@ -47,20 +46,8 @@ def free_port() -> int:
 @contextmanager
 def serving(archive: Path) -> Iterator[httpx.Client]:
     """`create_app(archive)` under a real uvicorn server in a thread, and a client for it."""
-    config = uvicorn.Config(create_app(archive), host="127.0.0.1", port=free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{config.port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with app_serving(create_app(archive)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
