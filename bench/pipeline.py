@@ -1,5 +1,5 @@
-"""`make bench`: speed and memory of a real run on real pages, and search latency at
-100,000 archived articles. Figures, not assertions: tests never time anything."""
+"""`make bench`: speed and memory of a real run on real pages, and search and dashboard
+feed latency at 100,000 archived articles. Figures, not assertions: tests never time anything."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -22,6 +23,7 @@ from pipeline.stages import build_postings
 from pipeline.search import search
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, archive_lock, connect, ensure_archive, scan, write_table
+from pipeline.web.feeds import FEEDS, feed_rows
 from schemas.tables import TABLES
 
 
@@ -48,10 +50,32 @@ def bench_run(pages: Path, archive: Path, entities: bool) -> None:
     print(f"peak memory (RSS, this process so far): {peak_rss_mb():.0f} MB")
 
 
+# Tag tables copied with each variant of an article, so that reports and feeds have real tags to read.
+TAG_TABLES = ("article_dates", "article_outlets", "article_languages", "mentions")
+
+
+def variant_tags(source: Path, base_ids: list[str], new_ids: list[str], day_shift: list[int]) -> dict[str, pa.Table]:
+    """The source articles' tag rows for their variants: ids replaced, publication dates
+    shifted by `day_shift` days (so the variants spread over many days)."""
+    con = duckdb.connect()
+    con.register("variants", pa.table({"article_id": base_ids, "new_id": new_ids, "shift": day_shift}))
+    tables = {}
+    for name in TAG_TABLES:
+        t = TABLES[name]
+        select = ", ".join(
+            "v.new_id AS article_id" if c == "article_id"
+            else "published_date + v.shift::INTEGER AS published_date" if c == "published_date"
+            else f"x.{c}" for c in t.column_names)
+        tables[name] = con.execute(f"""
+            SELECT {select} FROM {ArchivePaths(source).parquet(name)} x JOIN variants v USING (article_id)
+        """).fetch_arrow_table().cast(t.schema)
+    return tables
+
+
 def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed: int = 1) -> float:
     """`articles` variants of the source archive's real texts (paragraphs shuffled, one
-    borrowed from another article), appended as `runs` run folders like nightly runs.
-    Returns the seconds spent indexing."""
+    borrowed from another article) with their tags (dates spread over a year), appended
+    as `runs` run folders like nightly runs. Returns the seconds spent indexing."""
     rng = random.Random(seed)
     base = scan(ArchivePaths(source), "documents").to_arrow_table()
     texts = [t.split("\n\n") for t in base["text"].to_pylist()]
@@ -79,6 +103,9 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
         write_table(folder, TABLES["documents"], docs)
         write_table(folder, TABLES["postings"], postings)
         write_table(folder, TABLES["search_docs"], lengths)
+        base_ids = [base["article_id"][i].as_py() for i in rows]
+        for name, table in variant_tags(source, base_ids, ids, [rng.randrange(365) for _ in ids]).items():
+            write_table(folder, TABLES[name], table)
     return indexing
 
 
@@ -168,6 +195,20 @@ def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> No
     print(f"indexing: {indexing:.1f} s for {n:,} articles ({1000 * indexing / n:.2f} ms/article)")
     print(f"{queries} queries of 1-3 terms, top 10 with snippets: "
           f"p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")
+    bench_feeds(target, n)
+
+
+def bench_feeds(archive: Path, articles: int, repeats: int = 5) -> None:
+    """Each dashboard feed as a request makes it: a new pinned connection, then the query."""
+    print(f"\n## Dashboard feeds at {articles:,} articles (new connection + query, median of {repeats})")
+    for name in FEEDS:
+        timings = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            with connect(archive) as con:
+                _, rows = feed_rows(con, name)
+            timings.append(1000 * (time.perf_counter() - start))
+        print(f"{name:<20}{statistics.median(timings):>8.0f} ms  ({len(rows):,} rows)")
 
 
 def main() -> int:

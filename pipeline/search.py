@@ -91,11 +91,10 @@ def search(con: duckdb.DuckDBPyConnection, q: str, filters: SearchFilters = Sear
                       [q, *params, limit, offset]).fetchall()
     shown = {row[0]: row[1:] for row in con.execute("""
         SELECT d.article_id, d.title, o.outlet, o.wire_service, p.published_date, l.language, d.url, d.text
-        FROM documents d
-        LEFT JOIN article_outlets o USING (article_id)
-        LEFT JOIN article_dates p USING (article_id)
-        LEFT JOIN article_languages l USING (article_id)
-        WHERE list_contains($ids, d.article_id)
+        FROM (FROM documents WHERE list_contains($ids, article_id)) d
+        LEFT JOIN (FROM article_outlets WHERE list_contains($ids, article_id)) o USING (article_id)
+        LEFT JOIN (FROM article_dates WHERE list_contains($ids, article_id)) p USING (article_id)
+        LEFT JOIN (FROM article_languages WHERE list_contains($ids, article_id)) l USING (article_id)
     """, {"ids": [aid for aid, _ in top]}).fetchall()} if top else {}
     terms = query_terms(con, q)
     return [
