@@ -357,9 +357,12 @@ def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> None:
     generation stays readable until the writer after next removes it."""
     generation = current_generation(paths)
     folders = sorted(p for p in generation.iterdir() if p.is_dir())
+    statements = []
     for t in TABLES.values():
-        files = [f.as_posix() for folder in folders if (f := folder / f"{t.name}.parquet").exists()]
-        con.execute(f"SET VARIABLE {PIN_PREFIX}{t.name} = $files", {"files": files})
+        files = ", ".join("'" + f.as_posix().replace("'", "''") + "'"
+                          for folder in folders if (f := folder / f"{t.name}.parquet").exists())
+        statements.append(f"SET VARIABLE {PIN_PREFIX}{t.name} = [{files}]::VARCHAR[]")
+    con.execute(";\n".join(statements))  # one call: statement by statement took 30-50 ms
 
 
 def scan(paths: ArchivePaths, table: str, columns: str = "*") -> duckdb.DuckDBPyRelation:
