@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
+import pyarrow as pa
 
 from pipeline.decode import raw_hash
 from pipeline.fetch import FetchPolicy, Fetcher, FetchResult
@@ -108,8 +110,8 @@ def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[
 
 
 def _root(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
@@ -127,9 +129,7 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
 
 
 def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list[dict]) -> list[dict]:
-    result = fetcher.get(source.location)
-    if result.error or result.status != 200:
-        problems.append(_problem(source, result, source.location, result.error or f"http_{result.status}"))
+    if (result := _get(fetcher, source, source.location, problems)) is None:
         return []
     name = Path(source.location.split("?")[0]).name or "download.warc.gz"
     path = staging / "warc" / name
@@ -170,8 +170,7 @@ def last_fetches(paths: ArchivePaths, urls: list[str]) -> dict[str, dict]:
     if not urls:
         return {}
     con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE wanted (url VARCHAR)")
-    con.executemany("INSERT INTO wanted VALUES (?)", [(u,) for u in urls])
+    con.register("wanted", pa.table({"url": pa.array(urls, pa.string())}))  # a sitemap lists tens of thousands
     rows = con.execute(f"""
         SELECT url, outcome, failures, etag, last_modified, fetched_at
         FROM {paths.parquet('fetches')} SEMI JOIN wanted USING (url)
