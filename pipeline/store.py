@@ -340,12 +340,18 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the archive's catalog, for queries, search and reports,
     pinned to the archive as it is now (see `pin`)."""
     paths = ArchivePaths(root)
-    if not paths.catalog.exists():
-        raise ArchiveMissing(f"no archive at {root}: run `newsarchive run SOURCE --archive {root}` first")
-    con = duckdb.connect(str(paths.catalog), read_only=True)
-    # Published files never change, so their footers can be cached for the connection's life.
-    con.execute("SET parquet_metadata_cache = true")
+    con = open_catalog(paths)
     pin(con, paths)
+    return con
+
+
+def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
+    """The catalog opened read-only and not yet pinned (`connect` pins it)."""
+    if not paths.catalog.exists():
+        raise ArchiveMissing(f"no archive at {paths.root}: run `newsarchive run SOURCE --archive {paths.root}` first")
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    # Published files never change, so their footers can be cached for the database's life.
+    con.execute("SET parquet_metadata_cache = true")
     return con
 
 

@@ -9,25 +9,26 @@ from pathlib import Path
 
 import duckdb
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from pipeline.web.charts import CHARTS, render_chart
 from pipeline.web.db import connection
-from pipeline.web.feeds import FEEDS, as_csv, as_records, feed_rows
+from pipeline.web.feeds import FEEDS, feed_bytes, feed_params, feed_rows
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 
-def rows_of(con: duckdb.DuckDBPyConnection, name: str, request: Request) -> tuple[list[str], list[tuple]]:
+def feed_file(con: duckdb.DuckDBPyConnection, name: str, fmt: str, request: Request) -> bytes:
     if name not in FEEDS:
         raise HTTPException(404, f"no feed {name!r}; the feeds are {', '.join(FEEDS)}")
     try:
-        return feed_rows(con, name, dict(request.query_params))
+        params = feed_params(name, dict(request.query_params))
     except ValueError as e:
         raise HTTPException(400, f"feed {name}: {e}") from None
+    return feed_bytes(con, name, fmt, params)
 
 
 @router.get("/feeds")
@@ -40,13 +41,13 @@ def feed_index(request: Request) -> dict:
 
 
 @router.get("/feeds/{name}.json", name="feed_json")
-def feed_json(name: str, request: Request, con: duckdb.DuckDBPyConnection = Depends(connection)) -> JSONResponse:
-    return JSONResponse(as_records(*rows_of(con, name, request)))
+def feed_json(name: str, request: Request, con: duckdb.DuckDBPyConnection = Depends(connection)) -> Response:
+    return Response(feed_file(con, name, "json", request), media_type="application/json")
 
 
 @router.get("/feeds/{name}.csv", name="feed_csv")
 def feed_csv(name: str, request: Request, con: duckdb.DuckDBPyConnection = Depends(connection)) -> Response:
-    return Response(as_csv(*rows_of(con, name, request)), media_type="text/csv; charset=utf-8",
+    return Response(feed_file(con, name, "csv", request), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{name}.csv"'})
 
 

@@ -5,18 +5,14 @@ over its total, unrounded, so the shares of a day sum to 1."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
+import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 
 @dataclass(frozen=True)
@@ -133,20 +129,18 @@ def feed_params(name: str, given: dict[str, object] | None = None) -> dict[str, 
     return params
 
 
-def feed_relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
-    return con.execute(FEEDS[name].sql, feed_params(name, params))
-
-
 def feed_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
-    """The feed's column names and rows (Python values: dates as `date`, times as `datetime`)."""
-    cursor = feed_relation(con, name, params)
+    """The feed's column names and rows as Python values, for the dashboard's charts."""
+    cursor = con.execute(FEEDS[name].sql, feed_params(name, params))
     columns = [d[0] for d in cursor.description]
     return columns, cursor.fetchall()
 
 
 def plain(value: object) -> object:
-    """A value as JSON and CSV carry it: dates and times in ISO 8601."""
-    if isinstance(value, (date, datetime)):
+    """A value as the feed files carry it (see FORMATS): times in UTC as ISO 8601 with Z."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime(ISO_UTC)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
@@ -157,40 +151,45 @@ def as_records(columns: list[str], rows: list[tuple]) -> list[dict]:
     return [{c: plain(v) for c, v in zip(columns, row)} for row in rows]
 
 
-def as_json(columns: list[str], rows: list[tuple]) -> str:
-    return json.dumps(as_records(columns, rows), ensure_ascii=False, indent=1)
+ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The feed files come from DuckDB's own writers: building Python rows and serialising them
+# took 190 ms more than the query for daily_volume's 64,000 rows at 100,000 articles.
+FORMATS = {
+    "json": f"FORMAT json, ARRAY true, TIMESTAMPFORMAT '{ISO_UTC}'",
+    "csv": f"FORMAT csv, HEADER true, TIMESTAMPFORMAT '{ISO_UTC}'",
+    "parquet": "FORMAT parquet, COMPRESSION zstd",
+}
 
 
-def as_csv(columns: list[str], rows: list[tuple]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([plain(v) for v in row] for row in rows)
-    return out.getvalue()
+def write_feed(con: duckdb.DuckDBPyConnection, name: str, fmt: str, path: Path, params: dict | None = None) -> int:
+    """The feed as one file in `fmt` (json: an array of records; csv with a header;
+    parquet), written at `path`; returns its row count."""
+    con.execute("SET TimeZone = 'UTC'")  # the formats above write times as UTC
+    target = str(path).replace("'", "''")
+    return con.execute(f"COPY ({FEEDS[name].sql}) TO '{target}' ({FORMATS[fmt]})",
+                       feed_params(name, params)).fetchone()[0]
 
 
-def _write_atomically(path: Path, data: bytes | pa.Table) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(data, pa.Table):
-        pq.write_table(data, tmp, compression="zstd")
-    else:
-        tmp.write_bytes(data)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def feed_bytes(con: duckdb.DuckDBPyConnection, name: str, fmt: str, params: dict | None = None) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="newsarchive-feed-") as tmp:
+        path = Path(tmp) / f"{name}.{fmt}"
+        write_feed(con, name, fmt, path, params)
+        return path.read_bytes()
 
 
 def export_feeds(con: duckdb.DuckDBPyConnection, folder: Path) -> list[tuple[Path, int]]:
     """Every feed as folder/{name}.json, .csv and .parquet, each written to a temporary
-    name then renamed into place. The three files of a feed come from one query."""
+    name, synced, then renamed into place. The connection is pinned, so the three files
+    of a feed read the same state of the archive."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in FEEDS:
-        table = feed_relation(con, name).fetch_arrow_table()
-        columns, rows = table.column_names, [tuple(r.values()) for r in table.to_pylist()]
-        for path, data in ((folder / f"{name}.json", as_json(columns, rows).encode()),
-                           (folder / f"{name}.csv", as_csv(columns, rows).encode()),
-                           (folder / f"{name}.parquet", table)):
-            _write_atomically(path, data)
-            written.append((path, len(rows)))
+        for fmt in FORMATS:
+            path = folder / f"{name}.{fmt}"
+            tmp = path.with_name(f".{path.name}.tmp")
+            rows = write_feed(con, name, fmt, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            written.append((path, rows))
     return written

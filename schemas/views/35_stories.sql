@@ -2,6 +2,7 @@
 -- pipeline/stories.py). The title is that of the article that started the story (or,
 -- when a better copy replaced that article, of the earliest one);
 -- first and last seen are publication days (fetch days when no article is dated).
+-- It reads the three tables it needs, not the `articles` view, which joins every tag.
 CREATE OR REPLACE VIEW stories AS
 SELECT
     s.story_id,
@@ -13,6 +14,9 @@ SELECT
     count(DISTINCT a.outlet) AS outlet_count,
     list(DISTINCT a.outlet ORDER BY a.outlet) FILTER (WHERE a.outlet IS NOT NULL) AS outlets
 FROM story_members s
-JOIN articles a USING (article_id)
+JOIN (SELECT d.article_id, d.title, d.fetched_at, p.published_date, o.outlet
+      FROM documents d
+      LEFT JOIN article_dates p USING (article_id)
+      LEFT JOIN article_outlets o USING (article_id)) a USING (article_id)
 GROUP BY s.story_id
 ORDER BY last_seen DESC NULLS LAST, articles DESC;
