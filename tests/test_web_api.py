@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Iterator
 import duckdb
 import httpx
 import pytest
+from markupsafe import escape
 from starlette.requests import Request
 
 from conftest import LAIST, NBC, newsarchive
@@ -70,6 +72,22 @@ def seed_ids(seeds) -> dict[str, str]:
 
 def result_ids(html: str) -> list[str]:
     return re.findall(r'<li class="result" data-article-id="([^"]+)"', html)
+
+
+def section(html: str, opening: str) -> str:
+    """The HTML from `opening` (an element's opening tag, e.g. `<ol id="members">`) to the
+    first closing tag of the same element."""
+    tag = re.match(r"<(\w+)", opening).group(1)
+    return html.split(opening, 1)[1].split(f"</{tag}>", 1)[0]
+
+
+def hrefs(html: str) -> list[str]:
+    return [unescape(h) for h in re.findall(r'href="([^"]*)"', html)]
+
+
+def assert_not_found_page(response: httpx.Response) -> None:
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert 'id="error"' in response.text and "Traceback" not in response.text
 
 
 def state(archive: Path) -> tuple[dict[str, int], list[str]]:
@@ -173,7 +191,8 @@ def test_article_page_and_api(client, seed_ids):
     html = client.get(f"/articles/{laist}").text
     assert f'<h1 id="title">{LAIST}</h1>' in html
     assert '<div id="text">' in html and "<p>MOSCOW (AP) —" in html
-    assert re.search(r'<li class="entity" data-label="PER"[^>]*><span class="name">Vladimir Putin</span>', html)
+    assert re.search(r'<li class="entity" data-label="PER"[^>]*>'
+                     r'<a class="name" href="/entities/Vladimir%20Putin">Vladimir Putin</a>', html)
     assert '<ul id="date-mentions">' in html and '<ul id="duplicates">' in html
     assert f'href="/articles/{seed_ids[NBC]}"' in html.split('<ul id="story">')[1]
 
@@ -201,6 +220,94 @@ def test_story_and_entity_api(client, seed_ids):
     assert client.get("/api/entities/Nobody%20Atall").status_code == 404
 
 
+def test_story_page(client, seed_ids):
+    laist, nbc = seed_ids[LAIST], seed_ids[NBC]
+    api = client.get(f"/api/stories/{laist}").json()
+    page = client.get(f"/stories/{laist}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert f'<h1 id="title">{escape(api["title"])}</h1>' in html and api["title"] in (LAIST, NBC)
+    assert '<time id="first-seen">2021-12-23</time>' in html and '<time id="last-seen">2021-12-23</time>' in html
+    assert '<span id="article-count">2 articles</span>' in html
+    assert api["outlet_count"] == 1 and api["outlets"] == ["LAist"]  # the NBC seed has no outlet tag
+    assert '<span id="outlet-count">1 outlet: LAist</span>' in html
+
+    members = section(html, '<ol id="members">')
+    items = re.findall(r'<li class="member" data-article-id="([^"]+)">(.*?)</li>', members, re.S)
+    assert [i for i, _ in items] == [m["article_id"] for m in api["members"]] and {i for i, _ in items} == {laist, nbc}
+    for title, article_id in ((LAIST, laist), (NBC, nbc)):
+        assert f'<a class="title" href="/articles/{article_id}">{escape(title)}</a>' in members
+    # why each is there: the LAist article started it; the NBC one matched it, with a score and shared entities
+    starter, joined = dict(items)[laist], dict(items)[nbc]
+    assert "Started the story." in starter and "Joined on" not in starter
+    nbc_row = next(m for m in api["members"] if m["article_id"] == nbc)
+    assert f'Joined on <a class="matched" href="/articles/{laist}">{escape(LAIST)}</a>' in joined
+    assert f'<span class="score">{nbc_row["score"]:.2f}</span>' in joined
+    assert '<a class="entity" href="/entities/Vladimir%20Putin">Vladimir Putin</a>' in joined
+    for href in hrefs(members):
+        assert client.get(href).status_code == 200, href
+
+    # the article page's story heading leads here
+    article = client.get(f"/articles/{laist}").text
+    assert f'<a id="story-link" href="/stories/{laist}">Story</a>' in article
+
+    assert_not_found_page(client.get("/stories/no-such-story"))
+    assert "no-such-story" in client.get("/stories/no-such-story").text
+
+
+def test_entity_page_under_its_full_name(client, seed_ids):
+    page = client.get("/entities/putin")  # a lowercase alias
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert '<h1 id="entity">Vladimir Putin</h1>' in html and "<title>Vladimir Putin · newsarchive</title>" in html
+    assert '<p class="found-by">Found by <q>putin</q>.</p>' in html
+    assert '<span id="entity-types">person</span>' in html and '<span id="article-count">2 articles</span>' in html
+    assert re.search(r'<li class="alias"[^>]*><span class="name">Putin</span> <span class="count">\d+ articles?</span>',
+                     section(html, '<ul id="aliases">'))
+    assert re.search(r"<tr><td>2021-12-23</td><td>2</td></tr>", section(html, '<table id="articles-per-day">'))
+
+    listed = section(html, '<ol id="articles">')
+    assert sorted(re.findall(r'<li class="article" data-article-id="([^"]+)"', listed)) == sorted(seed_ids.values())
+    for title, article_id in seed_ids.items():
+        assert f'<a class="title" href="/articles/{article_id}">{escape(title)}</a>' in listed
+
+    # the API gives the same list, and each count is the one on the article's own page
+    api = client.get("/api/entities/putin").json()
+    assert api["entity"] == "Vladimir Putin" and api["mention_count"] == sum(a["mention_count"] for a in api["articles"])
+    assert {a["article_id"]: a["title"] for a in api["articles"]} == {v: k for k, v in seed_ids.items()}
+    assert re.findall(r'data-article-id="([^"]+)"', listed) == [a["article_id"] for a in api["articles"]]
+    for a in api["articles"]:
+        assert set(a) == {"article_id", "title", "outlet", "published_date", "mention_count"}
+        assert a["published_date"] == "2021-12-23" and a["outlet"] == ("LAist" if a["article_id"] == seed_ids[LAIST] else None)
+        entities = client.get(f"/api/articles/{a['article_id']}").json()["entities"]
+        assert a["mention_count"] == sum(e["mention_count"] for e in entities if e["entity"] == "Vladimir Putin") > 0
+        outlet = re.escape(str(escape(a["outlet"] or "unknown outlet")))
+        assert re.search(rf'data-article-id="{a["article_id"]}">.*?<span class="outlet">{outlet}</span>'
+                         rf'\s*<span class="date">2021-12-23</span>\s*<span class="mentions">{a["mention_count"]} mentions?<',
+                         listed, re.S)
+
+    # co-occurring entities link to their own pages, each under its own name
+    named_with = section(html, '<ul id="co-occurring">')
+    assert '<a class="name" href="/entities/Joe%20Biden">Joe Biden</a>' in named_with
+    for href, name in re.findall(r'<a class="name" href="([^"]+)">([^<]+)</a>', named_with):
+        other = client.get(unescape(href))
+        assert other.status_code == 200 and f'<h1 id="entity">{name}</h1>' in other.text, href
+
+    assert_not_found_page(client.get("/entities/Nobody%20Atall"))
+
+
+def test_article_entity_links_resolve(client, seed_ids):
+    for article_id in seed_ids.values():
+        html = client.get(f"/articles/{article_id}").text
+        links = re.findall(r'<a class="name" href="([^"]+)">([^<]+)</a>', section(html, '<ul id="entities">'))
+        assert len(links) >= 2 and ("/entities/Vladimir%20Putin", "Vladimir Putin") in links
+        for href, name in links:
+            entity = client.get(unescape(href))
+            # each entity is listed under its archive-wide name, so its page carries that name
+            assert entity.status_code == 200 and f'<h1 id="entity">{name}</h1>' in entity.text, href
+            assert f'data-article-id="{article_id}"' in section(entity.text, '<ol id="articles">'), href
+
+
 def test_hostile_input_is_bound_escaped_and_changes_nothing(client, seeds):
     before = state(seeds)
     for q in (SQL_INJECTION, f"security {SCRIPT}", SCRIPT):
@@ -218,8 +325,14 @@ def test_hostile_input_is_bound_escaped_and_changes_nothing(client, seeds):
         assert api.status_code == 200 and api.json()["total"] == 0
     assert client.get(f"/api/articles/{SQL_INJECTION}").status_code == 404
     assert client.get(f"/api/entities/{SQL_INJECTION}").status_code == 404
-    missing = client.get(f"/articles/{SCRIPT}")
-    assert missing.status_code == 404 and SCRIPT not in missing.text
+    for path in ("/articles/", "/stories/", "/entities/"):
+        missing = client.get(path + SCRIPT)
+        assert_not_found_page(missing)
+        assert SCRIPT not in missing.text, path
+        assert_not_found_page(client.get(path + SQL_INJECTION))
+    # (an id has no "/", so only the entity route, whose names may, takes the whole tag and says what it was asked)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get(f"/entities/{SCRIPT}").text
+    assert client.get(f"/api/stories/{SQL_INJECTION}").status_code == 404
     assert client.get("/api/search", params={"q": "x", "since": "yesterday"}).status_code == 422
     assert client.get("/", params={"q": "x", "page": "0"}).status_code == 422
     assert state(seeds) == before

@@ -1,8 +1,8 @@
-"""The web app: the search page, article pages and the JSON API (the dashboard and feeds
-come from pipeline/web/dashboard.py). Every request reads the archive through its own
-read-only connection, pinned when the request starts (pipeline/web/db.py), so a run
-published meanwhile shows up on the next request, and a run holding the lock never
-blocks a reader."""
+"""The web app: the search page, the article, story and entity pages and the JSON API (the
+dashboard and feeds come from pipeline/web/dashboard.py). Every request reads the archive
+through its own read-only connection, pinned when the request starts (pipeline/web/db.py),
+so a run published meanwhile shows up on the next request, and a run holding the lock
+never blocks a reader."""
 
 from __future__ import annotations
 
@@ -168,6 +168,22 @@ def create_app(archive: Path) -> FastAPI:
             "paragraphs": [p.strip() for p in text.split("\n\n") if p.strip()],
             "story": queries.story_of(con, found["story_id"], leave_out=article_id),
         })
+
+    @app.get("/stories/{story_id}", response_class=HTMLResponse, summary="Story page")
+    def story_page(request: Request, story_id: str, con: duckdb.DuckDBPyConnection = Depends(connection)):
+        found = queries.story(con, story_id)
+        if found is None:
+            raise HTTPException(404, f"no story {story_id!r} in the archive")
+        # each member says which article it matched: named by that article's title
+        titles = {m["article_id"]: m["title"] for m in found["members"]}
+        return page(request, "story.html", {**found, "titles": titles})
+
+    @app.get("/entities/{name:path}", response_class=HTMLResponse, summary="Entity page")
+    def entity_page(request: Request, name: str, con: duckdb.DuckDBPyConnection = Depends(connection)):
+        found = queries.entity(con, name)
+        if found is None:
+            raise HTTPException(404, f"no entity {name!r} in the archive")
+        return page(request, "entity.html", {**found, "asked": name})
 
     # --- JSON API ------------------------------------------------------------------------
 

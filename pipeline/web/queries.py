@@ -133,11 +133,14 @@ def story(con: duckdb.DuckDBPyConnection, story_id: str) -> dict | None:
 def story_members(con: duckdb.DuckDBPyConnection, story_id: str) -> list[dict]:
     """Each member with why it belongs: the article it matched, the score and its parts."""
     return rows(con, """
-        SELECT s.article_id, a.outlet, a.published_date, a.published_method, a.title, a.url,
+        SELECT s.article_id, o.outlet, p.published_date, p.published_method, d.title, d.url,
                s.matched_article_id, s.score, s.entity_score, s.text_similarity, s.shared_entities, s.days_apart
-        FROM story_members s JOIN articles a USING (article_id)
+        FROM story_members s
+        JOIN documents d USING (article_id)
+        LEFT JOIN article_dates p USING (article_id)
+        LEFT JOIN article_outlets o USING (article_id)
         WHERE s.story_id = ?
-        ORDER BY a.published_date NULLS LAST, s.matched_article_id NULLS FIRST, s.article_id""", [story_id])
+        ORDER BY p.published_date NULLS LAST, s.matched_article_id NULLS FIRST, s.article_id""", [story_id])
 
 
 # --- one entity -------------------------------------------------------------------------------
@@ -155,7 +158,9 @@ def canonical_entity(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return found[0] if found else None
 
 
-def entity(con: duckdb.DuckDBPyConnection, name: str, top: int = 10) -> dict | None:
+def entity(con: duckdb.DuckDBPyConnection, name: str, top: int = 10, latest: int = 20) -> dict | None:
+    """The entity `name` stands for across the archive: its types, aliases, counts, articles
+    per day, the `top` entities named beside it and the `latest` articles that mention it."""
     canonical = canonical_entity(con, name)
     if canonical is None:
         return None
@@ -172,8 +177,8 @@ def entity(con: duckdb.DuckDBPyConnection, name: str, top: int = 10) -> dict | N
         "article_count": summary["article_count"],
         "mention_count": summary["mention_count"],
         "articles_per_day": rows(con, """
-            SELECT a.published_date AS day, count(DISTINCT e.article_id) AS articles
-            FROM article_entities e JOIN articles a USING (article_id)
+            SELECT p.published_date AS day, count(DISTINCT e.article_id) AS articles
+            FROM article_entities e LEFT JOIN article_dates p USING (article_id)
             WHERE e.entity = ? GROUP BY ALL ORDER BY day NULLS LAST""", [canonical]),
         "co_occurring": rows(con, """
             WITH mine AS (SELECT DISTINCT article_id FROM article_entities WHERE entity = ?)
@@ -183,4 +188,17 @@ def entity(con: duckdb.DuckDBPyConnection, name: str, top: int = 10) -> dict | N
             WHERE e.entity <> ?
             GROUP BY e.entity ORDER BY articles DESC, mentions DESC, e.entity LIMIT ?""",
             [canonical, canonical, top]),
+        # An article can name one entity under two types: its mentions are summed.
+        "articles": rows(con, """
+            WITH mine AS (
+                SELECT article_id, sum(mention_count)::INT AS mention_count
+                FROM article_entities WHERE entity = ? GROUP BY article_id
+            )
+            SELECT m.article_id, d.title, o.outlet, p.published_date, m.mention_count
+            FROM mine m
+            JOIN documents d USING (article_id)
+            LEFT JOIN article_dates p USING (article_id)
+            LEFT JOIN article_outlets o USING (article_id)
+            ORDER BY p.published_date DESC NULLS LAST, d.fetched_at DESC, m.article_id LIMIT ?""",
+            [canonical, latest]),
     }
