@@ -18,7 +18,7 @@ against the bare model on labelled sentences.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import spacy
@@ -96,6 +96,9 @@ POSSESSIVE = re.compile(r"['’]s?$")
 TRAILING_JOINER = re.compile(r"(?:[\s,]+(?:and|or|of|the|to|in|on|at|by|for|from|with|a|an|&))+[\s,]*$")
 BROKEN = re.compile(r"[\n\r\v\f\x85\u2028\u2029/|@#<>{}\[\]]")  # across lines, credits, markup
 MAX_CHARS = 200_000
+# spaCy's memory and time per call grow with the text: long texts are parsed in pieces of
+# at most this many characters, cut at paragraph breaks (or, failing that, at a space).
+PIECE_CHARS = 20_000
 
 
 @lru_cache(maxsize=2)
@@ -106,6 +109,20 @@ def load_model(name: str) -> Language:
         if name not in FALLBACK_MODELS:
             raise
         return spacy.load(FALLBACK_MODELS[name], exclude=UNUSED_PIPES)
+
+
+def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, str]]:
+    """The text as pieces of at most `limit` characters, each with its offset."""
+    out, start = [], 0
+    while len(text) - start > limit:
+        end = text.rfind("\n\n", start, start + limit)
+        if end <= start:
+            end = text.rfind(" ", start, start + limit)
+        end = end if end > start else start + limit
+        out.append((start, text[start:end]))
+        start = end
+    out.append((start, text[start:]))
+    return out
 
 
 def model_method(nlp: Language) -> str:
@@ -328,10 +345,13 @@ def tag_entities(
             "entity_method": method, "entities": 0,
         })
     rows = []
-    texts = (doc.text[:MAX_CHARS] for doc, _ in to_tag)
-    for (doc, status_index), parsed in zip(to_tag, nlp.pipe(texts, batch_size=batch_size)):
-        dateline = find_dateline(doc.text)
-        mentions = find_mentions(parsed, dateline.end if dateline else 0)
+    cut = [(i, offset, piece) for i, (doc, _) in enumerate(to_tag) for offset, piece in pieces(doc.text[:MAX_CHARS])]
+    found: list[list[Mention]] = [[] for _ in to_tag]
+    for (i, offset, _), parsed in zip(cut, nlp.pipe((piece for _, _, piece in cut), batch_size=batch_size)):
+        dateline = find_dateline(to_tag[i][0].text)
+        found[i] += [replace(m, start=m.start + offset, end=m.end + offset)
+                     for m in find_mentions(parsed, max(0, (dateline.end if dateline else 0) - offset))]
+    for (doc, status_index), mentions in zip(to_tag, found):
         entities = merge_entities([(m.name, m.type, m.start) for m in mentions])
         statuses[status_index]["entities"] = len(entities)
         for e in entities:

@@ -6,7 +6,8 @@ import spacy
 from pipeline.records import Document, Page, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.entities import (
-    Mention, find_mentions, load_model, merge_entities, name_bounds, normalise_span, tag_entities,
+    PIECE_CHARS, Mention, find_mentions, load_model, merge_entities, name_bounds, normalise_span, pieces,
+    tag_entities,
 )
 
 
@@ -323,3 +324,27 @@ def test_a_tagged_article_without_entities_says_so():
 
 def test_the_language_is_the_models():
     assert load_model(Settings().spacy_model).lang == "en"
+
+
+def test_pieces_cover_the_text_at_paragraph_breaks():
+    text = "".join(f"Paragraph {n} says little of note at all.\n\n" for n in range(400))
+    cut = pieces(text, 1000)
+    assert "".join(p for _, p in cut) == text
+    assert all(len(p) <= 1000 and text[o:o + len(p)] == p for o, p in cut)
+    assert all(p.startswith("\n\nParagraph") for _, p in cut[1:])  # cut at a break, not inside one
+    assert pieces("x" * 2500, 1000) == [(0, "x" * 1000), (1000, "x" * 1000), (2000, "x" * 500)]
+
+
+def test_a_long_text_is_tagged_in_pieces_with_positions_in_the_whole_text():
+    """Three pieces of spaCy's input: the counts add up across them, and each position
+    is where the name stands in the article, not in its piece."""
+    paragraph = "Joe Biden spoke in Washington on Tuesday about the economy and the weather there.\n\n"
+    text = paragraph * 600 + "Antony Blinken answered questions in Brussels after that.\n\n"
+    assert len(text) > 2 * PIECE_CHARS
+    rows, statuses = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
+    found = {r["entity"]: r for r in rows}
+    assert found["Joe Biden"]["mention_count"] == 600
+    blinken = found["Antony Blinken"]
+    assert blinken["first_position"] > 2 * PIECE_CHARS
+    assert text[blinken["first_position"]:].startswith("Antony Blinken")
+    assert statuses[0]["entity_status"] == "tagged"
