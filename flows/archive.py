@@ -1,15 +1,19 @@
 """The archive run as a Prefect flow: the pipeline's own plan, shard and finish steps as
-tasks, passing paths and indexes, never tables, and never one task per page."""
+tasks, passing paths and indexes, never tables, and never one task per page.
+
+With `runner` dask the shard tasks run on the Dask cluster through prefect-dask's
+DaskTaskRunner (so the archive must be on a filesystem the workers share), and each
+shard hands its CPU-bound chunks to the cluster's workers (pipeline/parallel.py)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from prefect import flow, get_run_logger, task, unmapped
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect import Flow, flow, get_run_logger, task
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.job import clean_stale
-from pipeline.run import begin_run, finish_run, process_shard
+from pipeline.run import RunPlan, RunSummary, finish_run, process_shard, run_in_parts
 from pipeline.settings import Settings
 
 
@@ -30,29 +34,48 @@ def clean_stale_task(settings: dict, run_id: str, stale_articles: list[str]) -> 
 
 
 def archive(sources: list[str], config: Settings) -> dict:
-    """The run as tasks of the calling flow (the `newsarchive-run`, nightly and backfill
-    flows), then the reprocess of the articles its learned furniture made stale."""
+    """The job as tasks of the calling flow (the `newsarchive-run`, nightly and backfill
+    flows): run after run (Settings.run_pages), then the reprocess of the articles its
+    learned furniture made stale."""
     logger = get_run_logger()
-    with begin_run(config, sources, "prefect") as plan:
-        logger.info("run %s: %d pages in %d shards -> %s", plan.run_id, len(plan.entries),
-                    plan.shard_count, plan.archive)
+
+    def run_part(plan: RunPlan) -> RunSummary:
+        logger.info("run %s: %d pages in %d shards -> %s%s", plan.run_id, len(plan.entries), plan.shard_count,
+                    plan.archive, f" ({len(plan.later)} pages left for the next run)" if plan.later else "")
         if plan.listing:
             logger.info("network sources listed %s pages", plan.listing)
-        futures = process_shard_task.map(unmapped(str(plan.path)), list(range(plan.shard_count)))
         shard_dirs = []
-        for done, future in enumerate(futures, start=1):
-            shard_dirs.append(future.result())
-            logger.info("shard %d/%d done", done, plan.shard_count)
-        summary = finish_run_task(str(plan.path), shard_dirs)
-    if summary["stale_articles"]:  # after the run's lock is released: a reprocess takes it anew
+        # One shard after another: each strips the furniture learned by those before it.
+        for index in range(plan.shard_count):
+            shard_dirs.append(process_shard_task.submit(str(plan.path), index).result())
+            logger.info("shard %d/%d done", index + 1, plan.shard_count)
+        summary = RunSummary(**finish_run_task(str(plan.path), shard_dirs))
+        logger.info("run %s published: %d archived, %d duplicates, %d rejected", summary.run_id,
+                    summary.articles_archived, summary.duplicates, summary.rejected)
+        return summary
+
+    summary = asdict(run_in_parts(config, sources, "prefect", run_part))
+    if summary["stale_articles"]:  # after the job's lock is released: a reprocess takes it anew
         summary["stale_cleaned"] = clean_stale_task(config.model_dump(mode="json"), summary["run_id"],
                                                     summary["stale_articles"])
-    logger.info("run %s published: %d archived, %d duplicates, %d rejected", summary["run_id"],
-                summary["articles_archived"], summary["duplicates"], summary["rejected"])
     return summary
 
 
-# One worker: the shard work is CPU-bound Python, so threads would only contend for the GIL.
+def shard_task_runner(config: Settings) -> TaskRunner:
+    """Where the flow's tasks run: in this process, one at a time (a shard's CPU-bound work
+    goes to worker processes, pipeline/parallel.py), or on the Dask cluster."""
+    if config.runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=config.dask_address)
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def with_runner(archive_run: Flow, config: Settings) -> Flow:
+    """An archive flow (run, nightly, backfill) with the task runner the settings ask for."""
+    return archive_run.with_options(task_runner=shard_task_runner(config))
+
+
 @flow(name="newsarchive-run", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
     return archive(sources, Settings(**(settings or {})))

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -36,6 +37,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "shard_size": getattr(args, "shard_size", None),
         "entities": False if getattr(args, "no_entities", False) else None,
         "sources_file": getattr(args, "sources_file", None),
+        "workers": getattr(args, "workers", None),
+        "runner": getattr(args, "runner", None),
+        "dask_address": getattr(args, "address", None),
     }
     return Settings(**{k: v for k, v in flags.items() if v is not None})
 
@@ -72,9 +76,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"newsarchive: archiving {', '.join(args.sources)} into {settings.archive_dir} "
                   f"({settings.executor} executor)")
     if settings.executor == "prefect":
-        from flows.archive import archive_flow  # Prefect is imported only when asked for
+        from flows.archive import archive_flow, with_runner  # Prefect is imported only when asked for
 
-        summary = archive_flow(sources=sources, settings=settings.model_dump(mode="json"))
+        summary = with_runner(archive_flow, settings)(sources=sources, settings=settings.model_dump(mode="json"))
     else:
         summary = run_with_progress(settings, sources)
     print_summary(summary)
@@ -85,6 +89,9 @@ def print_summary(s: dict) -> None:
     archive = s["archive"]
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["rejects_by_reason"].items())) or "none"
     console.print(f"\nrun {s['run_id']} {s['status']} in {s['duration_s']:.1f} s")
+    if len(s.get("parts", [])) > 1:
+        console.print(f"  published as {len(s['parts'])} runs of at most NEWSARCHIVE_RUN_PAGES pages: "
+                      f"{', '.join(s['parts'])}")
     if listing := s.get("listing"):
         console.print(f"  {'pages listed (network)':<24}{listing['listed']:>8}  (skipped: "
                       f"{listing['unchanged']} fetched before, {listing['quarantined']} quarantined, "
@@ -160,9 +167,10 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     console.print(f"newsarchive: archiving the sources of {settings.sources_file} into {settings.archive_dir} "
                   f"({settings.executor} executor)")
     if settings.executor == "prefect":
+        from flows.archive import with_runner
         from flows.nightly import nightly_flow  # Prefect is imported only when asked for
 
-        summary = nightly_flow(settings=settings.model_dump(mode="json"))
+        summary = with_runner(nightly_flow, settings)(settings=settings.model_dump(mode="json"))
     else:
         summary = run_with_progress(settings, [s.ref for s in load_sources(settings.sources_file)])
     print_summary(summary)
@@ -182,9 +190,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                   f"from {settings.since or 'the start'} to {settings.until or 'today'} into {settings.archive_dir} "
                   f"({settings.executor} executor)")
     if settings.executor == "prefect":
+        from flows.archive import with_runner
         from flows.nightly import backfill_flow
 
-        summary = backfill_flow(sources=sources or None, settings=settings.model_dump(mode="json"))
+        summary = with_runner(backfill_flow, settings)(sources=sources or None, settings=settings.model_dump(mode="json"))
     else:
         summary = run_with_progress(settings, sources or [s.ref for s in load_sources(settings.sources_file)])
     print_summary(summary)
@@ -329,7 +338,13 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--archive", type=Path, help="archive folder (default: $NEWSARCHIVE_ARCHIVE or ./archive)")
         return sp
 
-    run = with_archive(sub.add_parser("run", help="archive pages from folders or files"))
+    def with_parallel(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--workers", type=int, help="processes for extraction and tagging (default: one per core)")
+        sp.add_argument("--runner", choices=["local", "dask"], help="local processes (default) or a Dask cluster")
+        sp.add_argument("--address", help="the Dask scheduler for --runner dask, e.g. tcp://10.0.0.5:8786")
+        return sp
+
+    run = with_parallel(with_archive(sub.add_parser("run", help="archive pages from folders or files")))
     run.add_argument("sources", nargs="+", help="folders or files (.html, .htm, .txt, optionally .gz)")
     run.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
     run.add_argument("--shard-size", type=int, help="pages per shard")
@@ -344,8 +359,8 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
     ex.set_defaults(func=cmd_extract)
 
-    rp = with_archive(sub.add_parser(
-        "reprocess", help="re-extract and re-tag archived articles from their stored raw pages (no fetching)"))
+    rp = with_parallel(with_archive(sub.add_parser(
+        "reprocess", help="re-extract and re-tag archived articles from their stored raw pages (no fetching)")))
     rp.add_argument("--since", type=date.fromisoformat, help="pages fetched on or after YYYY-MM-DD")
     rp.add_argument("--until", type=date.fromisoformat, help="pages fetched on or before YYYY-MM-DD")
     rp.add_argument("--outlet", help="only this outlet's articles")
@@ -358,7 +373,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
         sp.add_argument("--shard-size", type=int, help="pages per shard")
         sp.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
-        return sp
+        return with_parallel(sp)
 
     ni = with_run_options(with_archive(sub.add_parser(
         "nightly", help="archive every source of the source config, new pages only (what `make serve` schedules)")))
@@ -422,8 +437,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    configure_logs(Settings().log_format)
     try:
+        configure_logs(Settings().log_format)
         try:
             return args.func(args)
         except duckdb.IOException as e:
@@ -434,6 +449,11 @@ def main(argv: list[str] | None = None) -> int:
             return args.func(args)
     except (SourceError, SourceConfigError, ArchiveMissing) as e:
         err.print(f"newsarchive: {e}")
+        return 2
+    except ValidationError as e:  # settings from flags and NEWSARCHIVE_* variables
+        for problem in e.errors():
+            where = ".".join(map(str, problem["loc"])) or "settings"
+            err.print(f"newsarchive: {where}: {problem['msg'].removeprefix('Value error, ')}")
         return 2
     except ArchiveBusy as e:
         err.print(f"newsarchive: {e}")

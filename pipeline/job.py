@@ -10,7 +10,7 @@ from typing import Callable
 
 from pipeline.logs import event
 from pipeline.reprocess import ReprocessSummary, Selection, reprocess
-from pipeline.run import RunSummary, begin_run, finish_run, process_shard
+from pipeline.run import RunPlan, RunSummary, finish_run, process_shard, run_in_parts
 from pipeline.settings import Settings
 
 
@@ -23,11 +23,14 @@ def clean_stale(settings: Settings, run_id: str, stale_articles: list[str], exec
 
 def run_plain(settings: Settings, source_refs: list[str],
               on_shard: Callable[[int, int, int], None] | None = None) -> RunSummary:
-    """The whole run in this process, shard after shard; `on_shard(done, total, pages)` reports progress."""
-    with begin_run(settings, source_refs, "plain") as plan:
-        event("run_planned", f"run {plan.run_id}: {len(plan.entries)} pages in {plan.shard_count} shards",
+    """The whole job in this process, shard after shard of run after run (Settings.run_pages);
+    `on_shard(done, total, pages)` reports progress within a run."""
+
+    def run_part(plan: RunPlan) -> RunSummary:
+        event("run_planned", f"run {plan.run_id}: {len(plan.entries)} pages in {plan.shard_count} shards"
+              + (f", {len(plan.later)} pages left for the next run" if plan.later else ""),
               run_id=plan.run_id, pages=len(plan.entries), shards=plan.shard_count, listing=plan.listing,
-              crashed_runs_found=plan.crashed_runs)
+              crashed_runs_found=plan.crashed_runs, pages_later=len(plan.later))
         shard_dirs = []
         for index in range(plan.shard_count):
             started = time.perf_counter()
@@ -38,9 +41,12 @@ def run_plain(settings: Settings, source_refs: list[str],
             if on_shard:
                 on_shard(index + 1, plan.shard_count, pages)
         summary = finish_run(str(plan.path), shard_dirs)
-    event("run_published", f"run {summary.run_id} published: {summary.articles_archived} archived, "
-          f"{summary.duplicates} duplicates, {summary.rejected} rejected", **{
-              k: v for k, v in asdict(summary).items() if k != "stale_articles"})
+        event("run_published", f"run {summary.run_id} published: {summary.articles_archived} archived, "
+              f"{summary.duplicates} duplicates, {summary.rejected} rejected", **{
+                  k: v for k, v in asdict(summary).items() if k not in ("stale_articles", "parts")})
+        return summary
+
+    summary = run_in_parts(settings, source_refs, "plain", run_part)
     cleaned = clean_stale(settings, summary.run_id, summary.stale_articles)
     summary.stale_cleaned = cleaned.replaced if cleaned else 0
     return summary

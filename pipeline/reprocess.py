@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.neardup import index_tables, sign
+from pipeline.parallel import workers_for
 from pipeline.records import RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
 from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
@@ -139,14 +140,15 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
     stored = {a["raw_hash"]: a for a in articles if a["stored"]}
     if len(stored) < len(articles):
         kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(stored)
-    docs, rejects = extract_pages(load_raw_pages(paths, list(stored.values())), stats)
+    workers = workers_for(settings)
+    docs, rejects = extract_pages(load_raw_pages(paths, list(stored.values())), stats, workers, settings.chunk_pages)
     with stats.stage("furniture", len(docs)):
         docs, _ = strip_learned_furniture(docs, settings, paths)
     for r in rejects:
         kept[r.reason] = kept.get(r.reason, 0) + 1
     for doc in docs:
         doc.article_id = stored[doc.page.raw_hash]["article_id"]  # an article keeps its id
-    tags = tag_documents(docs, settings, stats)
+    tags = tag_documents(docs, settings, stats, workers)
     # With entity tagging off, the mentions stay as the last run with it on left them.
     touched = [name for name in ARTICLE_TABLES if settings.entities or name not in ("mentions", "entity_status")]
     article = {a["article_id"]: a for a in articles}

@@ -16,10 +16,10 @@ import secrets
 import shutil
 import traceback
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +32,7 @@ from pipeline.dedup import (
 )
 from pipeline.furniture import learned_lines, newly_learned, stale_articles
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, sign, split_near_duplicates
+from pipeline.parallel import workers_for
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import (
@@ -70,6 +71,8 @@ class RunPlan:
     kind: str = "run"
     # Network sources: pages listed, skipped as unchanged, quarantined or out of the date range.
     listing: dict[str, int] = field(default_factory=dict)
+    # Pages listed beyond Settings.run_pages: the next part's (not saved with the plan).
+    later: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def dir(self) -> Path:
@@ -91,7 +94,7 @@ class RunPlan:
         return self.dir / "shards" / f"{index:05d}"
 
     def save(self) -> None:
-        write_json(self.path, asdict(self))
+        write_json(self.path, {k: v for k, v in asdict(self).items() if k != "later"})
 
     @classmethod
     def load(cls, path: str | Path) -> RunPlan:
@@ -119,6 +122,46 @@ class RunSummary:
     stale_articles: list[str] = field(default_factory=list)
     stale_cleaned: int = 0  # of those, articles the job's reprocess rewrote
     listing: dict[str, int] = field(default_factory=dict)  # RunPlan.listing
+    # A listing over Settings.run_pages is archived as several runs, each published whole:
+    # their ids, in order (run_id is the first). Their counts are summed here.
+    parts: list[str] = field(default_factory=list)
+
+
+SUMMED = ("pages_read", "pages_unchanged", "articles_archived", "versions", "duplicates", "rejected", "mentions",
+          "duration_s", "furniture_learned")
+
+
+def combined(parts: list[RunSummary]) -> RunSummary:
+    """The summary of a job's runs: counts summed, the stale articles as the last found them."""
+    reasons: dict[str, int] = {}
+    for part in parts:
+        for reason, n in part.rejects_by_reason.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    return replace(parts[0], **{f: sum(getattr(p, f) for p in parts) for f in SUMMED},
+                   status=parts[-1].status, rejects_by_reason=reasons, stale_articles=parts[-1].stale_articles,
+                   parts=[p.run_id for p in parts])
+
+
+def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
+                 run_part: Callable[[RunPlan], RunSummary]) -> RunSummary:
+    """List the sources once and archive their pages as runs of at most
+    Settings.run_pages pages, one after another, each published whole by `run_part`
+    (its shards and finish): a run holds its pages' tables in memory until it publishes,
+    so memory stays that of one part however many pages are listed. A crash loses only
+    the part at work; the next run skips what the parts before it archived."""
+    paths = ArchivePaths(settings.archive_dir)
+    parts, entries = [], None
+    with archive_lock(paths, f"job of {len(source_refs)} sources", settings.lock_wait_s):
+        shutil.rmtree(paths.listing, ignore_errors=True)  # a dead job's
+        try:
+            while True:
+                with begin_run(settings, source_refs, executor, entries=entries) as plan:
+                    parts.append(run_part(plan))
+                if not plan.later:
+                    return combined(parts)
+                entries = plan.later
+        finally:
+            shutil.rmtree(paths.listing, ignore_errors=True)
 
 
 def new_run_id(now: datetime) -> str:
@@ -160,9 +203,10 @@ def recover_crashed(paths: ArchivePaths, now: datetime) -> int:
 
 
 @contextmanager
-def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: str = "run") -> Iterator[RunPlan]:
-    """Lock the archive and plan a run (its pages listed from the sources) or a
-    reprocess; if the body fails, record it as failed."""
+def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: str = "run",
+              entries: list[dict] | None = None) -> Iterator[RunPlan]:
+    """Lock the archive and plan a run (its pages listed from the sources, or the given
+    `entries` left by an earlier part) or a reprocess; if the body fails, record it as failed."""
     paths = ArchivePaths(settings.archive_dir)
     now = utcnow()
     run_id = new_run_id(now)
@@ -176,7 +220,9 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
         try:
             plan.save()  # from here a crash is found and recorded by the next run
             if kind == "run":
-                plan.entries, plan.listing = sources.plan_entries(source_refs, settings, paths, plan.dir)
+                if entries is None:
+                    entries, plan.listing = sources.plan_entries(source_refs, settings, paths, paths.listing)
+                plan.entries, plan.later = entries[:settings.run_pages], entries[settings.run_pages:]
                 plan.save()
             yield plan
         except BaseException as e:
@@ -222,7 +268,8 @@ def process_shard(plan_path: str, index: int) -> str:
                 raw_rows[digest] = _raw_page_row(raw, digest, run_id)
 
     raws, unchanged = drop_unchanged(raws, keys)
-    docs, extract_rejects = extract_pages(raws, stats)
+    workers = workers_for(settings)
+    docs, extract_rejects = extract_pages(raws, stats, workers, settings.chunk_pages)
     rejects += extract_rejects
     keys.add_documents(paths, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
@@ -241,7 +288,7 @@ def process_shard(plan_path: str, index: int) -> str:
         docs = [d for d, row in zip(docs, rows) if id(row) in kept]
         s.pages_out = len(docs)
 
-    tags = tag_documents(docs, settings, stats)
+    tags = tag_documents(docs, settings, stats, workers)
 
     fresh_rejects, known_rejects = drop_known_rejects(rejects, keys)
     out = plan.shard_dir(index)

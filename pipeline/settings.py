@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -16,6 +17,10 @@ class Settings(BaseSettings):
 
     archive: Path = Field(Path("archive"), description="Archive folder: Parquet tables and archive.duckdb.")
     shard_size: int = Field(200, ge=1, description="Pages per shard: the unit of work of a run.")
+    run_pages: int = Field(
+        2000, ge=1,
+        description="More pages listed than this are archived as several runs of this many, each published whole: memory stays that of one.",
+    )
     entities: bool = Field(True, description="Tag named entities with spaCy (the slowest stage).")
     spacy_model: str = Field(
         "en_core_web_sm",
@@ -65,10 +70,23 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="Time zone of the cron schedule.")
     log_format: str = Field("text", pattern="^(text|json)$", description="`text` or `json` lines on stderr.")
     executor: str = Field("prefect", pattern="^(prefect|plain)$", description="`prefect` flow or `plain` Python loop.")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Processes for the CPU-bound stages (extract, tag) on this machine; default one per core, 1 runs them in the run's own process.",
+    )
+    chunk_pages: int = Field(16, ge=1, description="Pages per unit of work handed to a worker process or Dask worker.")
+    runner: str = Field("local", pattern="^(local|dask)$", description="`local` (processes on this machine) or `dask` (an existing Dask cluster at `dask_address`).")
+    dask_address: str | None = Field(None, description="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (for `runner` dask).")
     eval_dir: Path = Field(
         PACKAGE_DIR.parent.parent / "shared" / "eval",
         description="Labelled evaluation data for make eval/bench (absent: those skip).",
     )
+
+    @model_validator(mode="after")
+    def _dask_needs_an_address(self) -> Settings:
+        if self.runner == "dask" and not self.dask_address:
+            raise ValueError("runner dask needs dask_address (--address tcp://HOST:PORT or NEWSARCHIVE_DASK_ADDRESS)")
+        return self
 
     @property
     def archive_dir(self) -> Path:

@@ -5,6 +5,7 @@ strip learned furniture, tag; and the rows and index entries they produce."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -14,6 +15,7 @@ import pyarrow as pa
 from pipeline.decode import decode_page
 from pipeline.extract import extract_page
 from pipeline.furniture import strip_outlet_furniture
+from pipeline.parallel import InProcess, Workers, chunked
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
@@ -35,15 +37,28 @@ def split_rejects(items: list, stage: Callable) -> tuple[list, list[Reject]]:
     return passed, rejects
 
 
-def extract_pages(raws: list[RawPage], stats: StageStats) -> tuple[list[Document], list[Reject]]:
-    """Decode and extract: the documents, and the pages rejected on the way."""
+def extract_pages(raws: list[RawPage], stats: StageStats, workers: Workers = InProcess(),
+                  chunk_pages: int = 16) -> tuple[list[Document], list[Reject]]:
+    """Decode and extract, in chunks on `workers`: the documents, and the pages rejected
+    on the way (those of decoding first, as one process would list them)."""
+    docs, decode_rejects, extract_rejects = [], [], []
+    for chunk_docs, chunk_decode, chunk_extract, chunk_stats in workers.map(_extract_chunk, chunked(raws, chunk_pages)):
+        docs += chunk_docs
+        decode_rejects += chunk_decode
+        extract_rejects += chunk_extract
+        stats.merge(chunk_stats)
+    return docs, decode_rejects + extract_rejects
+
+
+def _extract_chunk(raws: list[RawPage]) -> tuple[list[Document], list[Reject], list[Reject], StageStats]:
+    stats = StageStats()
     with stats.stage("decode", len(raws)) as s:
         pages, rejects = split_rejects(raws, decode_page)
         s.pages_out, s.rejected = len(pages), len(rejects)
     with stats.stage("extract", len(pages)) as s:
         docs, extract_rejects = split_rejects(pages, extract_page)
         s.pages_out, s.rejected = len(docs), len(extract_rejects)
-    return docs, rejects + extract_rejects
+    return docs, rejects, extract_rejects, stats
 
 
 def strip_learned_furniture(docs: list[Document], settings: Settings, paths: ArchivePaths,
@@ -64,8 +79,25 @@ def mention_anchors(date_rows: list[dict]) -> dict[str, date | None]:
     return {r["article_id"]: None if r["published_method"] in UNANCHORED else r["published_date"] for r in date_rows}
 
 
-def tag_documents(docs: list[Document], settings: Settings, stats: StageStats) -> dict[str, list[dict]]:
-    """Every tagger over the batch: the rows of each tag table, keyed by article_id."""
+def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
+                  workers: Workers = InProcess()) -> dict[str, list[dict]]:
+    """Every tagger over the batch, in chunks on `workers`: the rows of each tag table,
+    keyed by article_id, in the documents' order."""
+    tags: dict[str, list[dict]] = {}
+    for chunk_tags, chunk_stats in workers.map(partial(_tag_chunk, settings=settings),
+                                               chunked(docs, settings.chunk_pages)):
+        for table, rows in chunk_tags.items():
+            tags.setdefault(table, []).extend(rows)
+        stats.merge(chunk_stats)
+    return tags or {table: [] for table in TAG_TABLES}
+
+
+TAG_TABLES = ("article_outlets", "article_dates", "date_candidates", "date_mentions", "article_languages",
+              "mentions", "entity_status")
+
+
+def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list[dict]], StageStats]:
+    stats = StageStats()
     tags: dict[str, list[dict]] = {}
     registry = load_registry(settings.outlets_file)
     with stats.stage("outlets", len(docs)) as s:
@@ -86,7 +118,7 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats) -
             s.pages_out = len(docs)
     else:
         tags["mentions"], tags["entity_status"] = [], []
-    return tags
+    return tags, stats
 
 
 def document_row(doc: Document, run_id: str, now: datetime) -> dict:

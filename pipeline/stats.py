@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -14,6 +16,12 @@ class StageCount:
     pages_out: int = 0
     rejected: int = 0
     seconds: float = 0.0
+    # Which processes did the work ("host/pid"): the run's own, its worker processes, Dask workers.
+    processes: list[str] = field(default_factory=list)
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}/{os.getpid()}"
 
 
 @dataclass
@@ -22,7 +30,7 @@ class StageStats:
 
     @contextmanager
     def stage(self, name: str, pages_in: int) -> Iterator[StageCount]:
-        count = StageCount(pages_in=pages_in)
+        count = StageCount(pages_in=pages_in, processes=[this_process()])
         start = time.perf_counter()
         try:
             yield count
@@ -36,6 +44,7 @@ class StageStats:
         total.pages_out += count.pages_out
         total.rejected += count.rejected
         total.seconds += count.seconds
+        total.processes = sorted(set(total.processes) | set(count.processes))
 
     def merge(self, other: StageStats) -> None:
         for name, count in other.stages.items():
@@ -49,4 +58,4 @@ class StageStats:
         return cls({name: StageCount(**c) for name, c in data.items()})
 
     def rows(self) -> list[dict]:
-        return [{"stage": name, **asdict(c)} for name, c in self.stages.items()]
+        return [{"stage": name, **asdict(c), "processes": len(c.processes)} for name, c in self.stages.items()]

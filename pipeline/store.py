@@ -74,6 +74,11 @@ class ArchivePaths:
         return self.root / "data"
 
     @property
+    def listing(self) -> Path:
+        """Files a job's listing fetched (remote WARC files), kept until its last run."""
+        return self.root / "listing"
+
+    @property
     def generations(self) -> Path:
         return self.root / "generations"
 
@@ -146,11 +151,21 @@ def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | lis
     return target
 
 
+# Archives whose lock this process holds: the lock file's descriptor.
+_held: dict[Path, int] = {}
+
+
 @contextmanager
 def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Iterator[None]:
     """The one-writer lock. flock is released by the kernel when its process dies, so a
-    killed run never leaves the archive locked; the next run then finds its staging folder."""
+    killed run never leaves the archive locked; the next run then finds its staging folder.
+    A process that holds it takes it again at once (a job holds it over its runs)."""
     paths.root.mkdir(parents=True, exist_ok=True)
+    key = paths.root.resolve()
+    if key in _held:
+        _write_holder(_held[key], holder)  # who works now: a refused run names it
+        yield
+        return
     fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_s
     waiting = False
@@ -172,11 +187,19 @@ def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Itera
                 time.sleep(0.2)
         if waiting:
             log.warning("the other run finished: %s goes on", holder)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{holder} pid {os.getpid()}".encode(), 0)
-        yield
+        _write_holder(fd, holder)
+        _held[key] = fd
+        try:
+            yield
+        finally:
+            del _held[key]
     finally:
         os.close(fd)
+
+
+def _write_holder(fd: int, holder: str) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{holder} pid {os.getpid()}".encode(), 0)
 
 
 def _holder(fd: int) -> str:

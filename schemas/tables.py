@@ -310,7 +310,8 @@ RUN_STAGES = Table(
         Column("pages_in", pa.int64(), "Pages the stage received.", nullable=False),
         Column("pages_out", pa.int64(), "Pages it passed on.", nullable=False),
         Column("rejected", pa.int64(), "Pages it rejected.", nullable=False),
-        Column("seconds", pa.float64(), "Time spent in the stage, summed over shards.", nullable=False),
+        Column("seconds", pa.float64(), "Time spent in the stage, summed over shards and over the processes that ran it in parallel (its cost, not its wall time).", nullable=False),
+        Column("processes", pa.int32(), "Distinct processes that did the stage's work: the run's own, its worker processes or Dask workers (empty before this column existed)."),
     ),
 )
 

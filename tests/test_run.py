@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import SEEDS, newsarchive
+from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import connect
@@ -91,3 +92,23 @@ def test_json_logs_give_each_step_of_a_run_as_one_event_per_line(tmp_path):
     assert [e["shard"] for e in events[1:3]] == [1, 2]
     assert published["run_id"] == planned["run_id"] and published["articles_archived"] == 2
     assert all(e["level"] == "info" and e["ts"].endswith("+00:00") for e in events)
+
+
+def test_a_long_listing_is_archived_as_runs_of_run_pages_each_published_whole(tmp_path):
+    """25 pages with run_pages 10: three runs, one after another, each with its runs row;
+    every page archived once; the job's summary sums them and names them in order."""
+    pages = tmp_path / "pages"
+    write_pages(pages, GAZETTE, range(0, 13))
+    write_pages(pages, COURIER, range(0, 12))
+    summary = run_plain(Settings(archive=tmp_path / "archive", run_pages=10, shard_size=4, workers=1,
+                                 entities=False), [str(pages)])
+    with connect(tmp_path / "archive") as con:
+        runs = con.sql("SELECT run_id, pages_read, status FROM runs WHERE kind = 'run' ORDER BY run_id").fetchall()
+        articles = con.sql("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone()
+        duplicates = con.sql("SELECT count(*) FROM duplicates").fetchone()[0]
+    assert [(pages_read, status) for _, pages_read, status in runs] == [(10, "succeeded"), (10, "succeeded"),
+                                                                        (5, "succeeded")]
+    assert summary.parts == [run_id for run_id, _, _ in runs] and summary.run_id == runs[0][0]
+    assert summary.pages_read == 25
+    assert articles[0] == articles[1] == summary.articles_archived and articles[0] + duplicates == 25
+    assert not (tmp_path / "archive" / "listing").exists()

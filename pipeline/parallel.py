@@ -1,0 +1,118 @@
+"""Where the CPU-bound stages (decode and extract, tagging) run: in this process, in a
+pool of worker processes on this machine (one per core), or on a Dask cluster. A stage
+hands over its batch in chunks of pages and gets the results back in order, so a run
+stores the same rows whichever ran it. Everything else in a shard (reading, furniture,
+deduplication, writing) stays in the calling process: it is cheap and reads the archive.
+
+The local pool starts once per process and is kept for its later shards and runs (its
+workers load trafilatura and spaCy once). On Dask the chunks go to the cluster's workers;
+they never touch the archive, they only receive pages and return rows."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Protocol, Sequence, TypeVar
+
+from pipeline.settings import Settings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Workers(Protocol):
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+        """fn over each chunk, the results in the chunks' order."""
+
+
+class InProcess:
+    processes = 1
+
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+        return [fn(c) for c in chunks]
+
+
+class ProcessPool:
+    """Worker processes on this machine. Started by spawn, not fork: a run may be inside
+    Prefect's threads, and a forked child of a threaded process can deadlock."""
+
+    def __init__(self, processes: int):
+        self.processes = processes
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+        if len(chunks) <= 1:  # one chunk gains nothing from another process
+            return [fn(c) for c in chunks]
+        return list(self._pool.map(fn, chunks))
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+class DaskCluster:
+    """The workers of a running Dask cluster (`dask scheduler`, `dask worker`s). From a
+    task already running on the cluster (a shard run by Prefect's DaskTaskRunner) the
+    chunks are submitted through that worker's client, which leaves its thread free."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self._client = None
+
+    @property
+    def processes(self) -> int:
+        return len(self._own_client().scheduler_info(n_workers=-1)["workers"])
+
+    def _own_client(self):
+        from distributed import Client
+
+        if self._client is None:
+            self._client = Client(self.address, set_as_default=False)
+        return self._client
+
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+        from distributed import get_worker, worker_client
+
+        try:
+            get_worker()
+        except ValueError:  # not on a Dask worker: this process is the cluster's client
+            client = self._own_client()
+            return client.gather(client.map(fn, chunks, pure=False))
+        with worker_client() as client:
+            return client.gather(client.map(fn, chunks, pure=False))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+_lock = threading.Lock()
+_started: dict[tuple, Workers] = {}
+
+
+def workers_for(settings: Settings) -> Workers:
+    """The workers the settings ask for, started on first use and kept for the process."""
+    if settings.runner == "dask":
+        key: tuple = ("dask", settings.dask_address)
+    elif settings.workers > 1:
+        key = ("local", settings.workers)
+    else:
+        return InProcess()
+    with _lock:
+        if key not in _started:
+            _started[key] = DaskCluster(settings.dask_address) if key[0] == "dask" else ProcessPool(settings.workers)
+        return _started[key]
+
+
+@atexit.register
+def _close_all() -> None:
+    with _lock:
+        for workers in _started.values():
+            workers.close()
+        _started.clear()
+
+
+def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,110 @@
+"""The CPU-bound stages on worker processes and on a real Dask cluster (a `dask scheduler`
+and two `dask worker` processes on 127.0.0.1, started here): the archive they make is
+row for row the one a single process makes, and the work was done by two processes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.cluster import local_cluster
+from conftest import SEEDS, newsarchive
+from corpus import COURIER, GAZETTE, write_pages
+from pipeline.job import run_plain
+from pipeline.settings import Settings
+from pipeline.store import connect
+from schemas.tables import TABLES
+
+# Columns that differ between any two runs of the same pages.
+VOLATILE = {"run_id", "ingested_at", "rejected_at", "started_at", "finished_at", "duration_s", "seconds",
+            "processes", "executor", "fetched_at", "listed_at", "status_message"}
+HTML = Path(__file__).parent / "fixtures" / "html"
+CHUNK = {"NEWSARCHIVE_CHUNK_PAGES": "4"}
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> Path:
+    """40 text pages of two outlets, the seed pages (scraped text with names), four HTML
+    pages and a file no run can read: twelve chunks of four."""
+    folder = tmp_path_factory.mktemp("parallel") / "pages"
+    write_pages(folder, GAZETTE, range(0, 20))
+    write_pages(folder, COURIER, range(0, 20))
+    for page in [*SEEDS.glob("*.txt"), *HTML.glob("*.html")]:
+        shutil.copy(page, folder / page.name)
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not a news page")
+    return folder
+
+
+def archive_rows(archive: Path) -> dict[str, list[tuple]]:
+    """Every table's rows without the columns that tell two runs apart, sorted."""
+    with connect(archive) as con:
+        return {name: con.sql(f"SELECT {', '.join(cols)} FROM {name} ORDER BY ALL").fetchall()
+                for name, table in TABLES.items()
+                if name not in ("runs", "run_stages")
+                for cols in [[c for c in table.column_names if c not in VOLATILE]]}
+
+
+def stage_processes(archive: Path) -> dict[str, int]:
+    """Processes per stage of the run itself (not of the reprocess of stale articles after it)."""
+    with connect(archive) as con:
+        return dict(con.sql("""
+            SELECT stage, processes FROM run_stages
+            WHERE run_id = (SELECT run_id FROM runs WHERE kind = 'run')""").fetchall())
+
+
+def counts(summary) -> tuple:
+    return summary.pages_read, summary.articles_archived, summary.duplicates, summary.rejected, summary.mentions
+
+
+@pytest.fixture(scope="module")
+def one_process(pages, tmp_path_factory) -> tuple[Path, tuple]:
+    archive = tmp_path_factory.mktemp("one-process") / "archive"
+    summary = run_plain(Settings(archive=archive, workers=1, chunk_pages=4, shard_size=20), [str(pages)])
+    assert summary.pages_read == 47 and summary.rejected == 1 and summary.articles_archived > 30
+    return archive, counts(summary)
+
+
+def test_worker_processes_store_what_one_process_stores(pages, one_process, tmp_path):
+    archive = tmp_path / "archive"
+    summary = run_plain(Settings(archive=archive, workers=2, chunk_pages=4, shard_size=20), [str(pages)])
+    assert counts(summary) == one_process[1]
+    expected, got = archive_rows(one_process[0]), archive_rows(archive)
+    assert got["mentions"] and got["rejects"]  # tags made in the workers, the reject too
+    for name in expected:
+        assert got[name] == expected[name], name
+    processes = stage_processes(archive)
+    assert {processes[s] for s in ("decode", "extract", "outlets", "dates", "language", "entities")} == {2}
+    assert processes["dedup"] == 1  # the run's own process
+    assert set(stage_processes(one_process[0]).values()) == {1}
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """`dask scheduler` and two single-threaded `dask worker`s, as separate processes."""
+    with local_cluster(2, tmp_path_factory.mktemp("dask")) as address:
+        yield address
+
+
+def test_dask_runner_on_a_real_cluster(pages, one_process, dask_cluster, prefect_api_url, tmp_path):
+    archive = tmp_path / "archive"
+    result = newsarchive("run", str(pages), "--archive", str(archive), "--runner", "dask",
+                         "--address", dask_cluster, "--shard-size", "20",
+                         env={**CHUNK, "PREFECT_API_URL": prefect_api_url})
+    assert "succeeded" in result.stdout
+    expected, got = archive_rows(one_process[0]), archive_rows(archive)
+    for name in expected:
+        assert got[name] == expected[name], name
+    processes = stage_processes(archive)
+    # Twelve chunks of each CPU-bound stage went to the cluster: both workers took some.
+    assert {processes[s] for s in ("extract", "entities")} == {2}
+    with connect(archive) as con:
+        assert con.sql("SELECT status, pages_read FROM runs WHERE kind = 'run'").fetchall() == [("succeeded", 47)]
+
+
+def test_dask_runner_needs_an_address(pages, tmp_path):
+    result = newsarchive("run", str(pages), "--archive", str(tmp_path / "a"), "--runner", "dask", check=False)
+    assert result.returncode == 2
+    assert "runner dask needs dask_address" in result.stderr
+    assert "Traceback" not in result.stderr
