@@ -4,17 +4,25 @@ feed latency at 100,000 archived articles. Figures, not assertions: tests never 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
-import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import psutil
 import pyarrow as pa
+
+from bench.cluster import local_cluster
+from bench.corpus import build_corpus
+from bench.naive import naive_run
 
 from pipeline.dedup import ArchiveKeys, find_duplicates
 from pipeline.job import run_plain
@@ -23,48 +31,133 @@ from pipeline.stages import build_postings
 from pipeline.search import search
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, archive_lock, connect, ensure_archive, scan, write_table
-from pipeline.web.feeds import FEEDS, feed_rows
+from pipeline.web.db import Connections
+from pipeline.web.feeds import FEEDS, feed_bytes
 from schemas.tables import TABLES
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+BENCH_OUT = Path("bench-out")  # kept between benchmarks: the corpus is built once per size
 
 
-def bench_run(pages: Path, archive: Path, entities: bool) -> None:
-    settings = Settings(archive=archive, entities=entities)
-    start = time.perf_counter()
-    summary = run_plain(settings, [str(pages)])
-    wall = time.perf_counter() - start
+class PeakMemory:
+    """The peak of the summed RSS of this process and its children (the worker
+    processes), sampled every 0.2 s while the block runs."""
+
+    def __init__(self, interval_s: float = 0.2):
+        self.interval_s, self.peak_mb = interval_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # a child that ended meanwhile
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class RunFigures:
+    pages: int
+    wall_s: float
+    stage_s: dict[str, float]
+    peak_mb: float
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.wall_s
+
+    @property
+    def ideal_pages_per_s(self) -> float:
+        """Cores over the summed stage costs per page read, as measured in this run."""
+        return (os.cpu_count() or 1) * self.pages / sum(self.stage_s.values())
+
+
+def bench_run(pages: Path, archive: Path, entities: bool, workers: int) -> RunFigures:
+    """One run (and its reprocess of stale articles) into a new archive; every stage's cost
+    summed over the processes that ran it."""
+    settings = Settings(archive=archive, entities=entities, workers=workers)
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        summary = run_plain(settings, [str(pages)])
+        wall = time.perf_counter() - start
     with connect(archive) as con:
-        stages = con.sql("SELECT stage, pages_in, seconds FROM run_stages WHERE run_id = ? ORDER BY seconds DESC",
-                         params=[summary.run_id]).fetchall()
-    print(f"\n## Run on {summary.pages_read} real pages (entities {'on' if entities else 'off'}, one process)")
-    print(f"{'stage':<10}{'pages':>8}{'ms/page':>10}{'pages/s':>10}")
-    for stage, pages_in, seconds in stages:
-        per_page = 1000 * seconds / max(pages_in, 1)
-        print(f"{stage:<10}{pages_in:>8}{per_page:>10.2f}{pages_in / seconds if seconds else 0:>10.1f}")
-    print(f"end to end: {summary.pages_read / wall:.1f} pages/s ({wall:.1f} s wall, including start-up); "
-          f"archived {summary.articles_archived}, duplicates {summary.duplicates}, rejected {summary.rejected} "
+        stages = con.sql("""SELECT stage, sum(pages_in), sum(seconds), max(processes) FROM run_stages
+                            GROUP BY stage ORDER BY sum(seconds) DESC""").fetchall()
+    figures = RunFigures(summary.pages_read, wall, {s: seconds for s, _, seconds, _ in stages}, memory.peak_mb)
+    print(f"\n## Run on {summary.pages_read:,} pages (entities {'on' if entities else 'off'}, "
+          f"{workers} worker process{'es' if workers > 1 else ''}, {os.cpu_count()} cores)")
+    print(f"{'stage':<12}{'pages':>8}{'ms/page':>10}{'pages/s':>10}{'processes':>11}")
+    for stage, pages_in, seconds, processes in stages:
+        print(f"{stage:<12}{pages_in:>8}{1000 * seconds / max(pages_in, 1):>10.2f}"
+              f"{pages_in / seconds if seconds else 0:>10.1f}{processes or 0:>11}")
+    print(f"sum of stage costs: {1000 * sum(figures.stage_s.values()) / figures.pages:.1f} ms per page read; "
+          f"ideal on {os.cpu_count()} cores: {figures.ideal_pages_per_s:.1f} pages/s")
+    print(f"end to end: {figures.pages_per_s:.1f} pages/s ({wall:.1f} s wall, worker start-up included); "
+          f"archived {summary.articles_archived:,}, duplicates {summary.duplicates:,}, rejected {summary.rejected} "
           f"{summary.rejects_by_reason}")
-    print(f"peak memory (RSS, this process so far): {peak_rss_mb():.0f} MB")
+    print(f"peak memory (RSS of the run and its workers): {memory.peak_mb:,.0f} MB")
+    return figures
+
+
+def bench_dask(files: list[Path], workdir: Path) -> float:
+    """The same pages through one Dask worker, then two (single-threaded `dask worker`
+    processes on this machine; the run's own process and the scheduler share its cores)."""
+    pages = workdir / "dask-pages"
+    pages.mkdir()
+    for f in files:
+        (pages / f.name).symlink_to(f.resolve())
+    print(f"\n## Dask: {len(files):,} pages (entities on), workers on this machine's {os.cpu_count()} cores")
+    speeds = {}
+    for workers in (1, 2):
+        with local_cluster(workers, workdir / f"dask-{workers}-logs") as address:
+            settings = Settings(archive=workdir / f"dask-{workers}", runner="dask", dask_address=address)
+            start = time.perf_counter()
+            run_plain(settings, [str(pages)])
+            speeds[workers] = len(files) / (time.perf_counter() - start)
+        print(f"{workers} worker{'s' if workers > 1 else ''}: {speeds[workers]:.1f} pages/s")
+    print(f"two workers / one: {speeds[2] / speeds[1]:.2f}x")
+    return speeds[2] / speeds[1]
+
+
+def bench_naive(pages: list[Path], workdir: Path) -> float:
+    seconds = naive_run(pages, workdir / "naive.parquet")
+    print(f"\n## Naive baseline (bench/naive.py: one process, one page at a time) on the first {len(pages):,} pages")
+    print(f"{len(pages) / seconds:.1f} pages/s ({seconds:.1f} s)")
+    return len(pages) / seconds
 
 
 # Tag tables copied with each variant of an article, so that reports and feeds have real tags to read.
-TAG_TABLES = ("article_dates", "article_outlets", "article_languages", "mentions")
+TAG_TABLES = ("article_dates", "article_outlets", "article_languages", "mentions", "story_members")
 
 
-def variant_tags(source: Path, base_ids: list[str], new_ids: list[str], day_shift: list[int]) -> dict[str, pa.Table]:
+def variant_tags(source: Path, base_ids: list[str], new_ids: list[str], day_shift: list[int],
+                 rounds: list[int]) -> dict[str, pa.Table]:
     """The source articles' tag rows for their variants: ids replaced, publication dates
-    shifted by `day_shift` days (so the variants spread over many days)."""
+    shifted by `day_shift` days (so the variants spread over many days), and the variants
+    of one round of copies grouped into stories as their source articles are."""
     con = duckdb.connect()
-    con.register("variants", pa.table({"article_id": base_ids, "new_id": new_ids, "shift": day_shift}))
+    con.register("variants", pa.table({"article_id": base_ids, "new_id": new_ids, "shift": day_shift,
+                                       "round": rounds}))
     tables = {}
     for name in TAG_TABLES:
         t = TABLES[name]
         select = ", ".join(
             "v.new_id AS article_id" if c == "article_id"
             else "published_date + v.shift::INTEGER AS published_date" if c == "published_date"
+            else "x.story_id || '~' || v.round AS story_id" if c == "story_id"
             else f"x.{c}" for c in t.column_names)
         tables[name] = con.execute(f"""
             SELECT {select} FROM {ArchivePaths(source).parquet(name)} x JOIN variants v USING (article_id)
@@ -85,7 +178,8 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
     indexing = 0.0
     per_run = articles // runs
     for r in range(runs):
-        rows = [i % len(texts) for i in range(r * per_run, (r + 1) * per_run)]
+        rows_index = range(r * per_run, (r + 1) * per_run)
+        rows = [i % len(texts) for i in rows_index]
         docs = base.take(pa.array(rows))
         new_texts = []
         for i in rows:
@@ -104,7 +198,8 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
         write_table(folder, TABLES["postings"], postings)
         write_table(folder, TABLES["search_docs"], lengths)
         base_ids = [base["article_id"][i].as_py() for i in rows]
-        for name, table in variant_tags(source, base_ids, ids, [rng.randrange(365) for _ in ids]).items():
+        shifts, rounds = [rng.randrange(365) for _ in ids], [i // len(texts) for i in rows_index]
+        for name, table in variant_tags(source, base_ids, ids, shifts, rounds).items():
             write_table(folder, TABLES[name], table)
     return indexing
 
@@ -199,25 +294,31 @@ def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> No
 
 
 def bench_feeds(archive: Path, articles: int, repeats: int = 5) -> None:
-    """Each dashboard feed as a request makes it: a new pinned connection, then the query."""
-    print(f"\n## Dashboard feeds at {articles:,} articles (new connection + query, median of {repeats})")
+    """Each dashboard feed as its URL serves it: a pinned cursor of the app's open
+    catalog (pipeline/web/db.py), then the query written as JSON."""
+    print(f"\n## Dashboard feeds at {articles:,} articles (pinned cursor + query as JSON, median of {repeats})")
+    connections = Connections(archive)
     for name in FEEDS:
         timings = []
         for _ in range(repeats):
             start = time.perf_counter()
-            with connect(archive) as con:
-                _, rows = feed_rows(con, name)
+            cursor = connections.cursor()
+            body = feed_bytes(cursor, name, "json")
+            cursor.close()
             timings.append(1000 * (time.perf_counter() - start))
-        print(f"{name:<20}{statistics.median(timings):>8.0f} ms  ({len(rows):,} rows)")
+        print(f"{name:<20}{statistics.median(timings):>8.0f} ms  ({len(json.loads(body)):,} rows)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=10_000, help="pages of the run benchmark (real pages and varied copies)")
+    parser.add_argument("--naive-pages", type=int, default=1_000, help="pages of the naive baseline (the run's first)")
     parser.add_argument("--articles", type=int, default=100_000, help="archive size for the search benchmark")
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--no-entities", action="store_true")
+    parser.add_argument("--dask-pages", type=int, default=500, help="pages of the Dask benchmark (0: skip it)")
+    parser.add_argument("--skip-no-entities", action="store_true", help="skip the run with entities off")
     parser.add_argument("--texts-from", type=Path,
-                        help="skip the run benchmark; take the search benchmark's texts from this archive")
+                        help="skip the run benchmarks; take the search benchmark's texts from this archive")
     args = parser.parse_args()
     pages = Settings().eval_dir / "pages"
     if not pages.is_dir() and not args.texts_from:
@@ -227,10 +328,21 @@ def main() -> int:
         workdir = Path(tmp)
         source = args.texts_from
         if source is None:
+            corpus = BENCH_OUT / f"corpus-{args.pages}"
+            print(f"corpus: {args.pages:,} pages in {corpus} (real pages, then varied copies: bench/corpus.py)")
+            files = build_corpus(pages, corpus, args.pages)
             source = workdir / "run"
-            bench_run(pages, source, entities=not args.no_entities)
+            ours = bench_run(corpus, source, entities=True, workers=Settings().workers)
+            naive = bench_naive(files[:args.naive_pages], workdir)
+            if not args.skip_no_entities:
+                bench_run(corpus, workdir / "run-no-entities", entities=False, workers=Settings().workers)
+            if args.dask_pages:
+                bench_dask(files[:args.dask_pages], workdir)
         bench_search(source, workdir, args.articles, args.queries)
         bench_dedup(source, workdir)
+        if args.texts_from is None:
+            print(f"\nend-to-end / ideal: {ours.pages_per_s / ours.ideal_pages_per_s:.2f}")
+            print(f"speed-up over naive: {ours.pages_per_s / naive:.1f}x")
     return 0
 
 

@@ -67,7 +67,8 @@ def _mostly_utf8(content: bytes) -> str | None:
     return text if valid and valid / (valid + invalid) >= MIN_VALID_UTF8_SHARE else None
 
 
-def _decode(content: bytes) -> tuple[str, str] | None:
+def decode_bytes(content: bytes) -> tuple[str, str] | None:
+    """The text and the encoding it was read in (None: no encoding fits)."""
     for bom, encoding in BOMS:
         if content.startswith(bom):
             return content.decode(encoding, errors="replace"), encoding
@@ -101,7 +102,7 @@ def decode_page(raw: RawPage) -> Page | Reject:
     head = content[:8192]
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
         return Reject(raw.source_ref, digest, "decode", "binary", "binary file (NUL bytes), not a page")
-    decoded = _decode(content)
+    decoded = decode_bytes(content)
     if decoded is None or _bad_char_share(decoded[0]) > MAX_BAD_CHAR_SHARE:
         return Reject(raw.source_ref, digest, "decode", "undecodable",
                       "the bytes are not text in UTF-8, the declared charset or any encoding charset detection recognises")
