@@ -141,11 +141,21 @@ def assert_no_alert(driver) -> None:
 
 def submit(driver) -> None:
     """Submit form#search by its button and wait for the results page that replaces it."""
-    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
     form = one(driver, "form#search")
     one(form, "button[type=submit]").click()
-    WebDriverWait(driver, WAIT_S).until(ec.staleness_of(form))
+
+    def replaced(_) -> bool:
+        # Selenium's staleness_of catches only StaleElementReferenceException; Chromium
+        # may instead answer "Node with given id does not belong to the document".
+        try:
+            form.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, WAIT_S).until(replaced)
     wait_for(driver, "form#search")
 
 
