@@ -23,6 +23,7 @@ import pyarrow as pa
 from bench.cluster import local_cluster
 from bench.corpus import build_corpus
 from bench.naive import naive_run
+from bench.views import bench_views
 
 from pipeline.dedup import ArchiveKeys, find_duplicates
 from pipeline.job import run_plain
@@ -30,7 +31,7 @@ from pipeline.neardup import NUM_PERM, Signed, archived_candidates, index_tables
 from pipeline.stages import build_postings
 from pipeline.search import search
 from pipeline.settings import Settings
-from pipeline.store import ArchivePaths, archive_lock, connect, ensure_archive, scan, write_table
+from pipeline.store import ArchivePaths, archive_lock, connect, ensure_archive, refresh_rollups, scan, write_table
 from pipeline.web.db import Connections
 from pipeline.web.feeds import FEEDS, feed_bytes
 from schemas.tables import TABLES
@@ -270,6 +271,10 @@ def bench_dedup(source: Path, workdir: Path, new_pages: int = 1000) -> None:
 def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> None:
     target = workdir / f"search-{articles}"
     indexing = synthetic_archive(source, target, articles, runs=10)
+    start = time.perf_counter()
+    with archive_lock(ArchivePaths(target), "bench"):
+        refresh_rollups(ArchivePaths(target))  # as the run that publishes a state does
+    rolled = time.perf_counter() - start
     with connect(target) as con:
         n = con.sql("SELECT count(*) FROM search_docs").fetchone()[0]
         vocabulary = [t for (t,) in con.sql(
@@ -287,7 +292,8 @@ def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> No
     latencies.sort()
     p95 = latencies[int(0.95 * len(latencies)) - 1]
     print(f"\n## Search at {n:,} articles (BM25 over postings, 10 appended run files)")
-    print(f"indexing: {indexing:.1f} s for {n:,} articles ({1000 * indexing / n:.2f} ms/article)")
+    print(f"indexing: {indexing:.1f} s for {n:,} articles ({1000 * indexing / n:.2f} ms/article); "
+          f"rolling up the reporting views: {rolled:.1f} s")
     print(f"{queries} queries of 1-3 terms, top 10 with snippets: "
           f"p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")
     bench_feeds(target, n)
@@ -315,6 +321,7 @@ def main() -> int:
     parser.add_argument("--naive-pages", type=int, default=1_000, help="pages of the naive baseline (the run's first)")
     parser.add_argument("--articles", type=int, default=100_000, help="archive size for the search benchmark")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--view-rows", type=int, default=1_000_000, help="article rows for the reporting views (0: skip)")
     parser.add_argument("--dask-pages", type=int, default=500, help="pages of the Dask benchmark (0: skip it)")
     parser.add_argument("--skip-no-entities", action="store_true", help="skip the run with entities off")
     parser.add_argument("--texts-from", type=Path,
@@ -339,6 +346,8 @@ def main() -> int:
             if args.dask_pages:
                 bench_dask(files[:args.dask_pages], workdir)
         bench_search(source, workdir, args.articles, args.queries)
+        if args.view_rows:
+            bench_views(source, workdir, args.view_rows)
         bench_dedup(source, workdir)
         if args.texts_from is None:
             print(f"\nend-to-end / ideal: {ours.pages_per_s / ours.ideal_pages_per_s:.2f}")

@@ -38,6 +38,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline import rollups
 from schemas import sql_files
 from schemas.tables import TABLES, Table, to_arrow
 
@@ -148,6 +149,7 @@ def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | lis
     os.rename(out, target)
     _fsync_dir(paths.data)
     shutil.rmtree(run_dir, ignore_errors=True)
+    refresh_rollups(paths)
     return target
 
 
@@ -216,6 +218,7 @@ def catalog_version(paths: ArchivePaths) -> str:
     parts = [str(paths.root), "views read pinned files"]
     parts += [f"{t.name}:{t.schema}" for t in TABLES.values()]
     parts += [p.read_text() for p in sql_files()]
+    parts += ["rollups", *rollups.ROLLUPS]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -236,6 +239,7 @@ def _build_catalog(paths: ArchivePaths, version: str) -> None:
         load_macros(con)
         for path in sql_files("views"):
             con.execute(path.read_text())
+        rollups.define(con, paths.root)
         con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version")
         con.execute("CHECKPOINT")
     finally:
@@ -320,6 +324,7 @@ def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, p
         write_table(generation / run_id, TABLES[name], data)
     switch_generation(paths, generation)
     shutil.rmtree(paths.staging / run_id, ignore_errors=True)
+    refresh_rollups(paths)
 
 
 def remove_old_generations(paths: ArchivePaths, now: float | None = None) -> None:
@@ -378,20 +383,45 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> None:
+def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> str:
     """Point the connection's views at the files published now, listed once under the
     current generation's own path: every query then reads one state of the archive.
     (A glob through `data` is listed and opened at different moments, so a generation
     switch in between loses or mixes run folders.) Call again to see later runs; a pinned
-    generation stays readable until the writer after next removes it."""
+    generation stays readable until the writer after next removes it. The views that
+    are rolled up read the rollups of this state when it has them. Returns the state's
+    rollup key."""
     generation = current_generation(paths)
     folders = sorted(p for p in generation.iterdir() if p.is_dir())
-    statements = []
-    for t in TABLES.values():
-        files = ", ".join("'" + f.as_posix().replace("'", "''") + "'"
-                          for folder in folders if (f := folder / f"{t.name}.parquet").exists())
-        statements.append(f"SET VARIABLE {PIN_PREFIX}{t.name} = [{files}]::VARCHAR[]")
+    listed = {t.name: [f.as_posix() for folder in folders if (f := folder / f"{t.name}.parquet").exists()]
+              for t in TABLES.values()}
+    statements = [f"SET VARIABLE {PIN_PREFIX}{name} = [{', '.join(map(_sql_string, files))}]::VARCHAR[]"
+                  for name, files in listed.items()]
+    key = rollups.state_key(listed)
+    statements += [f"SET VARIABLE {name} = {_sql_string(path) if path else 'NULL'}::VARCHAR"
+                   for name, path in rollups.variables(paths.root, key).items()]
     con.execute(";\n".join(statements))  # one call: statement by statement took 30-50 ms
+    return key
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def refresh_rollups(paths: ArchivePaths) -> None:
+    """Roll up the state just published (pipeline/rollups.py). Call with the lock held.
+    A failure leaves the views computing live, and the next writer tries again."""
+    try:
+        con = open_catalog(paths)
+        try:
+            key = pin(con, paths)
+            rollups.roll_up(con, paths.root, key)
+        finally:
+            con.close()
+        rollups.remove_old(paths.root, keep=key)
+    except (duckdb.Error, OSError) as e:
+        log.warning("the reporting views of %s compute live until the next run: rolling them up failed (%s)",
+                    paths.root, e)
 
 
 def scan(paths: ArchivePaths, table: str, columns: str = "*") -> duckdb.DuckDBPyRelation:

@@ -28,12 +28,8 @@ FEEDS: dict[str, Feed] = {
     "daily_volume": Feed(
         "Articles per day and outlet",
         """
-        SELECT p.published_date AS day, coalesce(o.outlet, '(unknown)') AS outlet, count(*) AS articles,
-               count(*) / sum(count(*)) OVER (PARTITION BY p.published_date) AS share
-        -- As daily_volume_by_outlet counts them, from the two tags alone (one row each per
-        -- archived article): that view also sums words, which reads every document.
-        FROM article_dates p JOIN article_outlets o USING (article_id)
-        GROUP BY 1, 2
+        SELECT day, outlet, articles, articles / sum(articles) OVER (PARTITION BY day) AS share
+        FROM daily_volume_by_outlet
         ORDER BY day NULLS LAST, outlet
         """,
     ),
