@@ -53,10 +53,13 @@ def vary(page: bytes, copy: int, seed: str) -> bytes:
     for el in doc.iter():
         if not isinstance(el.tag, str):
             continue  # comments, processing instructions
-        if el.tag not in SKIP and el.text:
-            el.text = swap_words(el.text, rng)
-        if el.tail:
-            el.tail = swap_words(el.tail, rng)
+        try:
+            if el.tag not in SKIP and el.text:
+                el.text = swap_words(el.text, rng)
+            if el.tail:
+                el.tail = swap_words(el.tail, rng)
+        except ValueError:  # a control character lxml read but will not write back: left as it was
+            continue
     for el in doc.xpath("//link[@rel='canonical'][@href] | //meta[@property='og:url'][@content]"):
         attribute = "href" if el.tag == "link" else "content"
         el.set(attribute, f"{el.get(attribute)}{'&' if '?' in el.get(attribute) else '?'}copy={copy}")
