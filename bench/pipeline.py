@@ -28,6 +28,7 @@ from bench.views import bench_views
 from pipeline.dedup import ArchiveKeys, find_duplicates
 from pipeline.job import run_plain
 from pipeline.neardup import NUM_PERM, Signed, archived_candidates, index_tables, sign, split_near_duplicates
+from pipeline.parallel import close_all
 from pipeline.stages import build_postings
 from pipeline.search import search
 from pipeline.settings import Settings
@@ -128,6 +129,7 @@ def bench_dask(files: list[Path], workdir: Path) -> float:
             start = time.perf_counter()
             run_plain(settings, [str(pages)])
             speeds[workers] = len(files) / (time.perf_counter() - start)
+            close_all()  # this cluster's client, before its scheduler stops
         print(f"{workers} worker{'s' if workers > 1 else ''}: {speeds[workers]:.1f} pages/s")
     print(f"two workers / one: {speeds[2] / speeds[1]:.2f}x")
     return speeds[2] / speeds[1]
@@ -162,7 +164,7 @@ def variant_tags(source: Path, base_ids: list[str], new_ids: list[str], day_shif
             else f"x.{c}" for c in t.column_names)
         tables[name] = con.execute(f"""
             SELECT {select} FROM {ArchivePaths(source).parquet(name)} x JOIN variants v USING (article_id)
-        """).fetch_arrow_table().cast(t.schema)
+        """).to_arrow_table().cast(t.schema)
     return tables
 
 

@@ -107,7 +107,8 @@ def workers_for(settings: Settings) -> Workers:
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Stop every pool and client this process started (at exit, or when a cluster goes)."""
     with _lock:
         for workers in _started.values():
             workers.close()

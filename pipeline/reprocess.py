@@ -149,6 +149,15 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
     for doc in docs:
         doc.article_id = stored[doc.page.raw_hash]["article_id"]  # an article keeps its id
     tags = tag_documents(docs, settings, stats, workers)
+    with stats.stage("rewrite", len(docs)) as s:  # its own work only: the stages above count theirs
+        tables, s.pages_out = _replaced_rows(folder, docs, tags, articles, paths, settings)
+    return tables, s.pages_out
+
+
+def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articles: list[dict],
+                   paths: ArchivePaths, settings: Settings) -> tuple[dict[str, pa.Table], int]:
+    """The folder's tables with the rows of its changed articles replaced (empty when none
+    changed), and how many changed."""
     # With entity tagging off, the mentions stay as the last run with it on left them.
     touched = [name for name in ARTICLE_TABLES if settings.entities or name not in ("mentions", "entity_status")]
     article = {a["article_id"]: a for a in articles}
@@ -200,15 +209,14 @@ def reprocess(settings: Settings, selection: Selection,
         selected = select_articles(paths, selection)
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy
         n_replaced = 0
-        with stats.stage("replace", sum(len(a) for a in selected.values())) as s:
-            for n, (folder, articles) in enumerate(selected.items(), start=1):
-                tables, changed = reprocess_folder(Path(folder), articles, paths, settings, stats, kept)
-                if changed:
+        for n, (folder, articles) in enumerate(selected.items(), start=1):
+            tables, changed = reprocess_folder(Path(folder), articles, paths, settings, stats, kept)
+            if changed:
+                with stats.stage("rewrite", 0):
                     renamed[Path(folder).name] = stage_rewrite(paths, plan.run_id, Path(folder).name, tables)
-                    n_replaced += changed
-                if on_folder:
-                    on_folder(n, len(selected), len(articles))
-            s.pages_out = n_replaced
+                n_replaced += changed
+            if on_folder:
+                on_folder(n, len(selected), len(articles))
 
         n_selected = sum(len(a) for a in selected.values())
         counts = {"pages_read": n_selected, "pages_unchanged": n_selected - n_replaced - sum(kept.values()),
