@@ -28,8 +28,6 @@ class Workers(Protocol):
 
 
 class InProcess:
-    processes = 1
-
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
         return [fn(c) for c in chunks]
 
@@ -39,7 +37,6 @@ class ProcessPool:
     Prefect's threads, and a forked child of a threaded process can deadlock."""
 
     def __init__(self, processes: int):
-        self.processes = processes
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
@@ -59,10 +56,6 @@ class DaskCluster:
     def __init__(self, address: str):
         self.address = address
         self._client = None
-
-    @property
-    def processes(self) -> int:
-        return len(self._own_client().scheduler_info(n_workers=-1)["workers"])
 
     def _own_client(self):
         from distributed import Client
