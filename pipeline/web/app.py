@@ -99,6 +99,13 @@ def run_search(con: duckdb.DuckDBPyConnection, form: SearchForm, limit: int, off
     return {"total": total, "hits": hits, "terms": query_terms(con, form.q)}
 
 
+def one_or_404(found: dict | None, what: str, key: str) -> dict:
+    """What a page or API route looked up, or a 404 naming what is not in the archive."""
+    if found is None:
+        raise HTTPException(404, f"no {what} {key!r} in the archive")
+    return found
+
+
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith(JSON_PATHS)
 
@@ -159,9 +166,7 @@ def create_app(archive: Path) -> FastAPI:
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, summary="Article page")
     def article_page(request: Request, article_id: str, con: duckdb.DuckDBPyConnection = Depends(connection)):
-        found = queries.article(con, article_id)
-        if found is None:
-            raise HTTPException(404, f"no article {article_id!r} in the archive")
+        found = one_or_404(queries.article(con, article_id), "article", article_id)
         text = found["document"]["text"] or ""
         return page(request, "article.html", {
             **found,
@@ -171,18 +176,14 @@ def create_app(archive: Path) -> FastAPI:
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse, summary="Story page")
     def story_page(request: Request, story_id: str, con: duckdb.DuckDBPyConnection = Depends(connection)):
-        found = queries.story(con, story_id)
-        if found is None:
-            raise HTTPException(404, f"no story {story_id!r} in the archive")
+        found = one_or_404(queries.story(con, story_id), "story", story_id)
         # each member says which article it matched: named by that article's title
         titles = {m["article_id"]: m["title"] for m in found["members"]}
         return page(request, "story.html", {**found, "titles": titles})
 
     @app.get("/entities/{name:path}", response_class=HTMLResponse, summary="Entity page")
     def entity_page(request: Request, name: str, con: duckdb.DuckDBPyConnection = Depends(connection)):
-        found = queries.entity(con, name)
-        if found is None:
-            raise HTTPException(404, f"no entity {name!r} in the archive")
+        found = one_or_404(queries.entity(con, name), "entity", name)
         return page(request, "entity.html", {**found, "asked": name})
 
     # --- JSON API ------------------------------------------------------------------------
@@ -195,24 +196,15 @@ def create_app(archive: Path) -> FastAPI:
 
     @app.get("/api/articles/{article_id}", summary="One article: its document fields and every tag")
     def api_article(article_id: str, con: duckdb.DuckDBPyConnection = Depends(connection)) -> dict:
-        found = queries.article(con, article_id)
-        if found is None:
-            raise HTTPException(404, f"no article {article_id!r} in the archive")
-        return found
+        return one_or_404(queries.article(con, article_id), "article", article_id)
 
     @app.get("/api/stories/{story_id}", summary="One story: its articles and why each belongs")
     def api_story(story_id: str, con: duckdb.DuckDBPyConnection = Depends(connection)) -> dict:
-        found = queries.story(con, story_id)
-        if found is None:
-            raise HTTPException(404, f"no story {story_id!r} in the archive")
-        return found
+        return one_or_404(queries.story(con, story_id), "story", story_id)
 
     @app.get("/api/entities/{name:path}", summary="One entity under its archive-wide name")
     def api_entity(name: str, con: duckdb.DuckDBPyConnection = Depends(connection)) -> dict:
-        found = queries.entity(con, name)
-        if found is None:
-            raise HTTPException(404, f"no entity {name!r} in the archive")
-        return found
+        return one_or_404(queries.entity(con, name), "entity", name)
 
     from pipeline.web import dashboard  # imported here: it may use what this module defines
 
