@@ -46,9 +46,11 @@ def looks_like_html(text: str) -> bool:
     return bool(HTML_START.match(text)) or len(HTML_TAGS.findall(text[:20000])) >= 3
 
 
+BAD_CHARS = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _bad_char_share(text: str) -> float:
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
-    return bad / max(len(text), 1)
+    return len(BAD_CHARS.findall(text)) / max(len(text), 1)
 
 
 def _declared_encoding(label: str) -> str:

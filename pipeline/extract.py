@@ -7,7 +7,8 @@ are done here: the title is the page's headline (h1) where the <title> wraps it 
 name; the standfirst, which trafilatura often leaves out, is put back from the page's
 description; short furniture paragraphs that survive extraction (see-also links, sign-up
 boxes, ad labels, credits) are taken out and kept in `furniture` with their reason, as the
-text cleaner does.
+text cleaner does. What the taggers read in the markup is read here, from the same parse
+(pipeline/tag/markup.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from trafilatura.settings import Document as TrafilaturaResult
 from pipeline.clean import clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, count_words
+from pipeline.tag.markup import read_markup
 
 MIN_WORDS = 5
 # Passed to htmldate through trafilatura: the original (not the last-modified) date, with
@@ -168,6 +170,7 @@ def _html_document(page: Page) -> Document | None:
         description=result.description and _normal(result.description), text=text, content_hash=digest,
         extract_method=method, url=url, html_date=result.date,
         furniture=[(reason, p) for p, reason in zip(paragraphs, reasons) if reason is not None],
+        markup=read_markup(tree, url),
     )
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.tag.dates import Candidate
 
 # A word is a run of letters or digits, except in Chinese and Japanese, written without
 # spaces, where each character counts as one word (as word processors count them).
@@ -53,13 +57,23 @@ class Page:
     encoding: str
 
 
+@dataclass(frozen=True)
+class PageMarkup:
+    """What the taggers read in an HTML page's markup (pipeline/tag/markup.py), taken
+    while extraction has the page parsed, so that a page is parsed once: the publication
+    dates it states, and the texts of its byline and credit elements."""
+
+    dates: tuple[Candidate, ...] = ()
+    bylines: tuple[str, ...] = ()
+
+
 @dataclass
 class Document:
     """An extracted article, before and after the taggers read it.
 
-    `page_text` (the decoded page) and `furniture` (the stripped lines, with their
-    reasons) are kept for the taggers, which find dates, outlets and wire services in
-    them; they are not stored.
+    `page` (the decoded page), `markup` (what its markup states) and `furniture` (the
+    stripped lines, with their reasons) are kept for the taggers, which find dates,
+    outlets and wire services in them; they are not stored.
     """
 
     article_id: str
@@ -75,6 +89,7 @@ class Document:
     url: str | None = None
     html_date: str | None = None
     furniture: list[tuple[str, str]] = field(default_factory=list)
+    markup: PageMarkup = PageMarkup()
 
     @property
     def raw(self) -> RawPage:

@@ -27,7 +27,6 @@ from htmldate.extractors import try_date_expr
 from lxml.html import HtmlElement
 
 from pipeline.records import Document
-from pipeline.tag.markup import parse_markup
 
 MONTHS = {
     m: i + 1
@@ -150,32 +149,31 @@ def labelled_date(tree: HtmlElement) -> Candidate | None:
     return None
 
 
-def markup_candidates(page_html: str, url: str | None) -> list[Candidate]:
+def markup_candidates(tree: HtmlElement, url: str | None) -> list[Candidate]:
     """The publication dates a page's markup and URL state: JSON-LD `datePublished`,
     publication meta tags, microdata `datePublished`, `<time datetime>`, a labelled date
     in the visible text, and a date in the URL path."""
     found = []
-    if (tree := parse_markup(page_html)) is not None:
-        for script in tree.xpath('//script[@type="application/ld+json"]'):
-            try:
-                values = _json_ld_dates(json.loads(script.text_content()))
-            except ValueError:
-                continue
-            found += [c for v in values if (c := _timestamp_candidate(v, "json_ld", f"datePublished {v}"))]
-        for meta in tree.xpath("//meta[@content]"):
-            key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-            if key in PUBLISHED_META and (c := _timestamp_candidate(meta.get("content"), "meta", f"{key} {meta.get('content')}")):
-                found.append(c)
-        for item in tree.xpath('//*[@itemprop="datePublished"][not(self::meta)]'):
-            value = item.get("datetime") or item.get("content") or item.text_content()
-            if c := _timestamp_candidate(value, "microdata", f'itemprop="datePublished" {value.strip()}'):
-                found.append(c)
-        for time in tree.xpath("//time[@datetime]")[:3]:
-            value = time.get("datetime")
-            if c := _timestamp_candidate(value, "time_element", f"<time datetime={value}>"):
-                found.append(c)
-        if c := labelled_date(tree):
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            values = _json_ld_dates(json.loads(script.text_content()))
+        except ValueError:
+            continue
+        found += [c for v in values if (c := _timestamp_candidate(v, "json_ld", f"datePublished {v}"))]
+    for meta in tree.xpath("//meta[@content]"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in PUBLISHED_META and (c := _timestamp_candidate(meta.get("content"), "meta", f"{key} {meta.get('content')}")):
             found.append(c)
+    for item in tree.xpath('//*[@itemprop="datePublished"][not(self::meta)]'):
+        value = item.get("datetime") or item.get("content") or item.text_content()
+        if c := _timestamp_candidate(value, "microdata", f'itemprop="datePublished" {value.strip()}'):
+            found.append(c)
+    for time in tree.xpath("//time[@datetime]")[:3]:
+        value = time.get("datetime")
+        if c := _timestamp_candidate(value, "time_element", f"<time datetime={value}>"):
+            found.append(c)
+    if c := labelled_date(tree):
+        found.append(c)
     if url and (m := URL_DATE.search(url)):
         year, *rest = (int(g) for g in m.groups() if g)
         try:
@@ -274,7 +272,7 @@ def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None,
     fetched = doc.raw.fetched_at
     if doc.page.is_html:
         stated = [*(([Candidate(date.fromisoformat(doc.html_date), "htmldate", doc.html_date)]) if doc.html_date else []),
-                  *markup_candidates(doc.page.text, doc.url)]
+                  *doc.markup.dates]
     else:
         stated = text_candidates(doc)
     if (listed := listed_candidate(doc)) is not None:

@@ -13,6 +13,10 @@ from pipeline.records import WORD, Document
 # langdetect samples at random; its own documented way to make results repeatable
 # is a fixed seed on the (global) factory.
 DetectorFactory.seed = 0
+# langdetect reads up to 10,000 characters, at a cost that grows with them; the opening
+# 3,000 tell an article's language as well (no change on the eval set's 968 articles,
+# 7.0 -> 4.9 ms an article).
+LANGUAGE_CHARS = 3000
 
 
 def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
@@ -23,7 +27,7 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     if sum(1 for word in WORD.findall(text) if not word.isdigit()) < min_words:
         return "und", None, "too_short"
     try:
-        best = detect_langs(text)[0]
+        best = detect_langs(text[:LANGUAGE_CHARS])[0]
     except LangDetectException:
         return "und", None, "too_short"
     return best.lang, round(best.prob, 4), "langdetect"

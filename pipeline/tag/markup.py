@@ -1,15 +1,15 @@
-"""The page's markup as a tree, for the taggers that read it (dates, wire claims)."""
+"""What the taggers read in a page's markup, read from the tree extraction parsed: the
+publication dates it states (pipeline/tag/dates.py) and its byline and credit texts
+(pipeline/tag/wire.py). Parsing a page costs about as much as reading it, so it is done once."""
 
 from __future__ import annotations
 
-from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from pipeline.records import PageMarkup
+from pipeline.tag.dates import markup_candidates
+from pipeline.tag.wire import markup_lines
 
-def parse_markup(page_html: str) -> HtmlElement | None:
-    """The parsed page, or None when it cannot be parsed. Parsed from bytes: lxml refuses
-    a str that opens with an XML declaration, which XHTML pages carry."""
-    try:
-        return lxml_html.fromstring(page_html.encode())
-    except (ValueError, lxml_html.etree.ParserError):
-        return None
+
+def read_markup(tree: HtmlElement, url: str | None) -> PageMarkup:
+    return PageMarkup(dates=tuple(markup_candidates(tree, url)), bylines=tuple(markup_lines(tree)))

@@ -3,21 +3,25 @@
 from datetime import date, datetime, timezone
 
 import pytest
+import trafilatura
 
-from pipeline.records import Document, Page, RawPage
+from pipeline.records import Document, Page, PageMarkup, RawPage
 from pipeline.tag.dates import (
     CONFIDENCE, choose, find_text_date, parse_timestamp, redate_from_story, tag_dates, weekday_near, weekday_of,
 )
+from pipeline.tag.markup import read_markup
 
 
-def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, listed=None) -> Document:
-    raw = RawPage("page", page_text.encode(), fetched_at=fetched_at, listed_published=listed,
+def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, listed=None, url=None) -> Document:
+    """A document of a page; an HTML page's markup read as extraction reads it."""
+    raw = RawPage("page", page_text.encode(), url=url, fetched_at=fetched_at, listed_published=listed,
                   listed_by="feed" if listed else None)
     page = Page(raw, "raw-hash", page_text, is_html, "utf-8")
     return Document(
         article_id="a1", page=page, canonical_url=None, title=None, authors=[], sitename=None,
-        description=None, text="The article text.", content_hash="hash",
+        description=None, text="The article text.", content_hash="hash", url=url,
         extract_method="trafilatura" if is_html else "text_cleaner", html_date=html_date,
+        markup=read_markup(trafilatura.load_html(page_text), url) if is_html else PageMarkup(),
     )
 
 
@@ -97,8 +101,8 @@ def test_html_page_uses_htmldate_and_keeps_the_markup_candidates():
       <script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-12-23T19:05:00Z",
         "publisher": {"@type": "Organization", "name": "X"}}</script>
       </head><body><time datetime="2021-12-24">Dec 24</time><p>Text.</p></body></html>"""
-    doc = document(page, is_html=True, html_date="2021-12-23", fetched_at=datetime(2024, 3, 6, tzinfo=timezone.utc))
-    doc.url = "https://example.org/news/2021/12/23/story"
+    doc = document(page, is_html=True, html_date="2021-12-23", fetched_at=datetime(2024, 3, 6, tzinfo=timezone.utc),
+                   url="https://example.org/news/2021/12/23/story")
     dates, candidates = tag_dates([doc])
     row = dates[0]
     assert (row["published_date"], row["published_method"], row["published_inferred"]) == (date(2021, 12, 23), "htmldate", False)
@@ -144,8 +148,7 @@ def test_publication_time_in_utc_does_not_override_htmldate():
     # 02:18 UTC is the evening before in Miami, the day in the URL htmldate read
     page = """<html><head><script type="application/ld+json">{"datePublished": "2020-02-18T02:18:11Z"}</script>
       </head><body><p>Text.</p></body></html>"""
-    doc = document(page, is_html=True, html_date="2020-02-17")
-    doc.url = "https://laprensafl.example/2020/02/17/story/"
+    doc = document(page, is_html=True, html_date="2020-02-17", url="https://laprensafl.example/2020/02/17/story/")
     assert sources(doc)[:2] == ("htmldate", date(2020, 2, 17))
 
 
@@ -186,8 +189,7 @@ def test_no_labelled_date(footer):
     ("https://example.org/2023/10/3-fragen-an-tina", None),  # year and month, then a slug
 ])
 def test_date_in_the_url(url, expected):
-    doc = document("<html><body><p>Text.</p></body></html>", is_html=True)
-    doc.url = url
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True, url=url)
     found, _ = chosen(doc)
     assert (found and found[0]) == expected
 

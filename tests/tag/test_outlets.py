@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import pytest
+import trafilatura
 
-from pipeline.records import Document, Page, RawPage
+from pipeline.records import Document, Page, PageMarkup, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
+from pipeline.tag.markup import read_markup
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
 from pipeline.tag.registry import load_registry
 from pipeline.tag.wire import find_content_source, find_wire_service, markup_lines
@@ -25,6 +27,7 @@ def document(text: str, *, authors=(), furniture=(), url=None, outlet=None, site
         article_id="a1", page=page, canonical_url=url, title="A headline of some words",
         authors=list(authors), sitename=sitename, description=None, text=text,
         content_hash="hash", extract_method="text_cleaner", url=url, furniture=list(furniture),
+        markup=read_markup(trafilatura.load_html(html), url) if html else PageMarkup(),
     )
 
 
@@ -303,6 +306,16 @@ def test_wire_service_from_the_page_markup(registry):
     assert find_wire_service(document("Officials said.", html=html), registry)[:2] == ("Reuters", "markup")
 
 
+def test_byline_elements_are_found_whatever_the_case_of_their_attributes():
+    """The XPath that finds byline elements must match as BYLINE_ATTR and AUTHOR_LINK do (case-blind)."""
+    page = """<html><body><article><div CLASS="Article-ByLine">Mara Lindqvist</div>
+    <span id="AUTHOR_box">Jon Berg</span><span itemprop="Source">Reuters</span>
+    <a href="/Autoren/kim-lee">Kim Lee</a><a rel="author" href="/p/7">Ana Ruiz</a>
+    <a href="/news/authority-report">Not a byline</a><div class="authority">Not one either</div></article></body></html>"""
+    assert markup_lines(trafilatura.load_html(page)) == [
+        "Mara Lindqvist", "Jon Berg", "Reuters", "Kim Lee", "Ana Ruiz", "Not one either"]
+
+
 def test_photo_credits_teasers_and_several_agencies_in_the_markup_are_no_claim(registry):
     html = ARTICLE_HTML.format(author="Mara Lindqvist", photo="AP", byline="")
     assert find_wire_service(document("Officials said.", html=html), registry) == (None, "none", None)
@@ -405,4 +418,5 @@ def test_unknown_domain_is_named_from_the_site_name(registry):
 def test_byline_markup_is_read_on_xhtml_pages_too():
     """lxml refuses a str opening with an XML declaration; the markup reader must not lose the page."""
     body = '<html><head><meta name="author" content="Associated Press"></head><body><p>Text.</p></body></html>'
-    assert markup_lines(body) == markup_lines('<?xml version="1.0" encoding="utf-8"?>\n' + body) != []
+    xhtml = '<?xml version="1.0" encoding="utf-8"?>\n' + body
+    assert markup_lines(trafilatura.load_html(body)) == markup_lines(trafilatura.load_html(xhtml)) != []
