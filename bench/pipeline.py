@@ -114,6 +114,17 @@ def bench_run(pages: Path, archive: Path, entities: bool, workers: int) -> RunFi
     return figures
 
 
+def bench_memory(smaller: RunFigures, pages: Path, workdir: Path, size: int) -> None:
+    """Peak memory of a run `size` pages long against that of the shorter run (both with
+    entities off): a run works in parts of Settings.run_pages, so it should not grow."""
+    corpus = BENCH_OUT / f"corpus-{size}"
+    print(f"\ncorpus: {size:,} pages in {corpus}")
+    build_corpus(pages, corpus, size)
+    larger = bench_run(corpus, workdir / f"run-{size}", entities=False, workers=Settings().workers)
+    print(f"peak memory at {larger.pages:,} pages / at {smaller.pages:,}: {larger.peak_mb / smaller.peak_mb:.2f}x "
+          f"({larger.peak_mb:,.0f} MB / {smaller.peak_mb:,.0f} MB)")
+
+
 def bench_dask(files: list[Path], workdir: Path) -> float:
     """The same pages through one Dask worker, then two (single-threaded `dask worker`
     processes on this machine; the run's own process and the scheduler share its cores)."""
@@ -326,6 +337,9 @@ def main() -> int:
     parser.add_argument("--view-rows", type=int, default=1_000_000, help="article rows for the reporting views (0: skip)")
     parser.add_argument("--dask-pages", type=int, default=500, help="pages of the Dask benchmark (0: skip it)")
     parser.add_argument("--skip-no-entities", action="store_true", help="skip the run with entities off")
+    parser.add_argument("--memory-pages", type=int, default=0,
+                        help="also run this many pages with entities off (100000 for the scaling figure, about "
+                             "an hour and a half) and compare peak memory with the entities-off run of --pages")
     parser.add_argument("--texts-from", type=Path,
                         help="skip the run benchmarks; take the search benchmark's texts from this archive")
     args = parser.parse_args()
@@ -343,8 +357,10 @@ def main() -> int:
             source = workdir / "run"
             ours = bench_run(corpus, source, entities=True, workers=Settings().workers)
             naive = bench_naive(files[:args.naive_pages], workdir)
-            if not args.skip_no_entities:
-                bench_run(corpus, workdir / "run-no-entities", entities=False, workers=Settings().workers)
+            if not args.skip_no_entities or args.memory_pages:
+                no_entities = bench_run(corpus, workdir / "run-no-entities", entities=False, workers=Settings().workers)
+            if args.memory_pages:
+                bench_memory(no_entities, pages, workdir, args.memory_pages)
             if args.dask_pages:
                 bench_dask(files[:args.dask_pages], workdir)
         bench_search(source, workdir, args.articles, args.queries)

@@ -70,15 +70,21 @@ class DaskCluster:
         try:
             get_worker()
         except ValueError:  # not on a Dask worker: this process is the cluster's client
-            client = self._own_client()
-            return client.gather(client.map(fn, chunks, pure=False))
+            return _gathered(self._own_client(), fn, chunks)
         with worker_client() as client:
-            return client.gather(client.map(fn, chunks, pure=False))
+            return _gathered(client, fn, chunks)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _gathered(client, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+    """The chunks are scattered to the workers first: passed to `map` they would travel
+    inside the task graph, through the scheduler (distributed warns of graphs of tens of MB)."""
+    futures = client.map(fn, client.scatter(list(chunks), direct=True), pure=False)
+    return client.gather(futures)
 
 
 _lock = threading.Lock()

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 
@@ -123,17 +122,6 @@ NOT_ARTICLE_ATTR = re.compile(
 NOT_ARTICLE_TAGS = {"figure", "figcaption", "picture", "aside", "nav", "footer", "img"}
 AUTHOR_LINK = re.compile(r"/(?:authors?|autor(?:en)?|auteurs?|agency|agencia|byline)/", re.I)
 MAX_MARKUP_LINE = 150
-# The elements BYLINE_ATTR or AUTHOR_LINK may match, found by libxml2 rather than by testing
-# each element's attributes in Python, which took most of the wire tagger's time: a superset
-# (their words, in ASCII lower case, anywhere in the attributes), narrowed by the patterns.
-_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-_ATTRS = _LOWER.format("concat(@class, ' ', @id, ' ', @itemprop, ' ', @rel)")
-BYLINE_CANDIDATES = etree.XPath(
-    "//body//*[" + " or ".join(f"contains({_ATTRS}, '{word}')" for word in BYLINE_ATTR.pattern.split("|"))
-    + " or (self::a and (@rel = 'author' or "
-    + " or ".join(f"contains({_LOWER.format('@href')}, '/{word}')" for word in ("author", "autor", "auteur", "agenc", "byline"))
-    + "))]"
-)
 
 
 def _jsonld_authors(node) -> Iterator[str]:
@@ -183,7 +171,7 @@ def markup_lines(tree: HtmlElement) -> list[str]:
         content = (meta.get("content") or "").strip()
         if key in AUTHOR_META and content and "://" not in content:
             lines.append(content)
-    for element in BYLINE_CANDIDATES(tree):
+    for element in tree.xpath("//body//*[@class or @id or @itemprop or @rel or @href]"):
         attrs = " ".join(element.get(a, "") for a in ("class", "id", "itemprop", "rel"))
         is_author_link = element.tag == "a" and (AUTHOR_LINK.search(element.get("href", "")) or
                                                   element.get("rel") == "author")
