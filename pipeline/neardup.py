@@ -94,6 +94,16 @@ def sign(article_ids: list[str], texts: list[str]) -> list[Signed]:
     return [Signed(a, s, n) for a, s, n in zip(article_ids, sigs, sizes)]
 
 
+def signature_rows(article_ids: list[str], texts: list[str]) -> list[dict]:
+    """`neardup_signatures` rows: signed where the taggers run, in the worker processes."""
+    return [{"article_id": s.article_id, "shingles": s.size, "signature": s.signature.tolist()}
+            for s in sign(article_ids, texts)]
+
+
+def signed_from_row(row: dict) -> Signed:
+    return Signed(row["article_id"], np.array(row["signature"], dtype=np.uint32), row["shingles"])
+
+
 def archived_candidates(paths: ArchivePaths, keys: set[int]) -> list[Signed]:
     """The archived articles that share a band key with any of `keys`, read through the
     persisted index: the cost follows the new pages, not the archive's size."""

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.neardup import index_tables, sign
+from pipeline.neardup import index_tables, signed_from_row
 from pipeline.parallel import workers_for
 from pipeline.records import RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
@@ -182,11 +182,11 @@ def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articl
     ]
     if not changed:
         return {}, 0
-    ids = pa.array(changed, pa.string())
+    ids, changed_ids = pa.array(changed, pa.string()), set(changed)
     replacements = {name: new[name].filter(pc.is_in(new[name]["article_id"], value_set=ids)) for name in touched}
     replacements["postings"], replacements["search_docs"] = build_postings(replacements["documents"])
     replacements["neardup_signatures"], replacements["neardup_bands"] = index_tables(
-        sign(replacements["documents"]["article_id"].to_pylist(), replacements["documents"]["text"].to_pylist()))
+        [signed_from_row(row) for row in tags["neardup_signatures"] if row["article_id"] in changed_ids])
     tables = {
         name: pa.concat_tables([
             old[name].filter(pc.invert(pc.is_in(old[name]["article_id"], value_set=ids))),

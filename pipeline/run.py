@@ -31,7 +31,7 @@ from pipeline.dedup import (
     ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
 )
 from pipeline.furniture import learned_lines, newly_learned, stale_articles
-from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, sign, split_near_duplicates
+from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
 from pipeline.parallel import workers_for
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
@@ -50,7 +50,8 @@ from schemas.tables import TABLES, to_arrow
 
 ARTICLE_TABLES = ("documents", "article_dates", "date_candidates", "date_mentions", "article_languages",
                   "article_outlets", "mentions", "entity_status")
-SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines", "fetches")
+SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines", "fetches",
+                "neardup_signatures")
 SHARD = "_shard"  # which shard a row came from, while finish_run merges them
 
 
@@ -315,6 +316,8 @@ def _first_per_hash(raw_pages: pa.Table) -> pa.Table:
     first: dict[str, int] = {}
     for i, digest in enumerate(raw_pages["raw_hash"].to_pylist()):
         first.setdefault(digest, i)
+    if len(first) == raw_pages.num_rows:  # as usual: a take would copy every page's bytes
+        return raw_pages
     return raw_pages.take(pa.array(list(first.values()), pa.int64()))
 
 
@@ -341,7 +344,8 @@ def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: A
         return keep_rank(own_copy.get(key(row), False), published.get(key(row)))
 
     ordered = sorted(originals, key=lambda r: (*rank(r), r["fetched_at"] or never, r["source_ref"]))
-    signed = sign([r["article_id"] for r in ordered], [r["text"] for r in ordered])
+    signature = {key(r): r for r in tables["neardup_signatures"].to_pylist()}
+    signed = [signed_from_row(signature[key(r)]) for r in ordered]
     for s, row in zip(signed, ordered):
         s.rank, s.wire = rank(row), wire_of.get(key(row))
     near, demoted, copied = split_near_duplicates(signed, archived_candidates(paths, {k for s in signed for k in s.keys}))

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pipeline.decode import decode_page
 from pipeline.extract import extract_page
 from pipeline.furniture import strip_outlet_furniture
+from pipeline.neardup import signature_rows
 from pipeline.parallel import InProcess, Workers, chunked
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
@@ -93,7 +94,7 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
 
 
 TAG_TABLES = ("article_outlets", "article_dates", "date_candidates", "date_mentions", "article_languages",
-              "mentions", "entity_status")
+              "mentions", "entity_status", "neardup_signatures")
 
 
 def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list[dict]], StageStats]:
@@ -118,6 +119,9 @@ def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list
             s.pages_out = len(docs)
     else:
         tags["mentions"], tags["entity_status"] = [], []
+    with stats.stage("sign", len(docs)) as s:  # the near-duplicate signatures, for pipeline/neardup.py
+        tags["neardup_signatures"] = signature_rows([d.article_id for d in docs], [d.text for d in docs])
+        s.pages_out = len(docs)
     return tags, stats
 
 

@@ -306,7 +306,7 @@ RUN_STAGES = Table(
     "What each stage of each run did: pages in and out, rejected, seconds.",
     (
         RUN_ID,
-        Column("stage", pa.string(), "Stage name: list, read, decode, extract, furniture, dedup, outlets, dates, language, entities, near_dup, stories, story_dates, index; rewrite in a reprocess; compact.", nullable=False),
+        Column("stage", pa.string(), "Stage name: list, read, decode, extract, furniture, dedup, outlets, dates, language, entities, sign (near-duplicate signatures, in the workers), near_dup, stories, story_dates, index; rewrite in a reprocess; compact.", nullable=False),
         Column("pages_in", pa.int64(), "Pages the stage received.", nullable=False),
         Column("pages_out", pa.int64(), "Pages it passed on.", nullable=False),
         Column("rejected", pa.int64(), "Pages it rejected.", nullable=False),
