@@ -109,7 +109,7 @@ class ArchivePaths:
         return f"read_parquet(coalesce(getvariable('{PIN_PREFIX}{table}'), ['{path}']), union_by_name = true)"
 
 
-def write_table(folder: Path, table: Table, data: pa.Table | list[dict]) -> Path:
+def write_table(folder: Path, table: Table, data: pa.Table | list[dict], compression: str = "zstd") -> Path:
     """Write one table's file whole: to a temporary name, fsync, then rename into place."""
     arrow = to_arrow(table, data) if isinstance(data, list) else data.cast(table.schema)
     if table.sort_by:
@@ -117,7 +117,7 @@ def write_table(folder: Path, table: Table, data: pa.Table | list[dict]) -> Path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{table.name}.parquet"
     tmp = folder / f".{table.name}.parquet.tmp"
-    pq.write_table(arrow, tmp, compression="zstd", row_group_size=table.row_group_rows)
+    pq.write_table(arrow, tmp, compression=compression, row_group_size=table.row_group_rows)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
