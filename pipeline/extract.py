@@ -187,7 +187,11 @@ def _text_document(page: Page) -> Document:
 
 
 def extract_page(page: Page) -> Document | Reject:
-    doc = _html_document(page) if page.is_html else _text_document(page)
+    try:
+        doc = _html_document(page) if page.is_html else _text_document(page)
+    except Exception as error:  # a library failing on one hostile page must not end the run
+        return Reject(page.raw.source_ref, page.raw_hash, "extract", "extract_error",
+                      f"the extractor failed on this page: {type(error).__name__}: {error}")
     if doc is None or count_words(doc.text) < MIN_WORDS:
         return Reject(page.raw.source_ref, page.raw_hash, "extract", "no_text",
                       f"no article text found ({'HTML' if page.is_html else 'plain text'} page; "

@@ -313,3 +313,14 @@ def test_html_text_is_nfc_even_from_decomposing_entities():
     assert isinstance(doc, Document), doc
     assert "Café owners in Köln said" in doc.text
     assert unicodedata.is_normalized("NFC", doc.text)
+
+
+def test_a_page_the_extractor_fails_on_is_rejected_with_the_error():
+    """htmldate (through trafilatura's metadata) raises on a time zone offset of a day or
+    more; the page must become a reject that says so, not end the run."""
+    page = ("<html><body><article><p>The council met on Tuesday to debate the budget for the coming year.</p>"
+            '<div class="date">2021-12-23 10:00:00 +2500</div></article></body></html>')
+    got = extract_page(decode_page(RawPage("bad-offset.html", page.encode())))
+    assert isinstance(got, Reject)
+    assert (got.stage, got.reason) == ("extract", "extract_error")
+    assert "ValueError" in got.detail and "offset" in got.detail

@@ -143,7 +143,10 @@ def labelled_date(tree: HtmlElement) -> Candidate | None:
             continue
         # htmldate's parser reads the date forms of many languages ("13. Oktober 2021",
         # "01.11.2023", "12 mars 2021"); it is not exported, but no library exposes it.
-        found = try_date_expr(following, "%Y-%m-%d", False, datetime(EARLIEST.year, 1, 1), datetime(2100, 1, 1))
+        try:
+            found = try_date_expr(following, "%Y-%m-%d", False, datetime(EARLIEST.year, 1, 1), datetime(2100, 1, 1))
+        except ValueError:  # it raises on a time zone offset of a day or more ("+2500")
+            continue
         if found:
             return Candidate(date.fromisoformat(found), "label", (m.group(0) + following).strip())
     return None

@@ -293,3 +293,8 @@ def test_the_feeds_date_dates_a_page_that_states_none():
 def test_the_feeds_date_ranks_between_a_dateline_and_a_date_in_the_text(text, expected):
     doc = document(text, listed=datetime(2024, 3, 5, 12, tzinfo=timezone.utc))
     assert sources(doc)[:2] == expected
+
+
+def test_a_labelled_date_with_an_impossible_offset_is_no_candidate():
+    doc = document("<html><body><p>Published: 2021-12-23T10:00:00+2500</p></body></html>", is_html=True)
+    assert [c.source for c in choose(doc)[1]] == []
