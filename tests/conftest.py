@@ -18,7 +18,8 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsarchive-prefect-")
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
-for name in [k for k in os.environ if k.startswith("NEWSARCHIVE_")]:
+# Settings come from the tests alone; only where the labelled data lies may be set.
+for name in [k for k in os.environ if k.startswith("NEWSARCHIVE_") and k != "NEWSARCHIVE_EVAL_DIR"]:
     del os.environ[name]
 
 REPO = Path(__file__).resolve().parent.parent
