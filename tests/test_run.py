@@ -103,7 +103,7 @@ def test_a_long_listing_is_archived_as_runs_of_run_pages_each_published_whole(tm
     summary = run_plain(Settings(archive=tmp_path / "archive", run_pages=10, shard_size=4, workers=1,
                                  entities=False), [str(pages)])
     with connect(tmp_path / "archive") as con:
-        runs = con.sql("SELECT run_id, pages_read, status FROM runs WHERE kind = 'run' ORDER BY run_id").fetchall()
+        runs = con.sql("SELECT run_id, pages_read, status FROM runs WHERE kind = 'run' ORDER BY started_at").fetchall()
         articles = con.sql("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone()
         duplicates = con.sql("SELECT count(*) FROM duplicates").fetchone()[0]
     assert [(pages_read, status) for _, pages_read, status in runs] == [(10, "succeeded"), (10, "succeeded"),
