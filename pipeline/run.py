@@ -30,7 +30,7 @@ from pipeline.decode import raw_hash
 from pipeline.dedup import (
     ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
 )
-from pipeline.furniture import learned_lines, newly_learned, stale_articles
+from pipeline.furniture import learned_lines, newly_learned, stale_articles, write_snapshot
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
 from pipeline.parallel import workers_for
 from pipeline.records import RawPage, Reject
@@ -94,6 +94,11 @@ class RunPlan:
     def shard_dir(self, index: int) -> Path:
         return self.dir / "shards" / f"{index:05d}"
 
+    @property
+    def furniture_snapshot(self) -> Path:
+        """The archive's furniture line counts as the run found them (furniture.write_snapshot)."""
+        return self.dir / "furniture_snapshot.parquet"
+
     def save(self) -> None:
         write_json(self.path, {k: v for k, v in asdict(self).items() if k != "later"})
 
@@ -118,8 +123,8 @@ class RunSummary:
     rejects_by_reason: dict[str, int]
     crashed_runs_found: int
     furniture_learned: int = 0  # lines of outlet furniture first learned by this run
-    # Articles archived before those lines were learned, which still carry them; the job
-    # reprocesses them once the run is published (pipeline/job.py).
+    # Of a job (run_in_parts): articles archived before a line of their outlet's furniture
+    # was learned, which still carry it; the job reprocesses them (pipeline/job.py).
     stale_articles: list[str] = field(default_factory=list)
     stale_cleaned: int = 0  # of those, articles the job's reprocess rewrote
     listing: dict[str, int] = field(default_factory=dict)  # RunPlan.listing
@@ -133,14 +138,13 @@ SUMMED = ("pages_read", "pages_unchanged", "articles_archived", "versions", "dup
 
 
 def combined(parts: list[RunSummary]) -> RunSummary:
-    """The summary of a job's runs: counts summed, the stale articles as the last found them."""
+    """The summary of a job's runs: counts summed."""
     reasons: dict[str, int] = {}
     for part in parts:
         for reason, n in part.rejects_by_reason.items():
             reasons[reason] = reasons.get(reason, 0) + n
     return replace(parts[0], **{f: sum(getattr(p, f) for p in parts) for f in SUMMED},
-                   status=parts[-1].status, rejects_by_reason=reasons, stale_articles=parts[-1].stale_articles,
-                   parts=[p.run_id for p in parts])
+                   status=parts[-1].status, rejects_by_reason=reasons, parts=[p.run_id for p in parts])
 
 
 def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
@@ -159,7 +163,10 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
                 with begin_run(settings, source_refs, executor, entries=entries) as plan:
                     parts.append(run_part(plan))
                 if not plan.later:
-                    return combined(parts)
+                    # Once a job, against every learned line, not only its own: a job that died
+                    # before its reprocess of stale articles finished leaves them to the next.
+                    learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
+                    return replace(combined(parts), stale_articles=stale_articles(paths, learned))
                 entries = plan.later
         finally:
             shutil.rmtree(paths.listing, ignore_errors=True)
@@ -225,6 +232,7 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
                     entries, plan.listing = sources.plan_entries(source_refs, settings, paths, paths.listing)
                 plan.entries, plan.later = entries[:settings.run_pages], entries[settings.run_pages:]
                 plan.save()
+                write_snapshot(paths, plan.furniture_snapshot)  # the archive stays so: the lock is ours
             yield plan
         except BaseException as e:
             if plan.dir.exists():
@@ -278,7 +286,7 @@ def process_shard(plan_path: str, index: int) -> str:
         staged = [plan.shard_dir(i) for i in range(index)]
         counted = {a for d in staged for a in read_table(d, TABLES["article_outlets"])["article_id"].to_pylist()}
         fresh = [not keys.knows(d.canonical_url, d.content_hash) and d.article_id not in counted for d in docs]
-        docs, line_rows = strip_learned_furniture(docs, settings, paths, staged, fresh)
+        docs, line_rows = strip_learned_furniture(docs, settings, paths, plan.furniture_snapshot, staged, fresh)
         s.pages_out = len(docs)
 
     with stats.stage("dedup", len(docs)) as s:
@@ -572,8 +580,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     }
     settings = Settings(**plan.settings)
     thresholds = (settings.furniture_min_articles, settings.furniture_min_share)
-    learned = newly_learned(learned_lines(paths, *thresholds),
-                            learned_lines(paths, *thresholds, staged=[Path(d) for d in shard_dirs]))
+    learned = newly_learned(learned_lines(paths, *thresholds, plan.furniture_snapshot),
+                            learned_lines(paths, *thresholds, plan.furniture_snapshot, [Path(d) for d in shard_dirs]))
     finished = utcnow()
     row = run_row(plan, "succeeded", finished, counts)
     tables["runs"] = [row]
@@ -585,9 +593,5 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     return RunSummary(
         run_id=plan.run_id, archive=plan.archive, status="succeeded", duration_s=row["duration_s"],
         rejects_by_reason=rejects_by_reason, crashed_runs_found=plan.crashed_runs,
-        furniture_learned=sum(map(len, learned.values())),
-        # Against every learned line, not only this run's: a job that died before its
-        # reprocess of stale articles finished leaves them to the next run.
-        stale_articles=stale_articles(paths, learned_lines(paths, *thresholds)),
-        listing=plan.listing, **counts,
+        furniture_learned=sum(map(len, learned.values())), listing=plan.listing, **counts,
     )

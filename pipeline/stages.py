@@ -63,12 +63,13 @@ def _extract_chunk(raws: list[RawPage]) -> tuple[list[Document], list[Reject], l
 
 
 def strip_learned_furniture(docs: list[Document], settings: Settings, paths: ArchivePaths,
-                            staged: list[Path] = (), count: list[bool] | None = None) -> tuple[list[Document], list[dict]]:
+                            snapshot: Path | None = None, staged: list[Path] = (),
+                            count: list[bool] | None = None) -> tuple[list[Document], list[dict]]:
     """Each outlet's learned furniture (pipeline/furniture.py) stripped from its documents."""
     registry = load_registry(settings.outlets_file)
     outlets = [find_outlet(d, registry)[0] for d in docs]
     return strip_outlet_furniture(docs, outlets, paths, settings.furniture_min_articles,
-                                  settings.furniture_min_share, staged, count)
+                                  settings.furniture_min_share, snapshot, staged, count)
 
 
 # Relative dates in the text ("next month") are not resolved against a fetch-time guess.

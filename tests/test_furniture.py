@@ -97,3 +97,22 @@ def test_seeds_learn_nothing(seed_archive):
         assert con.sql("SELECT count(*) FROM learned_furniture()").fetchone() == (0,)
         removed = con.sql("SELECT furniture_removed FROM documents").fetchall()
     assert all(n > 0 for (n,) in removed)  # the rule-based furniture, as before
+
+
+def test_a_line_in_one_archived_article_is_learned_when_a_run_brings_two_more(tmp_path):
+    """The run learns from a snapshot of the archive's counts, which keeps a line's text
+    only where two articles have it; the one archived article still counts."""
+    settings = Settings(archive=tmp_path / "archive", entities=False)
+    first = run_plain(settings, [str(write_pages(tmp_path / "first", GAZETTE, range(1)))])
+    assert first.furniture_learned == 0
+
+    later = run_plain(settings, [str(write_pages(tmp_path / "later", GAZETTE, range(1, 3)))])
+    assert later.furniture_learned == 3
+    # The two new pages were stripped as they were archived; the first one by the reprocess.
+    assert later.stale_articles and later.stale_cleaned == 1
+    texts = texts_by_outlet(tmp_path / "archive")[GAZETTE]
+    assert len(texts) == 3
+    assert not any(line in t for t in texts for line in FURNITURE[GAZETTE])
+    with connect(tmp_path / "archive") as con:
+        learned = con.sql("SELECT line, articles FROM learned_furniture() ORDER BY line").fetchall()
+    assert learned == [(line, 3) for line in sorted(FURNITURE[GAZETTE])]
