@@ -40,8 +40,8 @@ PASSES = (
 # below which trafilatura starts its own rescues (MIN_EXTRACTED_SIZE), counted in words so
 # that a Chinese or Japanese article, three times denser, is not judged short.
 MIN_TEXT_WORDS = 40
-# (extract_method, trafilatura's result with the page's metadata, the text found)
-Extraction = tuple[str, TrafilaturaResult | None, str]
+# (extract_method, the text found)
+Extraction = tuple[str, str]
 
 
 # The standfirst under the headline is article text, but trafilatura often drops it (it sits
@@ -89,19 +89,26 @@ def _normal(text: str) -> str:
 def _extraction(tree: HtmlElement, url: str | None) -> Extraction:
     """The first pass that finds enough text, else the one that finds the most; the baseline
     extractor when it finds more than every pass."""
-    best: Extraction = (PASSES[0][0], None, "")
+    best: Extraction = (PASSES[0][0], "")
     for method, options in PASSES:
-        result = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=True, include_comments=False, date_extraction_params=DATE_PARAMS, **options,
-        )
-        if result is not None and len(result.text or "") > len(best[2]):
-            best = (method, result, result.text)
-        if count_words(best[2]) >= MIN_TEXT_WORDS:
+        result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False, **options)
+        if result is not None and len(result.text or "") > len(best[1]):
+            best = (method, result.text)
+        if count_words(best[1]) >= MIN_TEXT_WORDS:
             return best
     _, text, _ = trafilatura.baseline(tree)
-    if len(text) > len(best[2]):
-        return "baseline", best[1] or trafilatura.extract_metadata(tree, url, DATE_PARAMS), text
-    return best
+    return ("baseline", text) if len(text) > len(best[1]) else best
+
+
+def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
+    """The page's metadata, read once for all passes. Read apart from the text because
+    htmldate raises on some dates (a time zone offset of a day or more, "+2500"), and
+    trafilatura then drops the page's text too: such a page keeps its text, without a date
+    from htmldate (the date tagger still reads the markup's)."""
+    try:
+        return trafilatura.extract_metadata(tree, url, DATE_PARAMS)
+    except ValueError:
+        return TrafilaturaResult()
 
 
 def _paragraphs(text: str, title: str | None) -> list[str]:
@@ -150,9 +157,10 @@ def _html_document(page: Page) -> Document | None:
     tree = trafilatura.load_html(page.text)
     if tree is None:
         return None
-    method, result, raw_text = _extraction(tree, page.raw.url)
-    if result is None or not raw_text:
+    method, raw_text = _extraction(tree, page.raw.url)
+    if not raw_text:
         return None
+    result = metadata(tree, page.raw.url)
     title = headline(tree, result.title, result.sitename)
     paragraphs = _paragraphs(raw_text, title)
     if lead := standfirst(tree, result.description, " ".join(paragraphs)):

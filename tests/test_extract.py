@@ -315,12 +315,25 @@ def test_html_text_is_nfc_even_from_decomposing_entities():
     assert unicodedata.is_normalized("NFC", doc.text)
 
 
-def test_a_page_the_extractor_fails_on_is_rejected_with_the_error():
+def test_a_date_htmldate_fails_on_costs_the_page_its_htmldate_date_not_its_text():
     """htmldate (through trafilatura's metadata) raises on a time zone offset of a day or
-    more; the page must become a reject that says so, not end the run."""
-    page = ("<html><body><article><p>The council met on Tuesday to debate the budget for the coming year.</p>"
+    more, and trafilatura then returns no text either; the page keeps its text."""
+    page = ("<html><head><title>Budget debate</title></head><body><article>"
+            "<p>The council met on Tuesday to debate the budget for the coming year.</p>"
             '<div class="date">2021-12-23 10:00:00 +2500</div></article></body></html>')
-    got = extract_page(decode_page(RawPage("bad-offset.html", page.encode())))
+    doc = extract_page(decode_page(RawPage("bad-offset.html", page.encode())))
+    assert isinstance(doc, Document), doc
+    assert doc.text.startswith("The council met on Tuesday to debate the budget for the coming year.")
+    assert doc.html_date is None and doc.title is None
+
+
+def test_a_page_the_extractor_fails_on_is_rejected_with_the_error(monkeypatch):
+    """Whatever a library raises on one page becomes that page's reject, not the run's end."""
+    def fails(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", fails)
+    got = extract_page(decode_page(RawPage("deep.html", b"<html><body><p>Some text of a page.</p></body></html>")))
     assert isinstance(got, Reject)
     assert (got.stage, got.reason) == ("extract", "extract_error")
-    assert "ValueError" in got.detail and "offset" in got.detail
+    assert got.detail == "the extractor failed on this page: RecursionError: maximum recursion depth exceeded"
