@@ -148,7 +148,10 @@ def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, se
         kept[r.reason] = kept.get(r.reason, 0) + 1
     for doc in docs:
         doc.article_id = stored[doc.page.raw_hash]["article_id"]  # an article keeps its id
-    tags = tag_documents(docs, settings, stats, workers)
+    tags, failed = tag_documents(docs, settings, stats, workers)
+    for reject in failed.values():  # such an article is kept as it was
+        kept[reject.reason] = kept.get(reject.reason, 0) + 1
+    docs = [d for d in docs if d.article_id not in failed]
     with stats.stage("rewrite", len(docs)) as s:  # its own work only: the stages above count theirs
         tables, s.pages_out = _replaced_rows(folder, docs, tags, articles, paths, settings)
     return tables, s.pages_out

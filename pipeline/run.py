@@ -16,6 +16,7 @@ import secrets
 import shutil
 import traceback
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -289,15 +290,29 @@ def process_shard(plan_path: str, index: int) -> str:
         docs, line_rows = strip_learned_furniture(docs, settings, paths, plan.furniture_snapshot, staged, fresh)
         s.pages_out = len(docs)
 
-    with stats.stage("dedup", len(docs)) as s:
-        rows = [document_row(d, run_id, now) for d in docs]
-        originals, duplicates, versions = find_duplicates(rows, keys)
-        # By row, not by article_id: a same-URL duplicate shares its original's id.
-        kept = {id(row) for row in originals}
-        docs = [d for d, row in zip(docs, rows) if id(row) in kept]
-        s.pages_out = len(docs)
-
-    tags = tag_documents(docs, settings, stats, workers)
+    rows = [document_row(d, run_id, now) for d in docs]
+    tags: dict[str, list[dict]] = {}
+    tagged: set[str] = set()
+    while True:
+        with stats.stage("dedup", len(docs)) as s:
+            found = deepcopy(keys)  # as the shard found them: a redo must not know a dropped page
+            originals, duplicates, versions = find_duplicates(rows, found)
+            # By row, not by article_id: a same-URL duplicate shares its original's id.
+            kept = {id(row) for row in originals}
+            s.pages_out = len(originals)
+        untagged = [d for d, row in zip(docs, rows) if id(row) in kept and d.article_id not in tagged]
+        new, failed = tag_documents(untagged, settings, stats, workers)
+        for name, table_rows in new.items():
+            tags.setdefault(name, []).extend(table_rows)
+        tagged |= {d.article_id for d in untagged} - failed.keys()
+        if not failed:
+            break
+        # Rare: a tagger failed on a page, which is rejected; deduplicated again without it, a
+        # copy of it may be an original now, and is tagged in turn.
+        rejects += failed.values()
+        dropped = {id(d) for d in untagged if d.article_id in failed}
+        keep = [i for i, d in enumerate(docs) if id(d) not in dropped]
+        docs, rows = [docs[i] for i in keep], [rows[i] for i in keep]
 
     fresh_rejects, known_rejects = drop_known_rejects(rejects, keys)
     out = plan.shard_dir(index)

@@ -4,10 +4,11 @@ strip learned furniture, tag; and the rows and index entries they produce."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -82,47 +83,82 @@ def mention_anchors(date_rows: list[dict]) -> dict[str, date | None]:
 
 
 def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
-                  workers: Workers = InProcess()) -> dict[str, list[dict]]:
+                  workers: Workers = InProcess()) -> tuple[dict[str, list[dict]], dict[str, Reject]]:
     """Every tagger over the batch, in chunks on `workers`: the rows of each tag table,
-    keyed by article_id, in the documents' order."""
-    tags: dict[str, list[dict]] = {}
-    for chunk_tags, chunk_stats in workers.map(partial(_tag_chunk, settings=settings),
-                                               chunked(docs, settings.chunk_pages)):
+    keyed by article_id, in the documents' order; and the articles a tagger failed on, by
+    article_id, as `tag_error` rejects (none of their rows is returned)."""
+    tags: dict[str, list[dict]] = {table: [] for table in TAG_TABLES}
+    failed: dict[str, Reject] = {}
+    for chunk_tags, chunk_failed, chunk_stats in workers.map(partial(_tag_chunk, settings=settings),
+                                                             chunked(docs, settings.chunk_pages)):
         for table, rows in chunk_tags.items():
-            tags.setdefault(table, []).extend(rows)
+            tags[table].extend(rows)
+        failed |= chunk_failed
         stats.merge(chunk_stats)
-    return tags or {table: [] for table in TAG_TABLES}
+    return tags, failed
 
 
 TAG_TABLES = ("article_outlets", "article_dates", "date_candidates", "date_mentions", "article_languages",
               "mentions", "entity_status", "neardup_signatures")
 
 
-def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list[dict]], StageStats]:
+class TaggerFailed(Exception):
+    def __init__(self, stage: str, error: Exception):
+        super().__init__(f"the {stage} tagger failed on this page: {type(error).__name__}: {error}")
+
+
+@contextmanager
+def _tagger(stats: StageStats, name: str, pages: int) -> Iterator[StageStats]:
+    with stats.stage(name, pages) as s:
+        try:
+            yield s
+        except Exception as error:
+            raise TaggerFailed(name, error) from error
+        s.pages_out = pages
+
+
+def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list[dict]], dict[str, Reject], StageStats]:
+    """A library failing on one page (a date string htmldate cannot parse, a text that
+    breaks a model) costs that page, not the run: the chunk is then tagged again one page
+    at a time, and the page at fault becomes a reject."""
+    try:
+        tags, stats = _tag_pages(docs, settings)
+        return tags, {}, stats
+    except TaggerFailed:
+        pass
+    tags, failed, stats = {table: [] for table in TAG_TABLES}, {}, StageStats()
+    for doc in docs:
+        try:
+            page_tags, page_stats = _tag_pages([doc], settings)
+        except TaggerFailed as error:
+            failed[doc.article_id] = Reject(doc.raw.source_ref, doc.page.raw_hash, "tag", "tag_error", str(error))
+            continue
+        for table, rows in page_tags.items():
+            tags[table].extend(rows)
+        stats.merge(page_stats)
+    return tags, failed, stats
+
+
+def _tag_pages(docs: list[Document], settings: Settings) -> tuple[dict[str, list[dict]], StageStats]:
     stats = StageStats()
     tags: dict[str, list[dict]] = {}
     registry = load_registry(settings.outlets_file)
-    with stats.stage("outlets", len(docs)) as s:
+    with _tagger(stats, "outlets", len(docs)):
         tags["article_outlets"] = tag_outlets(docs, registry)
-        s.pages_out = len(docs)
-    with stats.stage("dates", len(docs)) as s:
+    with _tagger(stats, "dates", len(docs)):
         founded = {r["article_id"]: registry.founded(r["outlet"]) for r in tags["article_outlets"]}
         tags["article_dates"], tags["date_candidates"] = tag_dates(docs, founded)
         tags["date_mentions"] = tag_date_mentions(docs, mention_anchors(tags["article_dates"]))
-        s.pages_out = len(docs)
-    with stats.stage("language", len(docs)) as s:
+    with _tagger(stats, "language", len(docs)):
         tags["article_languages"] = tag_language(docs, settings.min_language_words)
-        s.pages_out = len(docs)
     if settings.entities:
-        with stats.stage("entities", len(docs)) as s:
+        with _tagger(stats, "entities", len(docs)):
             languages = {r["article_id"]: r["language"] for r in tags["article_languages"]}
             tags["mentions"], tags["entity_status"] = tag_entities(docs, settings.spacy_model, languages)
-            s.pages_out = len(docs)
     else:
         tags["mentions"], tags["entity_status"] = [], []
-    with stats.stage("sign", len(docs)) as s:  # the near-duplicate signatures, for pipeline/neardup.py
+    with _tagger(stats, "sign", len(docs)):  # the near-duplicate signatures, for pipeline/neardup.py
         tags["neardup_signatures"] = signature_rows([d.article_id for d in docs], [d.text for d in docs])
-        s.pages_out = len(docs)
     return tags, stats
 
 
@@ -167,7 +203,9 @@ def extract_one(raw: RawPage, settings: Settings, archive: ArchivePaths | None) 
         return rejects[0]
     if archive is not None:
         docs, _ = strip_learned_furniture(docs, settings, archive)
-    tags = tag_documents(docs, settings, stats)
+    tags, failed = tag_documents(docs, settings, stats)
+    if failed:
+        return failed[docs[0].article_id]
     drop = ("run_id", "ingested_at", "article_id")
     record = {k: v for k, v in document_row(docs[0], "", datetime.now()).items() if k not in drop}
     for table in ("article_dates", "article_languages", "article_outlets", "entity_status"):

@@ -112,3 +112,38 @@ def test_a_long_listing_is_archived_as_runs_of_run_pages_each_published_whole(tm
     assert summary.pages_read == 25
     assert articles[0] == articles[1] == summary.articles_archived and articles[0] + duplicates == 25
     assert not (tmp_path / "archive" / "listing").exists()
+
+
+TUNNEL = page("Tunnel delayed", "Work on the mountain tunnel has stopped for a second month after engineers "
+                                 "found water in the rock, and the opening is now expected in two years.")
+
+
+def test_a_page_a_tagger_fails_on_is_rejected_and_its_copy_archived_in_its_place(tmp_path, monkeypatch):
+    """A library raising inside a tagger costs that page, not the run, and not its copy:
+    without the failed page the copy is an original, tagged and archived."""
+    import pipeline.stages
+
+    def language_failing_on_b(docs, min_words):
+        if any(d.raw.source_ref.endswith("b.txt") for d in docs):
+            raise ValueError("a hostile page")
+        return tag_language(docs, min_words)
+
+    tag_language = pipeline.stages.tag_language
+    monkeypatch.setattr(pipeline.stages, "tag_language", language_failing_on_b)
+    folder = write_folder(tmp_path / "in", {
+        "a.txt": page("Bridge approved"), "b.txt": TUNNEL, "c.txt": TUNNEL,
+        "d.txt": page("Ferry cancelled", "The harbour ferry will stop running in March, its operator announced, "
+                                         "because too few passengers used it during the winter months."),
+    })
+    summary = run_plain(Settings(archive=tmp_path / "archive", entities=False, workers=1), [str(folder)])
+    assert summary.status == "succeeded"
+    assert (summary.articles_archived, summary.duplicates, summary.rejected) == (3, 0, 1)
+    with connect(tmp_path / "archive") as con:
+        rejects = con.sql("SELECT source_ref, stage, reason, detail FROM rejects").fetchall()
+        archived = con.sql("SELECT source_ref FROM documents JOIN article_languages USING (article_id) "
+                           "JOIN article_dates USING (article_id) ORDER BY 1").fetchall()
+        languages = con.sql("SELECT count(*) FROM article_languages").fetchone()
+    assert rejects == [(str(folder / "b.txt"), "tag", "tag_error",
+                        "the language tagger failed on this page: ValueError: a hostile page")]
+    assert [Path(ref).name for (ref,) in archived] == ["a.txt", "c.txt", "d.txt"]
+    assert languages == (3,)
