@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline import sources
 from pipeline.decode import raw_hash
@@ -268,13 +269,14 @@ def process_shard(plan_path: str, index: int) -> str:
     with stats.stage("read", len(entries)) as s:
         raws, rejects, fetch_rows, not_modified = sources.read_entries(entries, settings)
         s.pages_out, s.rejected = len(raws), len(rejects)
-        keys = ArchiveKeys.for_pages(paths, {raw_hash(r.content) for r in raws},
-                                     {r.source_ref for r in raws} | {r.source_ref for r in rejects})
+        digests = [raw_hash(r.content) for r in raws]
+        keys = ArchiveKeys.for_pages(paths, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
         # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
+        stored = keys.stored_pages | {h for i in range(index) for h in pq.read_table(
+            plan.shard_dir(i) / "raw_pages.parquet", columns=["raw_hash"])["raw_hash"].to_pylist()}
         raw_rows = {}
-        for raw in raws:
-            digest = raw_hash(raw.content)
-            if raw.content and digest not in keys.stored_pages and digest not in raw_rows:
+        for raw, digest in zip(raws, digests):
+            if raw.content and digest not in stored and digest not in raw_rows:
                 raw_rows[digest] = _raw_page_row(raw, digest, run_id)
 
     raws, unchanged = drop_unchanged(raws, keys)
@@ -334,16 +336,6 @@ def process_shard(plan_path: str, index: int) -> str:
         "stages": stats.to_dict(), "pages_read": len(entries), "pages_unchanged": unchanged + known_rejects + not_modified,
     })
     return str(out)
-
-
-def _first_per_hash(raw_pages: pa.Table) -> pa.Table:
-    """Two shards may have read the same bytes; the page is stored once."""
-    first: dict[str, int] = {}
-    for i, digest in enumerate(raw_pages["raw_hash"].to_pylist()):
-        first.setdefault(digest, i)
-    if len(first) == raw_pages.num_rows:  # as usual: a take would copy every page's bytes
-        return raw_pages
-    return raw_pages.take(pa.array(list(first.values()), pa.int64()))
 
 
 def near_duplicates(originals: list[dict], tables: dict[str, pa.Table], paths: ArchivePaths) -> tuple[
@@ -564,7 +556,6 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
                                  schema=tables["duplicates"].schema),
         ])
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
-    tables["raw_pages"] = _first_per_hash(tables["raw_pages"])
     with stats.stage("stories", tables["documents"].num_rows) as s:
         tables["story_members"] = to_arrow(TABLES["story_members"], [{**row, "run_id": plan.run_id} for row in group_stories(
             tables["documents"], tables["article_dates"], tables["mentions"], paths)])

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipeline.job import run_plain
 from pipeline.reprocess import Selection, reprocess
@@ -44,11 +45,12 @@ def corpus(tmp_path: Path) -> Path:
     return write_pages(folder, COURIER, range(2))  # too few for its furniture to be learned
 
 
-def test_raw_pages_are_stored_once_with_what_the_fetch_knew(tmp_path):
+@pytest.mark.parametrize("shard_size", [200, 1], ids=["one shard", "a shard a page"])
+def test_raw_pages_are_stored_once_with_what_the_fetch_knew(tmp_path, shard_size):
     folder = write_pages(tmp_path / "in", GAZETTE, range(2))
     (folder / "a-copy.txt.gz").write_bytes(gzip.compress((folder / "riversidegazette-0.txt").read_bytes()))
     (folder / "empty.txt").write_bytes(b"")
-    settings = Settings(archive=tmp_path / "archive", entities=False)
+    settings = Settings(archive=tmp_path / "archive", entities=False, shard_size=shard_size)
     run_plain(settings, [str(folder)])
     run_plain(settings, [str(folder)])
     with connect(tmp_path / "archive") as con:
