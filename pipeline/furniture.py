@@ -177,5 +177,9 @@ def strip_outlet_furniture(docs: list[Document], outlets: list[str | None], path
     flagged = [(d, o) for d, o, c in zip(docs, outlets, count or [False] * len(docs)) if c]
     rows, counted = count_lines([d for d, _ in flagged], [o for _, o in flagged])
     learned = learned_lines(paths, min_articles, min_share, snapshot, staged, rows, counted)
-    stripped = [strip_learned(d, learned[o]) if o in learned else d for d, o in zip(docs, outlets)]
-    return stripped, rows
+    return strip_lines(docs, outlets, learned), rows
+
+
+def strip_lines(docs: list[Document], outlets: list[str | None], learned: dict[str, dict[str, str]]) -> list[Document]:
+    """Each document without its outlet's lines in `learned` (learned_lines)."""
+    return [strip_learned(d, learned[o]) if o in learned else d for d, o in zip(docs, outlets)]

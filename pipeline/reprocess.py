@@ -19,12 +19,14 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from pipeline.furniture import learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
 from pipeline.parallel import workers_for
 from pipeline.records import RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
-from pipeline.stages import build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents
+from pipeline.stages import build_postings, document_row, extract_pages, outlets_of, tag_documents
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
 from pipeline.store import ArchiveMissing, ArchivePaths, publish_generation, read_table, stage_rewrite
@@ -88,23 +90,30 @@ def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list
     return dict(by_folder)
 
 
-def load_raw_pages(paths: ArchivePaths, articles: list[dict]) -> list[RawPage]:
+def load_raw_pages(paths: ArchivePaths, folder: Path, articles: list[dict]) -> list[RawPage]:
     """The articles' pages as their run read them: the stored bytes (and the HTTP
     response they came with), and the fetch the article records (the same bytes may
-    have been fetched first from elsewhere)."""
-    con = duckdb.connect()
-    con.register("wanted", pa.table({"raw_hash": pa.array([a["raw_hash"] for a in articles], pa.string())}))
-    stored = {digest: rest for digest, *rest in con.execute(f"""
-        SELECT raw_hash, content, http_status, headers, listed_published, listed_by
-        FROM {paths.parquet('raw_pages')} SEMI JOIN wanted USING (raw_hash)
-    """).fetchall()}
+    have been fetched first from elsewhere). Looked up in the articles' run folder first,
+    where their run stored them, reading only the row groups that hold them; a scan of
+    every folder's pages (3.3 s at 94,000 articles) only for any stored by another run."""
+    columns = ["raw_hash", "content", "http_status", "headers", "listed_published", "listed_by"]
+    wanted = sorted({a["raw_hash"] for a in articles})
+    own = folder / "raw_pages.parquet"
+    rows = pq.read_table(own, columns=columns, filters=[("raw_hash", "in", wanted)]).to_pylist() if own.exists() else []
+    stored = {row.pop("raw_hash"): row for row in rows}
+    if missing := [h for h in wanted if h not in stored]:
+        con = duckdb.connect()
+        con.register("wanted", pa.table({"raw_hash": pa.array(missing, pa.string())}))
+        result = con.execute(f"SELECT {', '.join(columns)} FROM {paths.parquet('raw_pages')} SEMI JOIN wanted USING (raw_hash)")
+        for digest, *rest in result.fetchall():
+            stored[digest] = dict(zip(columns[1:], rest))
     pages = []
     for a in articles:
-        content, status, headers, listed_published, listed_by = stored[a["raw_hash"]]
-        pages.append(RawPage(source_ref=a["source_ref"], content=content, url=a["url"], outlet=a["outlet_hint"],
+        page = stored[a["raw_hash"]]
+        pages.append(RawPage(source_ref=a["source_ref"], content=page["content"], url=a["url"], outlet=a["outlet_hint"],
                              fetched_at=a["fetched_at"], fetched_at_method=a["fetched_at_method"],
-                             http_status=status, headers=dict(headers) if headers else None,
-                             listed_published=listed_published, listed_by=listed_by))
+                             http_status=page["http_status"], headers=dict(page["headers"]) if page["headers"] else None,
+                             listed_published=page["listed_published"], listed_by=page["listed_by"]))
     return pages
 
 
@@ -134,16 +143,19 @@ def keep_wire_matches(new: pa.Table, old: pa.Table) -> pa.Table:
 
 
 def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, settings: Settings,
-                     stats: StageStats, kept: dict[str, int]) -> tuple[dict[str, pa.Table], int]:
+                     learned: dict[str, dict[str, str]], stats: StageStats,
+                     kept: dict[str, int]) -> tuple[dict[str, pa.Table], int]:
     """The folder's article and index tables with the changed articles' rows replaced
-    (empty when none changed), and how many articles changed."""
+    (empty when none changed), and how many articles changed; `learned` is the
+    archive's furniture (furniture.learned_lines)."""
     stored = {a["raw_hash"]: a for a in articles if a["stored"]}
     if len(stored) < len(articles):
         kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(stored)
     workers = workers_for(settings)
-    docs, rejects = extract_pages(load_raw_pages(paths, list(stored.values())), stats, workers, settings.chunk_pages)
+    docs, rejects = extract_pages(load_raw_pages(paths, folder, list(stored.values())), stats, workers,
+                                  settings.chunk_pages)
     with stats.stage("furniture", len(docs)):
-        docs, _ = strip_learned_furniture(docs, settings, paths)
+        docs = strip_lines(docs, outlets_of(docs, settings), learned)
     for r in rejects:
         kept[r.reason] = kept.get(r.reason, 0) + 1
     for doc in docs:
@@ -210,10 +222,12 @@ def reprocess(settings: Settings, selection: Selection,
     with begin_run(settings, [selection.describe()], executor, kind="reprocess") as plan:
         stats, kept = StageStats(), {}
         selected = select_articles(paths, selection)
+        # Once: the archive does not change until the reprocess publishes (the lock is ours).
+        learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy
         n_replaced = 0
         for n, (folder, articles) in enumerate(selected.items(), start=1):
-            tables, changed = reprocess_folder(Path(folder), articles, paths, settings, stats, kept)
+            tables, changed = reprocess_folder(Path(folder), articles, paths, settings, learned, stats, kept)
             if changed:
                 with stats.stage("rewrite", 0):
                     renamed[Path(folder).name] = stage_rewrite(paths, plan.run_id, Path(folder).name, tables)

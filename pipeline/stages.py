@@ -67,10 +67,14 @@ def strip_learned_furniture(docs: list[Document], settings: Settings, paths: Arc
                             snapshot: Path | None = None, staged: list[Path] = (),
                             count: list[bool] | None = None) -> tuple[list[Document], list[dict]]:
     """Each outlet's learned furniture (pipeline/furniture.py) stripped from its documents."""
-    registry = load_registry(settings.outlets_file)
-    outlets = [find_outlet(d, registry)[0] for d in docs]
-    return strip_outlet_furniture(docs, outlets, paths, settings.furniture_min_articles,
+    return strip_outlet_furniture(docs, outlets_of(docs, settings), paths, settings.furniture_min_articles,
                                   settings.furniture_min_share, snapshot, staged, count)
+
+
+def outlets_of(docs: list[Document], settings: Settings) -> list[str | None]:
+    """Each document's outlet, as its furniture is learned by (pipeline/tag/outlets.py)."""
+    registry = load_registry(settings.outlets_file)
+    return [find_outlet(d, registry)[0] for d in docs]
 
 
 # Relative dates in the text ("next month") are not resolved against a fetch-time guess.

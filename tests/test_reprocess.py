@@ -207,3 +207,35 @@ def test_reprocess_with_entities_off_leaves_entity_rows_as_they_were(tmp_path):
     assert reprocess(Settings(archive=archive, entities=False), Selection()).replaced == 0
     with connect(archive) as con:
         assert con.sql(query).fetchall() == before
+
+
+def test_reprocess_finds_a_page_whose_bytes_an_earlier_run_stored(tmp_path, monkeypatch):
+    """An article's bytes are usually in its own run folder; not when an earlier run read
+    them first and rejected the page (here: a tagger failed on it). The later run that
+    archived the same bytes under another name did not store them again."""
+    import pipeline.stages
+
+    tag_language = pipeline.stages.tag_language
+
+    def failing_on_first(docs, min_words):
+        if any("first" in d.raw.source_ref for d in docs):
+            raise ValueError("a hostile page")
+        return tag_language(docs, min_words)
+
+    settings = Settings(archive=tmp_path / "archive", entities=False, workers=1)
+    text = (write_pages(tmp_path / "pages", GAZETTE, range(1)) / "riversidegazette-0.txt").read_bytes()
+    (tmp_path / "first").mkdir()
+    (tmp_path / "first" / "page.txt").write_bytes(text)
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline.stages, "tag_language", failing_on_first)
+        assert run_plain(settings, [str(tmp_path / "first")]).rejected == 1
+    (tmp_path / "later").mkdir()
+    (tmp_path / "later" / "page.txt").write_bytes(text)
+    assert run_plain(settings, [str(tmp_path / "later")]).articles_archived == 1
+    with connect(tmp_path / "archive") as con:
+        stored = con.sql("SELECT run_id FROM raw_pages").fetchall()
+        archived = con.sql("SELECT run_id FROM documents").fetchall()
+    assert len(stored) == len(archived) == 1 and stored != archived
+
+    summary = reprocess(settings, Selection())
+    assert (summary.selected, summary.kept) == (1, {})
