@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -142,31 +142,57 @@ def keep_wire_matches(new: pa.Table, old: pa.Table) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=new.schema)
 
 
-def reprocess_folder(folder: Path, articles: list[dict], paths: ArchivePaths, settings: Settings,
-                     learned: dict[str, dict[str, str]], stats: StageStats,
-                     kept: dict[str, int]) -> tuple[dict[str, pa.Table], int]:
-    """The folder's article and index tables with the changed articles' rows replaced
-    (empty when none changed), and how many articles changed; `learned` is the
-    archive's furniture (furniture.learned_lines)."""
-    stored = {a["raw_hash"]: a for a in articles if a["stored"]}
-    if len(stored) < len(articles):
-        kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(stored)
+def batches(selected: dict[str, list[dict]], pages: int) -> Iterator[list[tuple[Path, list[dict]]]]:
+    """The selected folders in groups of about `pages` articles, so that the workers get
+    full chunks however few articles each folder has (a folder is never split). No raw
+    page is in a group twice: a page's document is matched to its article by it."""
+    batch: list[tuple[Path, list[dict]]] = []
+    size, hashes = 0, set()
+    for folder, articles in selected.items():
+        mine = {a["raw_hash"] for a in articles}
+        if batch and (size + len(articles) > pages or hashes & mine):
+            yield batch
+            batch, size, hashes = [], 0, set()
+        batch.append((Path(folder), articles))
+        size, hashes = size + len(articles), hashes | mine
+    if batch:
+        yield batch
+
+
+def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
+                    learned: dict[str, dict[str, str]], stats: StageStats,
+                    kept: dict[str, int]) -> list[tuple[dict[str, pa.Table], int]]:
+    """Each folder's article and index tables with its changed articles' rows replaced
+    (empty when none changed), and how many articles changed; `learned` is the archive's
+    furniture (furniture.learned_lines)."""
+    stored: dict[str, tuple[Path, dict]] = {}  # raw_hash -> folder, article
+    pages = []
+    for folder, articles in batch:
+        mine = [a for a in articles if a["stored"]]
+        if len(mine) < len(articles):
+            kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(mine)
+        pages += load_raw_pages(paths, folder, mine)
+        stored |= {a["raw_hash"]: (folder, a) for a in mine}
     workers = workers_for(settings)
-    docs, rejects = extract_pages(load_raw_pages(paths, folder, list(stored.values())), stats, workers,
-                                  settings.chunk_pages)
+    docs, rejects = extract_pages(pages, stats, workers, settings.chunk_pages)
     with stats.stage("furniture", len(docs)):
         docs = strip_lines(docs, outlets_of(docs, settings), learned)
     for r in rejects:
         kept[r.reason] = kept.get(r.reason, 0) + 1
     for doc in docs:
-        doc.article_id = stored[doc.page.raw_hash]["article_id"]  # an article keeps its id
+        doc.article_id = stored[doc.page.raw_hash][1]["article_id"]  # an article keeps its id
     tags, failed = tag_documents(docs, settings, stats, workers)
     for reject in failed.values():  # such an article is kept as it was
         kept[reject.reason] = kept.get(reject.reason, 0) + 1
-    docs = [d for d in docs if d.article_id not in failed]
-    with stats.stage("rewrite", len(docs)) as s:  # its own work only: the stages above count theirs
-        tables, s.pages_out = _replaced_rows(folder, docs, tags, articles, paths, settings)
-    return tables, s.pages_out
+    results = []
+    for folder, articles in batch:
+        mine = [d for d in docs if stored[d.page.raw_hash][0] == folder and d.article_id not in failed]
+        ids = {d.article_id for d in mine}
+        folder_tags = {name: [r for r in rows if r["article_id"] in ids] for name, rows in tags.items()}
+        with stats.stage("rewrite", len(mine)) as s:  # its own work only: the stages above count theirs
+            tables, s.pages_out = _replaced_rows(folder, mine, folder_tags, articles, paths, settings)
+        results.append((tables, s.pages_out))
+    return results
 
 
 def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articles: list[dict],
@@ -226,14 +252,17 @@ def reprocess(settings: Settings, selection: Selection,
         learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy
         n_replaced = 0
-        for n, (folder, articles) in enumerate(selected.items(), start=1):
-            tables, changed = reprocess_folder(Path(folder), articles, paths, settings, learned, stats, kept)
-            if changed:
-                with stats.stage("rewrite", 0):
-                    renamed[Path(folder).name] = stage_rewrite(paths, plan.run_id, Path(folder).name, tables)
-                n_replaced += changed
-            if on_folder:
-                on_folder(n, len(selected), len(articles))
+        done = 0
+        for batch in batches(selected, settings.shard_size):
+            for (folder, articles), (tables, changed) in zip(batch, reprocess_batch(
+                    batch, paths, settings, learned, stats, kept)):
+                if changed:
+                    with stats.stage("rewrite", 0):
+                        renamed[folder.name] = stage_rewrite(paths, plan.run_id, folder.name, tables)
+                    n_replaced += changed
+                done += 1
+                if on_folder:
+                    on_folder(done, len(selected), len(articles))
 
         n_selected = sum(len(a) for a in selected.values())
         counts = {"pages_read": n_selected, "pages_unchanged": n_selected - n_replaced - sum(kept.values()),

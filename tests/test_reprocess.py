@@ -239,3 +239,27 @@ def test_reprocess_finds_a_page_whose_bytes_an_earlier_run_stored(tmp_path, monk
 
     summary = reprocess(settings, Selection())
     assert (summary.selected, summary.kept) == (1, {})
+
+
+def test_one_reprocess_rewrites_the_articles_of_several_run_folders_each_in_its_own(tmp_path):
+    """Folders are reprocessed in batches (their pages extracted and tagged together);
+    each article's new rows go back to the folder and run that hold it."""
+    archive = tmp_path / "archive"
+    for part in range(3):
+        folder = write_pages(tmp_path / f"part{part}", GAZETTE, range(2 * part, 2 * part + 2))
+        run_plain(Settings(archive=archive, entities=False, furniture_min_articles=10), [str(folder)])
+    with connect(archive) as con:
+        runs_before = dict(con.sql("SELECT article_id, run_id FROM documents").fetchall())
+    assert len(set(runs_before.values())) == 3
+
+    summary = reprocess(Settings(archive=archive, entities=False, furniture_min_articles=3), Selection(outlet=GAZETTE))
+    assert (summary.selected, summary.replaced) == (6, 6)
+    rows = duckdb.sql(f"SELECT source_ref, run_id, text, parse_dirpath(filename) "
+                      f"FROM {ArchivePaths(archive).parquet('documents', filename=True)}").fetchall()
+    with connect(archive) as con:
+        languages = con.sql("SELECT count(*), count(DISTINCT article_id) FROM article_languages").fetchone()
+    assert len(rows) == 6 and languages == (6, 6)
+    for source_ref, run_id, text, folder in rows:
+        assert not any(line in text for line in FURNITURE[GAZETTE]), source_ref
+        assert Path(folder).name.startswith(run_id)
+    assert sorted(run_id for _, run_id, _, _ in rows) == sorted(runs_before.values())
