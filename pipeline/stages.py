@@ -112,10 +112,11 @@ class TaggerFailed(Exception):
 
 
 @contextmanager
-def _tagger(stats: StageStats, name: str, pages: int) -> Iterator[StageStats]:
+def _tagger(stats: StageStats, name: str, pages: int) -> Iterator[None]:
+    """A tagger's stage: timed, and any error raised in it named after it."""
     with stats.stage(name, pages) as s:
         try:
-            yield s
+            yield
         except Exception as error:
             raise TaggerFailed(name, error) from error
         s.pages_out = pages
@@ -129,7 +130,7 @@ def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list
         tags, stats = _tag_pages(docs, settings)
         return tags, {}, stats
     except TaggerFailed:
-        pass
+        pass  # to find the page at fault
     tags, failed, stats = {table: [] for table in TAG_TABLES}, {}, StageStats()
     for doc in docs:
         try:
