@@ -96,13 +96,18 @@ def load_raw_pages(paths: ArchivePaths, folder: Path, articles: list[dict]) -> l
     have been fetched first from elsewhere). Looked up in the articles' run folder first,
     where their run stored them, reading only the row groups that hold them; a scan of
     every folder's pages (3.3 s at 94,000 articles) only for any stored by another run."""
+    if not articles:
+        return []
     columns = ["raw_hash", "content", "http_status", "headers", "listed_published", "listed_by"]
     wanted = sorted({a["raw_hash"] for a in articles})
     own = folder / "raw_pages.parquet"
-    rows = pq.read_table(own, columns=columns, filters=[("raw_hash", "in", wanted)]).to_pylist() if own.exists() else []
+    # With the table's schema: a folder written before a column was added reads it as nulls.
+    rows = pq.read_table(own, schema=TABLES["raw_pages"].schema, columns=columns,
+                         filters=[("raw_hash", "in", wanted)]).to_pylist() if own.exists() else []
     stored = {row.pop("raw_hash"): row for row in rows}
     if missing := [h for h in wanted if h not in stored]:
         con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")  # timestamps as the folder read gives them
         con.register("wanted", pa.table({"raw_hash": pa.array(missing, pa.string())}))
         result = con.execute(f"SELECT {', '.join(columns)} FROM {paths.parquet('raw_pages')} SEMI JOIN wanted USING (raw_hash)")
         for digest, *rest in result.fetchall():

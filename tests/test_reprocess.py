@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.job import run_plain
@@ -21,6 +22,7 @@ from pipeline.reprocess import Selection, reprocess
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, pin
 from conftest import REPO, newsarchive
+from schemas.tables import RAW_PAGES
 from corpus import COURIER, FURNITURE, GAZETTE, write_pages
 
 TABLES = ("documents", "article_dates", "article_languages", "article_outlets", "mentions",
@@ -263,3 +265,23 @@ def test_one_reprocess_rewrites_the_articles_of_several_run_folders_each_in_its_
         assert not any(line in text for line in FURNITURE[GAZETTE]), source_ref
         assert Path(folder).name.startswith(run_id)
     assert sorted(run_id for _, run_id, _, _ in rows) == sorted(runs_before.values())
+
+
+def test_an_article_whose_page_was_never_stored_keeps_its_rows(tmp_path):
+    """Archives written before pages were kept, or before a column of raw_pages was added:
+    one run folder has no page, the other the page without the newer columns."""
+    archive = tmp_path / "archive"
+    settings = Settings(archive=archive, entities=False, furniture_min_articles=10)
+    for n in range(2):
+        run_plain(settings, [str(write_pages(tmp_path / f"in{n}", GAZETTE, range(n, n + 1)))])
+    paths = ArchivePaths(archive)
+    folders = sorted(f for f in paths.data.iterdir() if pq.read_metadata(f / "documents.parquet").num_rows)
+    old_columns = [c for c in RAW_PAGES.schema.names if not c.startswith("listed_")]
+    for folder, keep in zip(folders, (0, 1)):
+        pq.write_table(pq.read_table(folder / "raw_pages.parquet", columns=old_columns).slice(0, keep),
+                       folder / "raw_pages.parquet")
+    before = snapshot(archive)
+
+    summary = reprocess(settings, Selection())
+    assert (summary.selected, summary.replaced, summary.kept) == (2, 0, {"no_raw_page": 1})
+    assert snapshot(archive) == before
