@@ -103,8 +103,8 @@ def _extraction(tree: HtmlElement, url: str | None) -> Extraction:
 def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
     """The page's metadata, read once for all passes. Read apart from the text because
     htmldate raises on some dates (a time zone offset of a day or more, "+2500"), and
-    trafilatura then drops the page's text too: such a page keeps its text, without a date
-    from htmldate (the date tagger still reads the markup's)."""
+    trafilatura then drops the page's text too: such a page keeps its text, without the
+    metadata trafilatura reads in the same call (the date tagger still reads the markup)."""
     try:
         return trafilatura.extract_metadata(tree, url, DATE_PARAMS)
     except ValueError:

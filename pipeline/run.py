@@ -32,13 +32,13 @@ from pipeline.decode import raw_hash
 from pipeline.dedup import (
     ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
 )
-from pipeline.furniture import learned_lines, newly_learned, stale_articles, write_snapshot
+from pipeline.furniture import count_lines, learned_lines, newly_learned, stale_articles, write_snapshot
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
-from pipeline.parallel import workers_for
-from pipeline.records import RawPage, Reject
+from pipeline.parallel import Workers, workers_for
+from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import (
-    build_postings, document_row, extract_pages, strip_learned_furniture, tag_documents,
+    TAG_TABLES, build_postings, document_row, extract_pages, outlets_of, strip_learned_furniture, tag_documents,
 )
 from pipeline.stats import StageCount, StageStats
 from pipeline.stories import group_stories
@@ -248,6 +248,42 @@ def _reject_row(r: Reject, run_id: str, now: datetime) -> dict:
     return {**asdict(r), "run_id": run_id, "rejected_at": now}
 
 
+def dedup_and_tag(docs: list[Document], rows: list[dict], keys: ArchiveKeys, settings: Settings, stats: StageStats,
+                  workers: Workers) -> tuple[list[dict], list[dict], list[dict], dict[str, list[dict]],
+                                             list[tuple[Document, Reject]]]:
+    """The shard's documents deduplicated (original rows, duplicate rows, version rows),
+    the originals' tag rows, and the pages a tagger failed on. Such a page is rejected and
+    the shard deduplicated again without it: a copy of it may be an original then, and is
+    tagged in turn. Tag rows are kept by document, not by article id, which a page with
+    the same canonical URL shares."""
+    by_doc: dict[int, dict[str, list[dict]]] = {}
+    failed: list[tuple[Document, Reject]] = []
+    while True:
+        with stats.stage("dedup", len(docs)) as s:
+            found = deepcopy(keys)  # as the shard found them: a redo must not know a dropped page
+            originals, duplicates, versions = find_duplicates(rows, found)
+            # By row, not by article_id: a same-URL duplicate shares its original's id.
+            kept = {id(row) for row in originals}
+            s.pages_out = len(originals)
+        final = [d for d, row in zip(docs, rows) if id(row) in kept]
+        untagged = [d for d in final if id(d) not in by_doc]
+        new, rejected = tag_documents(untagged, settings, stats, workers)
+        owner = {d.article_id: d for d in untagged}  # originals have distinct ids
+        for d in untagged:
+            if d.article_id not in rejected:
+                by_doc[id(d)] = {}
+        for name, table_rows in new.items():
+            for row in table_rows:
+                by_doc[id(owner[row["article_id"]])].setdefault(name, []).append(row)
+        if not rejected:
+            tags = {name: [row for d in final for row in by_doc[id(d)].get(name, [])] for name in TAG_TABLES}
+            return originals, duplicates, versions, tags, failed
+        failed += [(owner[aid], reject) for aid, reject in rejected.items()]
+        dropped = {id(owner[aid]) for aid in rejected}
+        keep = [i for i, d in enumerate(docs) if id(d) not in dropped]
+        docs, rows = [docs[i] for i in keep], [rows[i] for i in keep]
+
+
 def _raw_page_row(raw: RawPage, digest: str, run_id: str) -> dict:
     return {
         "raw_hash": digest, "content": raw.content, "size": len(raw.content), "source_ref": raw.source_ref,
@@ -289,32 +325,16 @@ def process_shard(plan_path: str, index: int) -> str:
         staged = [plan.shard_dir(i) for i in range(index)]
         counted = {a for d in staged for a in read_table(d, TABLES["article_outlets"])["article_id"].to_pylist()}
         fresh = [not keys.knows(d.canonical_url, d.content_hash) and d.article_id not in counted for d in docs]
-        docs, line_rows = strip_learned_furniture(docs, settings, paths, plan.furniture_snapshot, staged, fresh)
-        s.pages_out = len(docs)
+        stripped, line_rows = strip_learned_furniture(docs, settings, paths, plan.furniture_snapshot, staged, fresh)
+        s.pages_out = len(stripped)
 
-    rows = [document_row(d, run_id, now) for d in docs]
-    tags: dict[str, list[dict]] = {}
-    tagged: set[str] = set()
-    while True:
-        with stats.stage("dedup", len(docs)) as s:
-            found = deepcopy(keys)  # as the shard found them: a redo must not know a dropped page
-            originals, duplicates, versions = find_duplicates(rows, found)
-            # By row, not by article_id: a same-URL duplicate shares its original's id.
-            kept = {id(row) for row in originals}
-            s.pages_out = len(originals)
-        untagged = [d for d, row in zip(docs, rows) if id(row) in kept and d.article_id not in tagged]
-        new, failed = tag_documents(untagged, settings, stats, workers)
-        for name, table_rows in new.items():
-            tags.setdefault(name, []).extend(table_rows)
-        tagged |= {d.article_id for d in untagged} - failed.keys()
-        if not failed:
-            break
-        # Rare: a tagger failed on a page, which is rejected; deduplicated again without it, a
-        # copy of it may be an original now, and is tagged in turn.
-        rejects += failed.values()
-        dropped = {id(d) for d in untagged if d.article_id in failed}
-        keep = [i for i, d in enumerate(docs) if id(d) not in dropped]
-        docs, rows = [docs[i] for i in keep], [rows[i] for i in keep]
+    originals, duplicates, versions, tags, failed = dedup_and_tag(
+        stripped, [document_row(d, run_id, now) for d in stripped], keys, settings, stats, workers)
+    if failed:  # their lines are not counted: the pages are not archived
+        rejects += [reject for _, reject in failed]
+        gone = {id(d) for d, _ in failed}
+        counted_docs = [d for d, out, f in zip(docs, stripped, fresh) if f and id(out) not in gone]
+        line_rows, _ = count_lines(counted_docs, outlets_of(counted_docs, settings))
 
     fresh_rejects, known_rejects = drop_known_rejects(rejects, keys)
     out = plan.shard_dir(index)

@@ -107,8 +107,7 @@ TAG_TABLES = ("article_outlets", "article_dates", "date_candidates", "date_menti
 
 
 class TaggerFailed(Exception):
-    def __init__(self, stage: str, error: Exception):
-        super().__init__(f"the {stage} tagger failed on this page: {type(error).__name__}: {error}")
+    """A tagger raised on the pages it was given; the message names it and its error."""
 
 
 @contextmanager
@@ -118,7 +117,7 @@ def _tagger(stats: StageStats, name: str, pages: int) -> Iterator[None]:
         try:
             yield
         except Exception as error:
-            raise TaggerFailed(name, error) from error
+            raise TaggerFailed(f"the {name} tagger failed on this page: {type(error).__name__}: {error}") from error
         s.pages_out = pages
 
 
@@ -136,6 +135,8 @@ def _tag_chunk(docs: list[Document], settings: Settings) -> tuple[dict[str, list
         try:
             page_tags, page_stats = _tag_pages([doc], settings)
         except TaggerFailed as error:
+            if len(failed) == len(docs) - 1 > 0:  # every page: the setup is broken (a model missing), not a page
+                raise
             failed[doc.article_id] = Reject(doc.raw.source_ref, doc.page.raw_hash, "tag", "tag_error", str(error))
             continue
         for table, rows in page_tags.items():

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+import pipeline.stages
 from conftest import SEEDS, newsarchive
 from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
@@ -118,18 +121,23 @@ TUNNEL = page("Tunnel delayed", "Work on the mountain tunnel has stopped for a s
                                  "found water in the rock, and the opening is now expected in two years.")
 
 
-def test_a_page_a_tagger_fails_on_is_rejected_and_its_copy_archived_in_its_place(tmp_path, monkeypatch):
-    """A library raising inside a tagger costs that page, not the run, and not its copy:
-    without the failed page the copy is an original, tagged and archived."""
-    import pipeline.stages
+def failing_language_tagger(monkeypatch, names: set[str]) -> None:
+    """The language tagger raises on the pages of these file names, as a library might on
+    a hostile page (only in this process: the runs here use one worker)."""
+    tag_language = pipeline.stages.tag_language
 
-    def language_failing_on_b(docs, min_words):
-        if any(d.raw.source_ref.endswith("b.txt") for d in docs):
+    def failing(docs, min_words):
+        if any(Path(d.raw.source_ref).name in names for d in docs):
             raise ValueError("a hostile page")
         return tag_language(docs, min_words)
 
-    tag_language = pipeline.stages.tag_language
-    monkeypatch.setattr(pipeline.stages, "tag_language", language_failing_on_b)
+    monkeypatch.setattr(pipeline.stages, "tag_language", failing)
+
+
+def test_a_page_a_tagger_fails_on_is_rejected_and_its_copy_archived_in_its_place(tmp_path, monkeypatch):
+    """A library raising inside a tagger costs that page, not the run, and not its copy:
+    without the failed page the copy is an original, tagged and archived."""
+    failing_language_tagger(monkeypatch, {"b.txt"})
     folder = write_folder(tmp_path / "in", {
         "a.txt": page("Bridge approved"), "b.txt": TUNNEL, "c.txt": TUNNEL,
         "d.txt": page("Ferry cancelled", "The harbour ferry will stop running in March, its operator announced, "
@@ -147,3 +155,41 @@ def test_a_page_a_tagger_fails_on_is_rejected_and_its_copy_archived_in_its_place
                         "the language tagger failed on this page: ValueError: a hostile page")]
     assert [Path(ref).name for (ref,) in archived] == ["a.txt", "c.txt", "d.txt"]
     assert languages == (3,)
+
+
+def test_after_a_tagger_fails_each_page_keeps_its_own_tags_and_the_rejected_counts_for_nothing(tmp_path, monkeypatch):
+    """b.txt copies a.txt's text and shares c.txt's URL, so b and c share an article id. With
+    a.txt rejected, b is the original (c its second version) and must carry b's tags, not
+    those c got before; the lines of d.txt, rejected too, are not counted as furniture."""
+    failing_language_tagger(monkeypatch, {"a.txt", "d.txt"})
+    german = page("Haushalt beschlossen", "Der Stadtrat hat am Dienstag den neuen Haushalt für das kommende Jahr "
+                                          "beschlossen, sagte die Bürgermeisterin nach der langen Sitzung im Rathaus.")
+    folder = write_folder(tmp_path / "in", {
+        "a.txt": TUNNEL, "b.txt": TUNNEL, "c.txt": german,
+        "d.txt": page("Ferry cancelled", "Only the rejected page says that the harbour ferry stops in March."),
+    }, manifest="file,fetched_at,url,outlet\n"
+                "a.txt,2026-11-02T06:00:00Z,https://news.example/one,Example News\n"
+                "b.txt,2026-11-02T06:00:00Z,https://news.example/two,Example News\n"
+                "c.txt,2026-11-02T07:00:00Z,https://news.example/two,Example News\n"
+                "d.txt,2026-11-02T06:00:00Z,https://news.example/four,Example News\n")
+    summary = run_plain(Settings(archive=tmp_path / "archive", entities=False, workers=1), [str(folder)])
+    assert (summary.articles_archived, summary.versions, summary.rejected) == (1, 1, 2)
+    with connect(tmp_path / "archive") as con:
+        archived = con.sql("SELECT source_ref, language FROM documents JOIN article_languages USING (article_id)").fetchall()
+        versions = con.sql("SELECT source_ref, version FROM article_versions").fetchall()
+        lines = [line for (line,) in con.sql("SELECT line FROM furniture_lines").fetchall()]
+    assert [(Path(ref).name, language) for ref, language in archived] == [("b.txt", "en")]
+    assert [(Path(ref).name, version) for ref, version in versions] == [("c.txt", 2)]
+    assert lines and not any("rejected page" in line for line in lines)
+
+
+def test_a_tagger_failing_on_every_page_of_a_chunk_fails_the_run_not_the_pages(tmp_path, monkeypatch):
+    """That is a broken setup (a model missing), not hostile pages: rejecting every page
+    would hide it behind a run that succeeded."""
+    failing_language_tagger(monkeypatch, {"a.txt", "b.txt"})
+    folder = write_folder(tmp_path / "in", {"a.txt": page("Bridge approved"), "b.txt": TUNNEL})
+    with pytest.raises(Exception, match="the language tagger failed on this page: ValueError: a hostile page"):
+        run_plain(Settings(archive=tmp_path / "archive", entities=False, workers=1), [str(folder)])
+    with connect(tmp_path / "archive") as con:
+        assert con.sql("SELECT status FROM runs").fetchall() == [("failed",)]
+        assert con.sql("SELECT count(*) FROM rejects").fetchone() == (0,)
