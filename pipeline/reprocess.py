@@ -166,10 +166,11 @@ def batches(selected: dict[str, list[dict]], pages: int) -> Iterator[list[tuple[
 
 def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
                     learned: dict[str, dict[str, str]], stats: StageStats,
-                    kept: dict[str, int]) -> list[tuple[dict[str, pa.Table], int]]:
+                    kept: dict[str, int]) -> Iterator[tuple[dict[str, pa.Table], int]]:
     """Each folder's article and index tables with its changed articles' rows replaced
-    (empty when none changed), and how many articles changed; `learned` is the archive's
-    furniture (furniture.learned_lines)."""
+    (empty when none changed), and how many articles changed, one folder at a time (a
+    folder's tables are large beside its few changed articles); `learned` is the
+    archive's furniture (furniture.learned_lines)."""
     stored: dict[str, tuple[Path, dict]] = {}  # raw_hash -> folder, article
     pages = []
     for folder, articles in batch:
@@ -189,15 +190,13 @@ def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, s
     tags, failed = tag_documents(docs, settings, stats, workers)
     for reject in failed.values():  # such an article is kept as it was
         kept[reject.reason] = kept.get(reject.reason, 0) + 1
-    results = []
     for folder, articles in batch:
         mine = [d for d in docs if stored[d.page.raw_hash][0] == folder and d.article_id not in failed]
         ids = {d.article_id for d in mine}
         folder_tags = {name: [r for r in rows if r["article_id"] in ids] for name, rows in tags.items()}
         with stats.stage("rewrite", len(mine)) as s:  # its own work only: the stages above count theirs
             tables, s.pages_out = _replaced_rows(folder, mine, folder_tags, articles, paths, settings)
-        results.append((tables, s.pages_out))
-    return results
+        yield tables, s.pages_out
 
 
 def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articles: list[dict],
