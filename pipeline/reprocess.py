@@ -190,12 +190,19 @@ def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, s
     tags, failed = tag_documents(docs, settings, stats, workers)
     for reject in failed.values():  # such an article is kept as it was
         kept[reject.reason] = kept.get(reject.reason, 0) + 1
+    folder_of = {d.article_id: stored[d.page.raw_hash][0] for d in docs}
+    docs_in: dict[Path, list] = defaultdict(list)
+    for doc in docs:
+        if doc.article_id not in failed:
+            docs_in[folder_of[doc.article_id]].append(doc)
+    tags_in: dict[Path, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for name, rows in tags.items():
+        for row in rows:
+            tags_in[folder_of[row["article_id"]]][name].append(row)
     for folder, articles in batch:
-        mine = [d for d in docs if stored[d.page.raw_hash][0] == folder and d.article_id not in failed]
-        ids = {d.article_id for d in mine}
-        folder_tags = {name: [r for r in rows if r["article_id"] in ids] for name, rows in tags.items()}
-        with stats.stage("rewrite", len(mine)) as s:  # its own work only: the stages above count theirs
-            tables, s.pages_out = _replaced_rows(folder, mine, folder_tags, articles, paths, settings)
+        with stats.stage("rewrite", len(docs_in[folder])) as s:  # its own work only: the stages above count theirs
+            tables, s.pages_out = _replaced_rows(folder, docs_in[folder], {name: tags_in[folder][name] for name in tags},
+                                                 articles, paths, settings)
         yield tables, s.pages_out
 
 
