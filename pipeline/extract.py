@@ -172,13 +172,13 @@ def _html_document(page: Page) -> Document | None:
     digest = content_hash(text)
     authors = [_normal(a) for a in (result.author or "").split(";") if a.strip()]
     return Document(
-        article_id=article_id(canonical, digest), page=page, canonical_url=canonical,
+        article_id=article_id(canonical, digest), page=page.shed(), canonical_url=canonical,
         title=title, authors=authors,
         sitename=result.sitename and _normal(result.sitename),
         description=result.description and _normal(result.description), text=text, content_hash=digest,
         extract_method=method, url=url, html_date=result.date,
         furniture=[(reason, p) for p, reason in zip(paragraphs, reasons) if reason is not None],
-        markup=read_markup(tree, url),
+        markup=read_markup(tree, url, page.text),
     )
 
 
@@ -187,7 +187,7 @@ def _text_document(page: Page) -> Document:
     canonical = canonical_url(page.raw.url)
     digest = content_hash(cleaned.text)
     return Document(
-        article_id=article_id(canonical, digest), page=page, canonical_url=canonical,
+        article_id=article_id(canonical, digest), page=page.shed(), canonical_url=canonical,
         title=cleaned.title, authors=[], sitename=None, description=None, text=cleaned.text,
         content_hash=digest, extract_method="text_cleaner", url=page.raw.url,
         furniture=cleaned.furniture,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -56,24 +56,34 @@ class Page:
     is_html: bool
     encoding: str
 
+    def shed(self) -> Page:
+        """The page as the taggers need it once extracted: without its bytes, and an HTML
+        page without its HTML, which `Document.markup` has read. A worker process hands
+        documents back and on to the taggers pickled; with the page whole, that was three
+        times its size (321 KB a page) and a few ms of pickling a page in each process."""
+        return replace(self, raw=replace(self.raw, content=b""), text="" if self.is_html else self.text)
+
 
 @dataclass(frozen=True)
 class PageMarkup:
     """What the taggers read in an HTML page's markup (pipeline/tag/markup.py), taken
     while extraction has the page parsed, so that a page is parsed once: the publication
-    dates it states, and the texts of its byline and credit elements."""
+    dates it states, the texts of its byline and credit elements, the language it declares
+    (code, where), and the URLs it names as the story's original source."""
 
     dates: tuple[Candidate, ...] = ()
     bylines: tuple[str, ...] = ()
+    declared_language: tuple[str, str] | None = None
+    source_links: tuple[str, ...] = ()
 
 
 @dataclass
 class Document:
     """An extracted article, before and after the taggers read it.
 
-    `page` (the decoded page), `markup` (what its markup states) and `furniture` (the
-    stripped lines, with their reasons) are kept for the taggers, which find dates,
-    outlets and wire services in them; they are not stored.
+    `page` (the decoded page, shed of its bytes and HTML: `Page.shed`), `markup` (what its
+    markup states) and `furniture` (the stripped lines, with their reasons) are kept for
+    the taggers, which find dates, outlets and wire services in them; they are not stored.
     """
 
     article_id: str

@@ -101,7 +101,9 @@ def test_html_article_metadata():
     assert doc.url == "https://example-news.com/budget?utm_source=rss"  # where it was fetched, as given
     assert doc.content_hash == content_hash(doc.text)
     assert doc.article_id == article_id(CANONICAL, doc.content_hash)
-    assert doc.page is page
+    # The page without its HTML and bytes: the taggers read the markup from `doc.markup`.
+    assert (doc.page.raw_hash, doc.page.raw.url, doc.page.is_html) == (page.raw_hash, page.raw.url, True)
+    assert (doc.page.text, doc.page.raw.content) == ("", b"")
 
 
 def test_plain_text_page_goes_through_the_text_cleaner():

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
 from htmldate.extractors import try_date_expr
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.records import Document
@@ -64,6 +65,9 @@ PUBLISHED_LABEL = re.compile(
     r"\b(?:published(?: on)?|first published|posted(?: on)?|written|erschienen(?: am)?|ver\u00f6ffentlicht(?: am)?"
     r"|publi\u00e9(?: le)?|publicado(?: el)?|pubblicato(?: il)?|gepubliceerd(?: op)?|opublikowano)\s*:?\s*", re.I)
 LABELLED_DATE_CHARS = 40
+# The page's visible text nodes. script and style hold only text in a parsed page, so a parent
+# test finds theirs; plain strings, not lxml's "smart" ones that each keep their element.
+VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 # Where the update's date begins ("Written: 2023-11-07 / Updated: 2023-11-08").
 UPDATE_LABEL = re.compile(r"\b(?:updated|modified|aktualisiert|ge\u00e4ndert|stand|mis \u00e0 jour|actualizado|aggiornato)\b", re.I)
 LABELLED_DATE_START = re.compile(r"\d|[^\W\d_]{3,9}\.?\s+\d")  # "01.11.2023", "Oktober 13", "Jan. 5"
@@ -136,7 +140,7 @@ def _json_ld_dates(node: object) -> list[str]:
 
 def labelled_date(tree: HtmlElement) -> Candidate | None:
     """The first date the page's visible text labels as the publication's."""
-    text = " ".join(" ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]")).split())
+    text = " ".join(" ".join(VISIBLE_TEXT(tree)).split())
     for m in PUBLISHED_LABEL.finditer(text):
         following = UPDATE_LABEL.split(text[m.end():m.end() + LABELLED_DATE_CHARS], 1)[0]
         if not LABELLED_DATE_START.match(following):  # "Posted by …", "veröffentlicht. Digital-Life 11.09.2017"

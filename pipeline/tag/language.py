@@ -7,6 +7,7 @@ import re
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
+from lxml.html import HtmlElement
 
 from pipeline.records import WORD, Document
 
@@ -33,26 +34,43 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     return best.lang, round(best.prob, 4), "langdetect"
 
 
-# Where a page declares its language, in the order trusted: the document's own markup,
-# then the server's header.
-DECLARED = (
-    ("html_lang", re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*", re.I)),
-    ("meta_content_language", re.compile(
-        r"<meta\b[^>]*http-equiv\s*=\s*[\"']?content-language[\"']?[^>]*content\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)),
-    ("og_locale", re.compile(r"<meta\b[^>]*property\s*=\s*[\"']og:locale[\"'][^>]*content\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)),
-)
 HEAD_CHARS = 20_000
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+HTML_TAG_LANG = re.compile(r"<html\b[^>]*?\b(?:xml:)?lang\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+LANGUAGE_CODE = re.compile(r"\s*([A-Za-z]{2,3})(?![A-Za-z])")  # "de" of "de-DE", "en" of "en_US"
+
+
+def markup_language(tree: HtmlElement, html: str) -> tuple[str, str] | None:
+    """(ISO code, where) of the language a page's markup declares, in the order trusted:
+    `<html lang>`, `<meta http-equiv="content-language">`, `og:locale`."""
+    root = tree.getroottree().getroot()
+    found = {"html_lang": root.get("lang") or root.get("xml:lang") or _html_tag_lang(html)}
+    for meta in tree.iter("meta"):
+        if (meta.get("http-equiv") or "").strip().casefold() == "content-language":
+            found.setdefault("meta_content_language", meta.get("content"))
+        elif (meta.get("property") or "").strip().casefold() == "og:locale":
+            found.setdefault("og_locale", meta.get("content"))
+    for source in ("html_lang", "meta_content_language", "og_locale"):
+        if m := LANGUAGE_CODE.match(found.get(source) or ""):
+            return m.group(1).lower(), source
+    return None
+
+
+def _html_tag_lang(html: str) -> str | None:
+    """The `lang` of the page's `<html>` tag where the parser lost it: a page with a script
+    or style before its `<html>` tag gets a bare root. Tags in comments are not the page's
+    (`<!--[if IE 8]><html lang="en"><![endif]-->` on a German page)."""
+    head = HTML_COMMENT.sub("", html[:HEAD_CHARS])
+    m = HTML_TAG_LANG.search(head)
+    return m.group(1) if m else None
 
 
 def declared_language(doc: Document) -> tuple[str | None, str | None]:
     """(ISO code, where it was declared), from the page's markup or its Content-Language header."""
-    if doc.page.is_html:
-        head = doc.page.text[:HEAD_CHARS]
-        for source, pattern in DECLARED:
-            if m := pattern.search(head):
-                return m.group(1).lower(), source
+    if doc.markup.declared_language:
+        return doc.markup.declared_language
     header = next((v for k, v in (doc.raw.headers or {}).items() if k.lower() == "content-language"), None)
-    if header and (m := re.match(r"\s*([A-Za-z]{2,3})", header)):
+    if header and (m := LANGUAGE_CODE.match(header)):
         return m.group(1).lower(), "http_header"
     return None, None
 

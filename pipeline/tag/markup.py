@@ -1,6 +1,8 @@
 """What the taggers read in a page's markup, read from the tree extraction parsed: the
-publication dates it states (pipeline/tag/dates.py) and its byline and credit texts
-(pipeline/tag/wire.py). Parsing a page costs about as much as reading it, so it is done once."""
+publication dates it states (pipeline/tag/dates.py), its byline and credit texts and the
+original it names (pipeline/tag/wire.py), and the language it declares
+(pipeline/tag/language.py). Parsing a page costs about as much as reading it, so it is
+done once, and the page's HTML need not travel on to the taggers."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from lxml.html import HtmlElement
 
 from pipeline.records import PageMarkup
 from pipeline.tag.dates import markup_candidates
-from pipeline.tag.wire import markup_lines
+from pipeline.tag.language import markup_language
+from pipeline.tag.wire import markup_lines, markup_source_links
 
 
-def read_markup(tree: HtmlElement, url: str | None) -> PageMarkup:
-    return PageMarkup(dates=tuple(markup_candidates(tree, url)), bylines=tuple(markup_lines(tree)))
+def read_markup(tree: HtmlElement, url: str | None, html: str) -> PageMarkup:
+    return PageMarkup(dates=tuple(markup_candidates(tree, url)), bylines=tuple(markup_lines(tree)),
+                      declared_language=markup_language(tree, html), source_links=tuple(markup_source_links(tree)))

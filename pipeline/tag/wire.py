@@ -122,6 +122,7 @@ NOT_ARTICLE_ATTR = re.compile(
 NOT_ARTICLE_TAGS = {"figure", "figcaption", "picture", "aside", "nav", "footer", "img"}
 AUTHOR_LINK = re.compile(r"/(?:authors?|autor(?:en)?|auteurs?|agency|agencia|byline)/", re.I)
 MAX_MARKUP_LINE = 150
+SOURCE_LINK = re.compile(r"\b(?:original-source|syndication-source)\b", re.I)
 
 
 def _jsonld_authors(node) -> Iterator[str]:
@@ -172,10 +173,10 @@ def markup_lines(tree: HtmlElement) -> list[str]:
         if key in AUTHOR_META and content and "://" not in content:
             lines.append(content)
     for element in tree.xpath("//body//*[@class or @id or @itemprop or @rel or @href]"):
-        attrs = " ".join(element.get(a, "") for a in ("class", "id", "itemprop", "rel"))
-        is_author_link = element.tag == "a" and (AUTHOR_LINK.search(element.get("href", "")) or
-                                                  element.get("rel") == "author")
-        if not (BYLINE_ATTR.search(attrs) or is_author_link) or not _in_article(element):
+        get = element.get  # this loop sees most of a page's elements: kept to one regex search each
+        is_marked = BYLINE_ATTR.search(f"{get('class', '')} {get('id', '')} {get('itemprop', '')} {get('rel', '')}")
+        is_author_link = element.tag == "a" and (get("rel") == "author" or AUTHOR_LINK.search(get("href", "")))
+        if not (is_marked or is_author_link) or not _in_article(element):
             continue
         text = " ".join(" ".join(element.itertext()).split())
         if text and len(text) <= MAX_MARKUP_LINE:
@@ -183,18 +184,21 @@ def markup_lines(tree: HtmlElement) -> list[str]:
     return lines
 
 
+def markup_source_links(tree: HtmlElement) -> list[str]:
+    """The URLs a page's markup names as the story's original (`<meta name="original-source">`,
+    `<link rel="syndication-source">`)."""
+    links = []
+    for element in tree.iter("meta", "link"):
+        names = " ".join(element.get(a, "") for a in ("name", "property", "rel", "itemprop"))
+        if SOURCE_LINK.search(names) and (url := (element.get("content") or element.get("href") or "").strip()):
+            links.append(url)
+    return links
+
+
 def original_url(doc: Document) -> str | None:
-    """The original article's URL when the page's markup names one on another domain
-    (`<meta name="original-source">`, `<link rel="syndication-source">`)."""
-    if not doc.page.is_html:
-        return None
+    """The original article's URL when the page's markup names one on another domain."""
     own = registered_domain(doc.url or doc.canonical_url)
-    for m in re.finditer(r"<(?:meta|link)\b[^>]*\b(?:original-source|syndication-source)\b[^>]*>", doc.page.text, re.I):
-        if found := re.search(r"\b(?:content|href)\s*=\s*[\"']([^\"']+)", m.group(0)):
-            url = found.group(1).strip()
-            if (domain := registered_domain(url)) and domain != own:
-                return url
-    return None
+    return next((url for url in doc.markup.source_links if (domain := registered_domain(url)) and domain != own), None)
 
 
 # --- wire service ---------------------------------------------------------------------------

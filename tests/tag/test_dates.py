@@ -21,7 +21,7 @@ def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, 
         article_id="a1", page=page, canonical_url=None, title=None, authors=[], sitename=None,
         description=None, text="The article text.", content_hash="hash", url=url,
         extract_method="trafilatura" if is_html else "text_cleaner", html_date=html_date,
-        markup=read_markup(trafilatura.load_html(page_text), url) if is_html else PageMarkup(),
+        markup=read_markup(trafilatura.load_html(page_text), url, page_text) if is_html else PageMarkup(),
     )
 
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from pipeline.decode import decode_page
+from pipeline.extract import extract_page
 from pipeline.records import Document, Page, RawPage
 from pipeline.tag.language import detect_language, tag_language
 
@@ -63,13 +65,19 @@ def test_tag_language_rows():
     ('<html lang="de-DE"><head><meta property="og:locale" content="en_US">', None, ("de", "html_lang")),
     ("<html><head><meta http-equiv='Content-Language' content='fr-CA'>", None, ("fr", "meta_content_language")),
     ('<html><head><meta property="og:locale" content="es_ES">', None, ("es", "og_locale")),
+    ('<html><head><meta content="pt_BR" property="og:locale">', None, ("pt", "og_locale")),
+    # the <html> tags of old IE's conditional comments are not the page's
+    ('<!--[if IE 8]><html class="ie8" lang="en"><![endif]--><!--[if !IE]><!--><html lang="nl-NL"><!--<![endif]-->'
+     "<head>", None, ("nl", "html_lang")),
+    # a script before <html> leaves the parsed root without its attributes
+    ('<script src="/cdn.js"></script><html lang="pl"><head>', None, ("pl", "html_lang")),
     ("<html><head><title>x</title>", {"Content-Language": "it"}, ("it", "http_header")),
+    ('<html lang="english"><head><title>x</title>', None, (None, None)),
     ("<html><head><title>x</title>", None, (None, None)),
 ])
 def test_declared_language_is_kept_beside_the_detected_one(head, headers, expected):
-    page_html = f"{head}</head><body><p>{ENGLISH}</p></body></html>"
-    raw = RawPage("p", page_html.encode(), headers=headers)
-    doc = Document("a1", Page(raw, "h", page_html, True, "utf-8"), None, None, [], None, None, ENGLISH, "c", "m")
+    page_html = f"{head}</head><body><h1>Buses</h1><p>{ENGLISH}</p><p>{ENGLISH}</p></body></html>"
+    doc = extract_page(decode_page(RawPage("p", page_html.encode(), headers=headers)))
     row = tag_language([doc], min_words=3)[0]
     # a site-wide declaration never overrides what the text is
     assert (row["language"], row["declared_language"], row["declared_language_source"]) == ("en", *expected)

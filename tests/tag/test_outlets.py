@@ -27,7 +27,7 @@ def document(text: str, *, authors=(), furniture=(), url=None, outlet=None, site
         article_id="a1", page=page, canonical_url=url, title="A headline of some words",
         authors=list(authors), sitename=sitename, description=None, text=text,
         content_hash="hash", extract_method="text_cleaner", url=url, furniture=list(furniture),
-        markup=read_markup(trafilatura.load_html(html), url) if html else PageMarkup(),
+        markup=read_markup(trafilatura.load_html(html), url, html) if html else PageMarkup(),
     )
 
 
