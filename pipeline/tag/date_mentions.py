@@ -254,7 +254,8 @@ RULES = [(re.compile(pattern, re.I), resolve) for pattern, resolve in [
     (rf"\b{WEEKDAY_PREFIX}{DAY}\s+(?:of\s+)?{MONTH}(?:,?\s+{YEAR})?", calendar_date),
     (rf"\b{MONTH},?\s+(?:of\s+)?{YEAR}", calendar_unit),
     (rf"\b{MONTH}", month_alone),
-    (rf"(?:{YEAR_AFTER}){YEAR}", calendar_unit),
+    # The lookahead first: seven lookbehinds tried at every character cost 0.7 ms an article.
+    (rf"(?=(?:1[6-9]|20)\d\d)(?:{YEAR_AFTER}){YEAR}", calendar_unit),
     (r"\b(?P<decade>(?:1[6-9]|20)\d0)['’]?s\b", calendar_unit),
     (rf"\b(?:(?P<q>{'|'.join(QUARTERS)})[-\s]+quarter\s+(?:of\s+)?|Q(?P<qn>[1-4])\s*){YEAR}", quarter),
     (r"\b(?:today|tonight|yesterday|tomorrow|this (?:morning|afternoon|evening)|last night)\b", day_word),
