@@ -113,7 +113,10 @@ def write_table(folder: Path, table: Table, data: pa.Table | list[dict], compres
     """Write one table's file whole: to a temporary name, fsync, then rename into place."""
     arrow = to_arrow(table, data) if isinstance(data, list) else data.cast(table.schema)
     if table.sort_by:
-        arrow = arrow.sort_by([(c, "ascending") for c in table.sort_by])
+        # Combined first: pyarrow's take over a table of many chunks (a run's shards, a
+        # file's row groups) is slow for variable-length columns, 1.1 s instead of 0.02 s
+        # for a run's 320 MB of page bytes. Past 2 GB it keeps as many chunks as it needs.
+        arrow = arrow.combine_chunks().sort_by([(c, "ascending") for c in table.sort_by])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{table.name}.parquet"
     tmp = folder / f".{table.name}.parquet.tmp"
