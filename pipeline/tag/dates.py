@@ -265,9 +265,14 @@ def listed_candidate(doc: Document) -> Candidate | None:
 def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
     date in its own time zone (or without one), or failing that in a visible label. A time
-    in UTC is not the day the site's readers saw; htmldate often reads that one."""
+    in UTC is not the day the site's readers saw; htmldate often reads that one. A label
+    does not override htmldate confirmed by the page's publication markup: two sources
+    agreeing outweigh one line of text."""
     own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0]
-    override = next(iter(own_zone + [c for c in usable if c.source == "label"]), None)
+    confirmed = usable[0].source == "htmldate" and any(
+        c.source in PUBLICATION_MARKUP and c.day == usable[0].day for c in usable[1:])
+    labels = [] if confirmed else [c for c in usable if c.source == "label"]
+    override = next(iter(own_zone + labels), None)
     if override is not None and (usable[0].source != "htmldate" or override.day != usable[0].day):
         return override
     return usable[0]

@@ -173,6 +173,16 @@ def test_labelled_publication_date_in_the_visible_text(footer, expected):
     assert sources(doc)[:2] == ("label", expected)
 
 
+def test_a_label_does_not_override_htmldate_confirmed_by_the_publication_markup():
+    footer = "<p>Ver\u00f6ffentlicht am 20.01.2022</p>"
+    confirmed = f"""<html><head><meta property="article:published_time" content="2022-01-26T08:00:00+00:00">
+      </head><body><p>Text.</p>{footer}</body></html>"""
+    assert sources(document(confirmed, is_html=True, html_date="2022-01-26"))[:2] == ("htmldate", date(2022, 1, 26))
+    # alone, htmldate gives way to the label
+    alone = f"<html><body><p>Text.</p>{footer}</body></html>"
+    assert sources(document(alone, is_html=True, html_date="2022-01-26"))[:2] == ("label", date(2022, 1, 20))
+
+
 @pytest.mark.parametrize("footer", [
     "Posted by Zitrod Articles , 06/01/2020",  # a byline between label and date
     "Zuerst ver\u00f6ffentlicht. Digital-Life 11.09.2017",  # the label ends a sentence
