@@ -25,7 +25,7 @@ class RunProcess:
 
     def __init__(self, sources: list[Path], archive: Path, logs: Path, env: dict | None = None):
         logs.mkdir(parents=True, exist_ok=True)
-        self.archive = archive
+        self.archive, self.sources = archive, [str(s) for s in sources]
         self.stdout_path, self.stderr_path = logs / "stdout", logs / "stderr"
         # No entity tagging: spaCy would triple a run's time and no step here depends on it.
         self.args = [str(NEWSARCHIVE), "run", *map(str, sources), "--archive", str(archive),

@@ -7,9 +7,10 @@ fractions of a clean run's duration; then the same command runs again, and the a
 must equal the one a clean run makes (every row of every table but the run ledger), with
 each dead run recorded as `crashed` and nothing else of it visible. Readers counting
 articles in a loop see the archive before a run or after it, never in between, and
-never fail. Two runs started together make one archive: one refuses clearly, or waits
-its turn when asked to. No test hook is added to production code: the moments are read
-from the archive folder (tests/processes.py).
+never fail. A run started while another writes refuses clearly, or waits its turn when
+asked to; the two make one archive. No test hook is added to production code: the
+moments are read from the archive folder (tests/processes.py), and a run is kept writing
+by a page the test's web server holds back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from corpus import COURIER, GAZETTE, write_pages
 from pipeline.store import ArchivePaths, connect, genesis_run
 from processes import ArchiveState, RunProcess, kill_after, kill_when, read_state, run_to_end
 from schemas.tables import TABLES
+from webserver import Route, WebServer, robots
 
 SHARD_SIZE = 20
 ENV = {"NEWSARCHIVE_SHARD_SIZE": str(SHARD_SIZE)}
@@ -542,8 +545,7 @@ def test_a_reader_never_fails_while_a_writer_switches_generations(two_inputs, tm
 
 @pytest.fixture(scope="module")
 def two_inputs(tmp_path_factory) -> tuple[tuple[Path, set[str]], tuple[Path, set[str]]]:
-    """Two folders of 50 articles each, no page in both: (folder, URLs) twice. A run of one
-    holds the lock for a few seconds, so two started together always meet."""
+    """Two folders of 50 articles each, no page in both: (folder, URLs) twice."""
     root = tmp_path_factory.mktemp("two-inputs")
     a = write_news_site(root / "a", 50, first=10000, seed=11)
     b = write_news_site(root / "b", 50, first=20000, seed=12)
@@ -555,58 +557,83 @@ def archived_urls(archive: Path) -> list[str]:
         return [u for (u,) in con.sql("SELECT url FROM documents").fetchall()]
 
 
-def start_together(inputs: list[Path], archive: Path, logs: Path, env: dict) -> list[RunProcess]:
-    return [RunProcess([folder], archive, logs / str(n), {**ENV, **env}) for n, folder in enumerate(inputs)]
+def held_page(release: threading.Event, rng_seed: int = 13) -> Route:
+    """A news page whose body the server sends only once `release` is set: a run fetching
+    it holds the archive's lock until then, however fast the rest of its run is."""
+    page = news_page(random.Random(rng_seed), "Harbour Herald", 99999).encode()
+
+    def body():
+        release.wait(60)
+        yield page
+
+    return Route(headers={"Content-Type": "text/html; charset=utf-8"}, body=body)
+
+
+# The runs here fetch from the test's server on 127.0.0.1.
+NETWORK_ENV = {**ENV, "NEWSARCHIVE_ALLOW_PRIVATE": '["127.0.0.1/32"]', "NEWSARCHIVE_MIN_DELAY_S": "0"}
+
+
+def holding_run(site: WebServer, sources: list, archive: Path, logs: Path) -> RunProcess:
+    """A run of `sources` and the site's held page, once it is fetching that page: from then
+    until the page is released it holds the archive's lock, however fast the rest of its run."""
+    run = RunProcess([*sources, f"page:{site.url('/held')}"], archive, logs, NETWORK_ENV)
+    deadline = time.monotonic() + 120
+    while not site.requests_to("/held") and run.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert site.requests_to("/held"), run.output()
+    return run
 
 
 @pytest.mark.parametrize("same_input", [False, True], ids=["different-inputs", "same-input"])
-def test_two_runs_started_together_one_refuses_clearly(same_input, two_inputs, tmp_path):
+def test_a_run_started_while_another_writes_refuses_clearly(same_input, two_inputs, tmp_path):
     (a, a_urls), (b, b_urls) = two_inputs
-    archive = tmp_path / "archive"
-    runs = start_together([a, a if same_input else b], archive, tmp_path, {})
-    codes = [r.wait() for r in runs]
-    assert sorted(codes) == [0, 3], [r.output() for r in runs]
-    winner, refused = (runs[0], runs[1]) if codes[0] == 0 else (runs[1], runs[0])
+    archive, release = tmp_path / "archive", threading.Event()
+    with WebServer({"/robots.txt": robots(""), "/held": held_page(release)}) as site:
+        winner = holding_run(site, [a], archive, tmp_path / "winner")
+        refused = RunProcess(winner.sources if same_input else [b], archive, tmp_path / "refused", NETWORK_ENV)
+        code = refused.wait()
+        release.set()
+        assert (winner.wait(), code) == (0, 3), [winner.output(), refused.output()]
+        won_urls = a_urls | {site.url("/held")}
     assert "another run is writing to" in refused.stderr and "NEWSARCHIVE_LOCK_WAIT_S" in refused.stderr, refused.stderr
-    # It names the run holding the lock, when that run has written its name yet: the holder
-    # truncates .lock and writes it just after taking the lock, and a run refused in that
-    # instant reads it empty (store.archive_lock); seen in about 1 of 10 starts together.
-    holder = re.search(r"writing to \S+ \((.*)\); wait", refused.stderr)
-    assert holder and (holder[1] == "unknown" or re.fullmatch(rf"run \S+ pid {winner.pid}", holder[1])), refused.stderr
+    holder = re.search(r"writing to \S+ \((.*)\); wait", refused.stderr)  # it names the run holding the lock
+    assert holder and re.fullmatch(rf"run \S+ pid {winner.pid}", holder[1]), refused.stderr
     assert "Traceback" not in refused.stderr
     assert_sound(archive)
-    urls = archived_urls(archive)
-    won_urls = a_urls if winner is runs[0] or same_input else b_urls
-    assert sorted(urls) == sorted(won_urls)
+    assert sorted(archived_urls(archive)) == sorted(won_urls)
     assert [r["status"] for r in runs_rows(archive)] == ["succeeded"], "the refused run left no trace"
     if not same_input:  # run again, the refused input goes in too: each page once
-        run_to_end([refused.args[2]], archive, tmp_path / "again", ENV)
+        run_to_end([b], archive, tmp_path / "again", ENV)
         assert_sound(archive)
-        assert sorted(archived_urls(archive)) == sorted(a_urls | b_urls)
-
-
-class WaiterSaidNothing(AssertionError):
-    """Both runs went in, one after the other, but the one that waited did not say so."""
+        assert sorted(archived_urls(archive)) == sorted(won_urls | b_urls)
 
 
 @pytest.mark.parametrize("same_input", [False, True], ids=["different-inputs", "same-input"])
-def test_two_runs_started_together_with_a_lock_wait_both_succeed_in_turn(same_input, two_inputs, tmp_path):
+def test_a_run_asked_to_wait_goes_in_when_the_other_has_finished(same_input, two_inputs, tmp_path):
     (a, a_urls), (b, b_urls) = two_inputs
-    archive = tmp_path / "archive"
-    runs = start_together([a, a if same_input else b], archive, tmp_path, {"NEWSARCHIVE_LOCK_WAIT_S": "60"})
-    for r in runs:
-        r.succeed()
+    archive, release = tmp_path / "archive", threading.Event()
+    with WebServer({"/robots.txt": robots(""), "/held": held_page(release)}) as site:
+        first = holding_run(site, [a], archive, tmp_path / "first")
+        second = RunProcess(first.sources if same_input else [b], archive, tmp_path / "second",
+                            {**NETWORK_ENV, "NEWSARCHIVE_LOCK_WAIT_S": "60"})
+        deadline = time.monotonic() + 60
+        while "waiting up to" not in second.stdout + second.stderr and second.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        said = second.stdout + second.stderr
+        release.set()
+        first.succeed()
+        second.succeed()
+        first_urls = a_urls | {site.url("/held")}
+    assert re.search(rf"another run is writing to \S+ \(run \S+ pid {first.pid}\): waiting up to 60 s", said), said
     assert_sound(archive)
     urls = archived_urls(archive)
     assert len(urls) == len(set(urls))
-    assert set(urls) == a_urls | (set() if same_input else b_urls)
+    assert set(urls) == first_urls | (set() if same_input else b_urls)
     ledger = sorted((r for r in runs_rows(archive) if r["kind"] == "run"), key=lambda r: r["finished_at"])
     assert [r["status"] for r in ledger] == ["succeeded", "succeeded"], "neither took the other for a crashed run"
-    if same_input:  # the one that waited found every page archived
-        assert [(r["articles_archived"], r["pages_unchanged"]) for r in ledger] == [(len(a_urls), 0), (0, len(a_urls))]
+    assert f"run {ledger[1]['run_id']} succeeded" in second.stdout  # the one that waited went in second
+    if same_input:  # the one that waited found every page archived, the held one fetched before
+        assert [(r["articles_archived"], r["pages_unchanged"]) for r in ledger] == [
+            (len(first_urls), 0), (0, len(a_urls))]
     else:
-        assert sorted(r["articles_archived"] for r in ledger) == [len(a_urls), len(b_urls)]
-    [waiter] = [r for r in runs if f"run {ledger[1]['run_id']} succeeded" in r.stdout]
-    said = waiter.stdout + waiter.stderr
-    if not re.search(r"\bwait", said, re.IGNORECASE):
-        raise WaiterSaidNothing(f"the run that waited for the other said:\n{said}")
+        assert [r["articles_archived"] for r in ledger] == [len(first_urls), len(b_urls)]
