@@ -158,7 +158,8 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
     the part at work; the next run skips what the parts before it archived."""
     paths = ArchivePaths(settings.archive_dir)
     parts, entries = [], None
-    with archive_lock(paths, f"job of {len(source_refs)} sources", settings.lock_wait_s):
+    sources = f"{len(source_refs)} source{'s' if len(source_refs) != 1 else ''}"
+    with archive_lock(paths, f"job of {sources}", settings.lock_wait_s):
         shutil.rmtree(paths.listing, ignore_errors=True)  # a dead job's
         try:
             while True:
