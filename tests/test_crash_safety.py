@@ -580,7 +580,9 @@ def holding_run(site: WebServer, sources: list, archive: Path, logs: Path) -> Ru
     deadline = time.monotonic() + 120
     while not site.requests_to("/held") and run.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert site.requests_to("/held"), run.output()
+    if not site.requests_to("/held"):
+        run.kill()
+        raise AssertionError(f"the run never fetched the held page:\n{run.output()}")
     return run
 
 
@@ -590,9 +592,11 @@ def test_a_run_started_while_another_writes_refuses_clearly(same_input, two_inpu
     archive, release = tmp_path / "archive", threading.Event()
     with WebServer({"/robots.txt": robots(""), "/held": held_page(release)}) as site:
         winner = holding_run(site, [a], archive, tmp_path / "winner")
-        refused = RunProcess(winner.sources if same_input else [b], archive, tmp_path / "refused", NETWORK_ENV)
-        code = refused.wait()
-        release.set()
+        try:
+            refused = RunProcess(winner.sources if same_input else [b], archive, tmp_path / "refused", NETWORK_ENV)
+            code = refused.wait()
+        finally:
+            release.set()
         assert (winner.wait(), code) == (0, 3), [winner.output(), refused.output()]
         won_urls = a_urls | {site.url("/held")}
     assert "another run is writing to" in refused.stderr and "NEWSARCHIVE_LOCK_WAIT_S" in refused.stderr, refused.stderr
@@ -616,11 +620,13 @@ def test_a_run_asked_to_wait_goes_in_when_the_other_has_finished(same_input, two
         first = holding_run(site, [a], archive, tmp_path / "first")
         second = RunProcess(first.sources if same_input else [b], archive, tmp_path / "second",
                             {**NETWORK_ENV, "NEWSARCHIVE_LOCK_WAIT_S": "60"})
-        deadline = time.monotonic() + 60
-        while "waiting up to" not in second.stdout + second.stderr and second.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        said = second.stdout + second.stderr
-        release.set()
+        try:
+            deadline = time.monotonic() + 60
+            while "waiting up to" not in second.stdout + second.stderr and second.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            said = second.stdout + second.stderr
+        finally:
+            release.set()
         first.succeed()
         second.succeed()
         first_urls = a_urls | {site.url("/held")}

@@ -266,16 +266,20 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
     date in its own time zone (or without one), or failing that in a visible label. A time
     in UTC is not the day the site's readers saw; htmldate often reads that one. A label
-    does not override htmldate confirmed by the page's publication markup: two sources
-    agreeing outweigh one line of text."""
+    more than a day from htmldate's date, where the page's publication markup states that
+    date too, is passed over: a time zone cannot explain it, and two sources agree."""
     own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0]
-    confirmed = usable[0].source == "htmldate" and any(
-        c.source in PUBLICATION_MARKUP and c.day == usable[0].day for c in usable[1:])
-    labels = [] if confirmed else [c for c in usable if c.source == "label"]
+    confirmed = _confirmed(usable[0], usable[1:])
+    labels = [c for c in usable if c.source == "label" and not (confirmed and abs((c.day - usable[0].day).days) > 1)]
     override = next(iter(own_zone + labels), None)
     if override is not None and (usable[0].source != "htmldate" or override.day != usable[0].day):
         return override
     return usable[0]
+
+
+def _confirmed(found: Candidate, others: list[Candidate]) -> bool:
+    """htmldate's date stated again by the page's JSON-LD or meta publication time."""
+    return found.source == "htmldate" and any(c.source in ("json_ld", "meta") and c.day == found.day for c in others)
 
 
 def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None, list[Candidate]]:
@@ -319,8 +323,7 @@ def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None,
 
 
 def confidence(chosen: Candidate, candidates: list[Candidate]) -> float:
-    confirmed = chosen.source == "htmldate" and any(
-        c.day == chosen.day for c in candidates if c.source in ("json_ld", "meta") and c.status != "chosen")
+    confirmed = _confirmed(chosen, [c for c in candidates if c.status != "chosen"])
     return CONFIDENCE["htmldate_confirmed" if confirmed else chosen.source]
 
 

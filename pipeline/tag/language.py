@@ -36,7 +36,7 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
 
 HEAD_CHARS = 20_000
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-HTML_TAG_LANG = re.compile(r"<html\b[^>]*?\b(?:xml:)?lang\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+HTML_TAG_LANG = re.compile(r"<html\b[^>]*?(?<![\w:-])(?:xml:)?lang\s*=\s*[\"']?([^\"'\s>]+)", re.I)
 LANGUAGE_CODE = re.compile(r"\s*([A-Za-z]{2,3})(?![A-Za-z])")  # "de" of "de-DE", "en" of "en_US"
 
 
@@ -44,22 +44,24 @@ def markup_language(tree: HtmlElement, html: str) -> tuple[str, str] | None:
     """(ISO code, where) of the language a page's markup declares, in the order trusted:
     `<html lang>`, `<meta http-equiv="content-language">`, `og:locale`."""
     root = tree.getroottree().getroot()
-    found = {"html_lang": root.get("lang") or root.get("xml:lang") or _html_tag_lang(html)}
+    found = {"html_lang": _code(root.get("lang") or root.get("xml:lang") or _html_tag_lang(html))}
     for meta in tree.iter("meta"):
         if (meta.get("http-equiv") or "").strip().casefold() == "content-language":
-            found.setdefault("meta_content_language", meta.get("content"))
+            found["meta_content_language"] = found.get("meta_content_language") or _code(meta.get("content"))
         elif (meta.get("property") or "").strip().casefold() == "og:locale":
-            found.setdefault("og_locale", meta.get("content"))
-    for source in ("html_lang", "meta_content_language", "og_locale"):
-        if m := LANGUAGE_CODE.match(found.get(source) or ""):
-            return m.group(1).lower(), source
-    return None
+            found["og_locale"] = found.get("og_locale") or _code(meta.get("content"))
+    return next(((found[s], s) for s in ("html_lang", "meta_content_language", "og_locale") if found.get(s)), None)
+
+
+def _code(value: str | None) -> str | None:
+    return m.group(1).lower() if (m := LANGUAGE_CODE.match(value or "")) else None
 
 
 def _html_tag_lang(html: str) -> str | None:
-    """The `lang` of the page's `<html>` tag where the parser lost it: a page with a script
-    or style before its `<html>` tag gets a bare root. Tags in comments are not the page's
-    (`<!--[if IE 8]><html lang="en"><![endif]-->` on a German page)."""
+    """The `lang` of the page's `<html>` tag, read from the page where the parsed root has
+    none: the parser drops the attributes of an `<html>` tag that follows a script or
+    style. Tags in comments are not the page's (`<!--[if IE 8]><html lang="en"><![endif]-->`
+    on a German page)."""
     head = HTML_COMMENT.sub("", html[:HEAD_CHARS])
     m = HTML_TAG_LANG.search(head)
     return m.group(1) if m else None

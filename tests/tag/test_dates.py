@@ -183,6 +183,13 @@ def test_a_label_does_not_override_htmldate_confirmed_by_the_publication_markup(
     assert sources(document(alone, is_html=True, html_date="2022-01-26"))[:2] == ("label", date(2022, 1, 20))
 
 
+def test_a_label_a_day_from_htmldates_utc_day_is_the_local_day():
+    # 02:30 UTC on the 8th is the evening of the 7th west of UTC, the day the page shows
+    page = """<html><head><meta property="article:published_time" content="2023-11-08T02:30:00Z">
+      </head><body><p>Text.</p><p>Published: November 7, 2023</p></body></html>"""
+    assert sources(document(page, is_html=True, html_date="2023-11-08"))[:2] == ("label", date(2023, 11, 7))
+
+
 @pytest.mark.parametrize("footer", [
     "Posted by Zitrod Articles , 06/01/2020",  # a byline between label and date
     "Zuerst ver\u00f6ffentlicht. Digital-Life 11.09.2017",  # the label ends a sentence

@@ -71,6 +71,10 @@ def test_tag_language_rows():
      "<head>", None, ("nl", "html_lang")),
     # a script before <html> leaves the parsed root without its attributes
     ('<script src="/cdn.js"></script><html lang="pl"><head>', None, ("pl", "html_lang")),
+    ('<script src="/cdn.js"></script><html data-lang="xx" lang="ro"><head>', None, ("ro", "html_lang")),
+    # an empty declaration does not hide a later one
+    ('<html><head><meta http-equiv="content-language"><meta http-equiv="content-language" content="el">',
+     None, ("el", "meta_content_language")),
     ("<html><head><title>x</title>", {"Content-Language": "it"}, ("it", "http_header")),
     ('<html lang="english"><head><title>x</title>', None, (None, None)),
     ("<html><head><title>x</title>", None, (None, None)),
