@@ -13,6 +13,7 @@ from bench.cluster import local_cluster
 from conftest import SEEDS, newsarchive
 from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
+from pipeline.parallel import chunked
 from pipeline.settings import Settings
 from pipeline.store import connect
 from schemas.tables import TABLES
@@ -56,6 +57,21 @@ def stage_processes(archive: Path) -> dict[str, int]:
 
 def counts(summary) -> tuple:
     return summary.pages_read, summary.articles_archived, summary.duplicates, summary.rejected, summary.mentions
+
+
+@pytest.mark.parametrize("items, size, width, sizes", [
+    (200, 16, 2, [14, 15, 14, 14, 14, 15, 14, 14, 15, 14, 14, 14, 15, 14]),  # not 12 of 16 and one of 8 alone
+    (100, 16, 2, [12, 13, 13, 12, 12, 13, 13, 12]),
+    (32, 16, 2, [16, 16]),
+    (3, 16, 2, [2, 1]),
+    (1, 16, 2, [1]),
+    (0, 16, 2, []),
+    (40, 16, 1, [13, 14, 13]),
+])
+def test_a_stage_is_cut_into_even_chunks_a_multiple_of_the_workers(items, size, width, sizes):
+    chunks = chunked(list(range(items)), size, width)
+    assert [len(c) for c in chunks] == sizes
+    assert [i for c in chunks for i in c] == list(range(items))
 
 
 @pytest.fixture(scope="module")
