@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Protocol, Sequence, TypeVar
 
@@ -43,7 +45,8 @@ class ProcessPool:
     Prefect's threads, and a forked child of a threaded process can deadlock."""
 
     def __init__(self, processes: int):
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
         self._processes = processes
 
     def width(self) -> int:
@@ -56,6 +59,19 @@ class ProcessPool:
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker ends when the run's process is gone. Killed (SIGKILL, the OOM killer), the
+    run cannot stop its pool, and a worker waits for work forever: its queue's pipe stays
+    open in the other workers, and it keeps spaCy's memory and the run's output pipe."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class DaskCluster:

@@ -4,13 +4,19 @@ row for row the one a single process makes, and the work was done by two process
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from bench.cluster import local_cluster
-from conftest import SEEDS, newsarchive
+from conftest import REPO, SEEDS, newsarchive
 from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
 from pipeline.parallel import chunked
@@ -72,6 +78,36 @@ def test_a_stage_is_cut_into_even_chunks_a_multiple_of_the_workers(items, size, 
     chunks = chunked(list(range(items)), size, width)
     assert [len(c) for c in chunks] == sizes
     assert [i for c in chunks for i in c] == list(range(items))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A dead child not yet reaped by its new parent is a zombie: gone in all but name.
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_killed_runs_worker_processes_end_with_it():
+    """SIGKILL gives a run no chance to stop its pool; its workers must not wait for work forever."""
+    run = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import os, signal, psutil
+        from pipeline.parallel import workers_for
+        from pipeline.settings import Settings
+        if __name__ == "__main__":
+            assert workers_for(Settings(workers=2)).map(len, [[1], [2, 3]]) == [1, 2]  # two chunks: the pool starts
+            print(" ".join(str(p.pid) for p in psutil.Process().children()), flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in run.stdout.readline().split()]
+    assert run.wait(60) == -signal.SIGKILL
+    assert len(workers) >= 2
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)]
 
 
 @pytest.fixture(scope="module")
