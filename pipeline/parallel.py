@@ -91,21 +91,15 @@ class DaskCluster:
         return self._client
 
     def width(self) -> int:
-        from distributed import get_client, get_worker
+        from distributed import get_client
 
-        try:
-            get_worker()
-            client = get_client()
-        except ValueError:
-            client = self._own_client()
+        client = get_client() if _on_dask_worker() else self._own_client()
         return max(1, sum(client.nthreads().values()))
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
-        from distributed import get_worker, worker_client
+        from distributed import worker_client
 
-        try:
-            get_worker()
-        except ValueError:  # not on a Dask worker: this process is the cluster's client
+        if not _on_dask_worker():  # this process is the cluster's client
             return _gathered(self._own_client(), fn, chunks)
         with worker_client() as client:
             return _gathered(client, fn, chunks)
@@ -114,6 +108,16 @@ class DaskCluster:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _on_dask_worker() -> bool:
+    from distributed import get_worker
+
+    try:
+        get_worker()
+        return True
+    except ValueError:
+        return False
 
 
 def _gathered(client, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
