@@ -1,7 +1,10 @@
 """Where the CPU-bound stages (decode and extract, tagging) run: in this process, in a
 pool of worker processes on this machine (one per core), or on a Dask cluster. A stage
 hands over its batch in chunks of pages and gets the results back in order, so a run
-stores the same rows whichever ran it. Everything else in a shard (reading, furniture,
+stores the same rows whichever ran it. Chunks are started costliest first (by the
+caller's estimate: a chunk's bytes or text), so that a stage ends on its cheapest ones:
+started in order, a chunk holding a long article came last as often as not, and the
+other workers waited for it. Everything else in a shard (reading, furniture,
 deduplication, writing) stays in the calling process: it is cheap and reads the archive.
 
 The local pool starts once per process and is kept for its later shards and runs (its
@@ -28,15 +31,15 @@ class Workers(Protocol):
     def width(self) -> int:
         """How many chunks run at once."""
 
-    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
-        """fn over each chunk, the results in the chunks' order."""
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
+        """fn over each chunk, started costliest first, the results in the chunks' order."""
 
 
 class InProcess:
     def width(self) -> int:
         return 1
 
-    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
         return [fn(c) for c in chunks]
 
 
@@ -52,10 +55,11 @@ class ProcessPool:
     def width(self) -> int:
         return self._processes
 
-    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
         if len(chunks) <= 1:  # one chunk gains nothing from another process
             return [fn(c) for c in chunks]
-        return list(self._pool.map(fn, chunks))
+        futures = {i: self._pool.submit(fn, chunks[i]) for i in costliest_first(chunks, cost)}
+        return [futures[i].result() for i in range(len(chunks))]
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
@@ -96,13 +100,13 @@ class DaskCluster:
         client = get_client() if _on_dask_worker() else self._own_client()
         return max(1, sum(client.nthreads().values()))
 
-    def map(self, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+    def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
         from distributed import worker_client
 
         if not _on_dask_worker():  # this process is the cluster's client
-            return _gathered(self._own_client(), fn, chunks)
+            return _gathered(self._own_client(), fn, chunks, cost)
         with worker_client() as client:
-            return _gathered(client, fn, chunks)
+            return _gathered(client, fn, chunks, cost)
 
     def close(self) -> None:
         if self._client is not None:
@@ -120,14 +124,14 @@ def _on_dask_worker() -> bool:
         return False
 
 
-def _gathered(client, fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+def _gathered(client, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float]) -> list[R]:
     """A task per chunk, each with its pages (typically a few MB): the scheduler hands them
     out as workers free up. Scattered to the workers first, the chunks were each bound to
     the worker that held them, and a worker handed a slow chunk (one long article) made
-    the others wait at the stage's end: two workers did about 1.6 times one then, 1.67 this
-    way (median, README). One graph of every chunk would be tens of MB through the scheduler."""
-    futures = [client.submit(fn, chunk, pure=False) for chunk in chunks]
-    return client.gather(futures)
+    the others wait at the stage's end. One graph of every chunk would be tens of MB
+    through the scheduler. Tasks submitted earlier run first."""
+    futures = {i: client.submit(fn, chunks[i], pure=False) for i in costliest_first(chunks, cost)}
+    return client.gather([futures[i] for i in range(len(chunks))])
 
 
 _lock = threading.Lock()
@@ -155,6 +159,12 @@ def close_all() -> None:
         for workers in _started.values():
             workers.close()
         _started.clear()
+
+
+def costliest_first(chunks: Sequence[T], cost: Callable[[T], float]) -> list[int]:
+    """The chunks' indexes, costliest first (ties in order)."""
+    costs = [cost(c) for c in chunks]
+    return sorted(range(len(chunks)), key=lambda i: -costs[i])
 
 
 def chunked(items: Sequence[T], size: int, width: int = 1) -> list[Sequence[T]]:

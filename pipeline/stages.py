@@ -44,7 +44,8 @@ def extract_pages(raws: list[RawPage], stats: StageStats, workers: Workers = InP
     """Decode and extract, in chunks on `workers`: the documents, and the pages rejected
     on the way (those of decoding first, as one process would list them)."""
     docs, decode_rejects, extract_rejects = [], [], []
-    for chunk_docs, chunk_decode, chunk_extract, chunk_stats in workers.map(_extract_chunk, chunked(raws, chunk_pages, workers.width())):
+    for chunk_docs, chunk_decode, chunk_extract, chunk_stats in workers.map(
+            _extract_chunk, chunked(raws, chunk_pages, workers.width()), cost=lambda chunk: sum(len(r.content) for r in chunk)):
         docs += chunk_docs
         decode_rejects += chunk_decode
         extract_rejects += chunk_extract
@@ -94,7 +95,8 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
     tags: dict[str, list[dict]] = {table: [] for table in TAG_TABLES}
     failed: dict[str, Reject] = {}
     for chunk_tags, chunk_failed, chunk_stats in workers.map(partial(_tag_chunk, settings=settings),
-                                                             chunked(docs, settings.chunk_pages, workers.width())):
+                                                             chunked(docs, settings.chunk_pages, workers.width()),
+                                                             cost=lambda chunk: sum(len(d.text) for d in chunk)):
         for table, rows in chunk_tags.items():
             tags[table].extend(rows)
         failed |= chunk_failed

@@ -19,7 +19,7 @@ from bench.cluster import local_cluster
 from conftest import REPO, SEEDS, newsarchive
 from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
-from pipeline.parallel import chunked
+from pipeline.parallel import DaskCluster, ProcessPool, chunked, costliest_first
 from pipeline.settings import Settings
 from pipeline.store import connect
 from schemas.tables import TABLES
@@ -78,6 +78,29 @@ def test_a_stage_is_cut_into_even_chunks_a_multiple_of_the_workers(items, size, 
     chunks = chunked(list(range(items)), size, width)
     assert [len(c) for c in chunks] == sizes
     assert [i for c in chunks for i in c] == list(range(items))
+
+
+def test_chunks_are_started_costliest_first():
+    assert costliest_first([[1], [1, 2, 3], [], [1, 2], [3, 4]], len) == [1, 3, 4, 0, 2]  # ties in order
+
+
+def started(chunk: list[int]) -> tuple[list[int], float]:
+    """The chunk and when its work started, after a pause long enough to tell the order."""
+    start = time.time()
+    time.sleep(0.3)
+    return chunk, start
+
+
+def test_a_pool_starts_the_costliest_chunk_first_and_returns_results_in_order():
+    """A stage waits for its last chunk: that should be a cheap one, not the one long article."""
+    chunks = [[1], [1, 2, 3], [1, 2]]
+    pool = ProcessPool(1)  # one process runs the chunks one after another, in the order handed out
+    try:
+        results = pool.map(started, chunks, cost=len)
+    finally:
+        pool.close()
+    assert [chunk for chunk, _ in results] == chunks
+    assert results[1][1] < results[2][1] < results[0][1]
 
 
 def alive(pid: int) -> bool:
@@ -152,6 +175,24 @@ def test_dask_runner_on_a_real_cluster(pages, one_process, dask_cluster, prefect
     assert {processes[s] for s in ("extract", "entities")} == {2}
     with connect(archive) as con:
         assert con.sql("SELECT status, pages_read FROM runs WHERE kind = 'run'").fetchall() == [("succeeded", 47)]
+
+
+def test_a_dask_cluster_starts_the_costliest_chunks_first(dask_cluster):
+    def started_on_worker(chunk: list[int]) -> tuple[list[int], float]:
+        # `started` as a closure: sent by value, as the workers cannot import the tests
+        start = time.time()
+        time.sleep(0.3)
+        return chunk, start
+
+    cluster = DaskCluster(dask_cluster)
+    chunks = [[1], [1, 2], [1, 2, 3, 4], [1, 2, 3]]
+    try:
+        results = cluster.map(started_on_worker, chunks, cost=len)
+    finally:
+        cluster.close()
+    assert [chunk for chunk, _ in results] == chunks
+    starts = [start for _, start in results]
+    assert max(starts[2], starts[3]) < min(starts[0], starts[1])  # two workers: the two costliest first
 
 
 def test_dask_runner_needs_an_address(pages, tmp_path):
