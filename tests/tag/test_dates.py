@@ -152,6 +152,21 @@ def test_publication_time_in_utc_does_not_override_htmldate():
     assert sources(doc)[:2] == ("htmldate", date(2020, 2, 17))
 
 
+def test_json_ld_and_meta_agreeing_far_from_htmldate_override_it():
+    # htmldate read "/2023/10/3-fragen" in the URL as the 3rd; the page's markup says the 31st twice
+    def page(meta: bool) -> str:
+        tag = '<meta property="article:published_time" content="2023-10-31T08:47:16+00:00">' if meta else ""
+        return f"""<html><head>{tag}
+          <script type="application/ld+json">{{"datePublished": "2023-10-31T08:47:16+00:00"}}</script>
+          </head><body><p>Text.</p></body></html>"""
+    url = "https://blog.example/2023/10/3-fragen-an-die-teamleiterin/"
+    found = sources(document(page(meta=True), is_html=True, html_date="2023-10-03", url=url))
+    assert found[:2] == ("json_ld", date(2023, 10, 31))
+    # one source alone does not outweigh htmldate
+    assert sources(document(page(meta=False), is_html=True, html_date="2023-10-03", url=url))[:2] == (
+        "htmldate", date(2023, 10, 3))
+
+
 def test_microdata_publication_date_without_a_zone_is_the_sites_day():
     page = """<html><body><p>Text.</p><footer>
       <time itemprop="dateModified" datetime="2022-01-21">21.01.2022</time>
@@ -167,6 +182,7 @@ def test_microdata_publication_date_without_a_zone_is_the_sites_day():
     ("<span>Erschienen am:</span> <h2>13. Oktober 2021</h2>", date(2021, 10, 13)),
     ("Written: 2023-11-07 15:03:30 / Updated: 2023-11-08", date(2023, 11, 7)),
     ("Published on January 19, 2020 / 12:25 PM", date(2020, 1, 19)),
+    ("Erstellt am: 01.11.2023", date(2023, 11, 1)),
 ])
 def test_labelled_publication_date_in_the_visible_text(footer, expected):
     doc = document(f"<html><body><p>Text.</p><p>{footer}</p></body></html>", is_html=True, html_date="2023-10-31")
