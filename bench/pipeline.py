@@ -164,7 +164,7 @@ def bench_dask(files: list[Path], workdir: Path, warm_up: int = DASK_WARM_UP, ro
         print(f"{workers} worker{'s' if workers > 1 else ''}: {max(runs):.1f} pages/s "
               f"(runs: {', '.join(f'{r:.1f}' for r in runs)})")
     print(f"two workers / one: {max(speeds[2]) / max(speeds[1]):.2f}x")
-    bench_core_scaling(files[warm_up:warm_up + 200])
+    bench_core_scaling(files[warm_up:warm_up + 200], files[:warm_up])
     return max(speeds[2]) / max(speeds[1])
 
 
@@ -176,13 +176,14 @@ def _set_barrier(barrier) -> None:
     _together = barrier
 
 
-def _worker_stages(files: list[Path], wait: bool) -> float:
-    """Seconds for decode, extract and every tagger (entities on) over the pages, in this
-    process; with `wait`, started only once the other process is ready too."""
-    raws = [read_entry({"path": str(f)}) for f in files]
-    settings = Settings()
-    docs, _ = extract_pages(raws[:8], StageStats())  # models loaded before the clock starts
+def _worker_stages(files: list[Path], warm_up: list[Path], wait: bool, entities: bool) -> float:
+    """Seconds for decode, extract and every tagger over the pages, in this process, once
+    warmed up by other pages (models loaded, dateparser's locales set up); with `wait`,
+    started only once the other process is ready too."""
+    settings = Settings(entities=entities)
+    docs, _ = extract_pages([read_entry({"path": str(f)}) for f in warm_up], StageStats())
     tag_documents(docs, settings, StageStats())
+    raws = [read_entry({"path": str(f)}) for f in files]
     if wait:
         _together.wait()
     start = time.perf_counter()
@@ -191,16 +192,18 @@ def _worker_stages(files: list[Path], wait: bool) -> float:
     return time.perf_counter() - start
 
 
-def bench_core_scaling(files: list[Path]) -> float:
+def bench_core_scaling(files: list[Path], warm_up: list[Path], entities: bool = True) -> float:
     """What two cores give on this work with nothing else running: the same pages in one
-    process alone, then in two processes at once (no run, no cluster)."""
+    process alone, then in two processes at once (no run, no cluster). Their pages per
+    second together are what a run's worker stages could do at best here."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=context, initializer=_set_barrier, initargs=(context.Barrier(2),)) as pool:
-        alone = pool.submit(_worker_stages, files, False).result()
-        together = list(pool.map(_worker_stages, [files, files], [True, True]))
-    scaling = 2 * alone / max(together)
-    print(f"two processes at once / one alone, the worker stages on the same {len(files)} pages: {scaling:.2f}x "
-          f"({alone:.1f} s alone, {max(together):.1f} s together)")
+        alone = pool.submit(_worker_stages, files, warm_up, False, entities).result()
+        together = max(pool.map(_worker_stages, [files] * 2, [warm_up] * 2, [True] * 2, [entities] * 2))
+    scaling = 2 * alone / together
+    print(f"two processes at once / one alone, the worker stages (entities {'on' if entities else 'off'}) on the "
+          f"same {len(files)} pages: {scaling:.2f}x ({alone:.1f} s alone, {together:.1f} s together: "
+          f"{2 * len(files) / together:.1f} pages/s, the most a run's worker stages could do here)")
     return scaling
 
 
@@ -417,6 +420,9 @@ def main() -> int:
             naive = bench_naive(files[:args.naive_pages], workdir)
             if not args.skip_no_entities or args.memory_pages:
                 no_entities = bench_run(corpus, workdir / "run-no-entities", entities=False, workers=Settings().workers)
+                # 500 pages spread over the corpus, real pages and copies alike, as the run had them
+                spread = files[DASK_WARM_UP::max(1, (len(files) - DASK_WARM_UP) // 500)][:500]
+                bench_core_scaling(spread, files[:DASK_WARM_UP], entities=False)
             if args.memory_pages:
                 bench_memory(no_entities, pages, workdir, args.memory_pages)
             if args.dask_pages:

@@ -1,8 +1,8 @@
 """Where the CPU-bound stages (decode and extract, tagging) run: in this process, in a
 pool of worker processes on this machine (one per core), or on a Dask cluster. A stage
 hands over its batch in chunks of pages and gets the results back in order, so a run
-stores the same rows whichever ran it. Chunks are started costliest first (by the
-caller's estimate: a chunk's bytes or text), so that a stage ends on its cheapest ones:
+stores the same rows whichever ran it. On a pool or a cluster, chunks are started
+costliest first (by the caller's estimate: a chunk's bytes or text), so that a stage ends on its cheapest ones:
 started in order, a chunk holding a long article came last as often as not, and the
 other workers waited for it. Everything else in a shard (reading, furniture,
 deduplication, writing) stays in the calling process: it is cheap and reads the archive.
@@ -32,7 +32,8 @@ class Workers(Protocol):
         """How many chunks run at once."""
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
-        """fn over each chunk, started costliest first, the results in the chunks' order."""
+        """fn over each chunk, the results in the chunks' order; on several workers, the
+        costliest chunks (by `cost`) are started first."""
 
 
 class InProcess:
@@ -59,7 +60,12 @@ class ProcessPool:
         if len(chunks) <= 1:  # one chunk gains nothing from another process
             return [fn(c) for c in chunks]
         futures = {i: self._pool.submit(fn, chunks[i]) for i in costliest_first(chunks, cost)}
-        return [futures[i].result() for i in range(len(chunks))]
+        try:
+            return [futures[i].result() for i in range(len(chunks))]
+        except BaseException:  # the stage has failed: its other chunks need not run
+            for future in futures.values():
+                future.cancel()
+            raise
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
@@ -129,8 +135,10 @@ def _gathered(client, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[
     out as workers free up. Scattered to the workers first, the chunks were each bound to
     the worker that held them, and a worker handed a slow chunk (one long article) made
     the others wait at the stage's end. One graph of every chunk would be tens of MB
-    through the scheduler. Tasks submitted earlier run first."""
-    futures = {i: client.submit(fn, chunks[i], pure=False) for i in costliest_first(chunks, cost)}
+    through the scheduler. The order to start them in is given as their priority: tasks
+    submitted within 100 ms of each other otherwise share one."""
+    order = costliest_first(chunks, cost)
+    futures = {i: client.submit(fn, chunks[i], pure=False, priority=-rank) for rank, i in enumerate(order)}
     return client.gather([futures[i] for i in range(len(chunks))])
 
 

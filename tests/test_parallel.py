@@ -179,9 +179,10 @@ def test_dask_runner_on_a_real_cluster(pages, one_process, dask_cluster, prefect
 
 def test_a_dask_cluster_starts_the_costliest_chunks_first(dask_cluster):
     def started_on_worker(chunk: list[int]) -> tuple[list[int], float]:
-        # `started` as a closure: sent by value, as the workers cannot import the tests
+        # `started` as a closure: sent by value, as the workers cannot import the tests; a
+        # longer pause, as a start on one worker is compared with a start on the other
         start = time.time()
-        time.sleep(0.3)
+        time.sleep(1.0)
         return chunk, start
 
     cluster = DaskCluster(dask_cluster)

@@ -152,19 +152,34 @@ def test_publication_time_in_utc_does_not_override_htmldate():
     assert sources(doc)[:2] == ("htmldate", date(2020, 2, 17))
 
 
+def markup_page(json_ld: str | None, meta: str | None) -> str:
+    tags = f'<meta property="article:published_time" content="{meta}">' if meta else ""
+    if json_ld:
+        tags += f'<script type="application/ld+json">{{"datePublished": "{json_ld}"}}</script>'
+    return f"<html><head>{tags}</head><body><p>Text.</p></body></html>"
+
+
 def test_json_ld_and_meta_agreeing_far_from_htmldate_override_it():
-    # htmldate read "/2023/10/3-fragen" in the URL as the 3rd; the page's markup says the 31st twice
-    def page(meta: bool) -> str:
-        tag = '<meta property="article:published_time" content="2023-10-31T08:47:16+00:00">' if meta else ""
-        return f"""<html><head>{tag}
-          <script type="application/ld+json">{{"datePublished": "2023-10-31T08:47:16+00:00"}}</script>
-          </head><body><p>Text.</p></body></html>"""
-    url = "https://blog.example/2023/10/3-fragen-an-die-teamleiterin/"
-    found = sources(document(page(meta=True), is_html=True, html_date="2023-10-03", url=url))
-    assert found[:2] == ("json_ld", date(2023, 10, 31))
-    # one source alone does not outweigh htmldate
-    assert sources(document(page(meta=False), is_html=True, html_date="2023-10-03", url=url))[:2] == (
-        "htmldate", date(2023, 10, 3))
+    # htmldate read a slug's "/2023/10/3-fragen" as the 3rd; the page's markup says the 31st twice
+    stated = "2023-10-31T08:47:16+00:00"
+    assert sources(document(markup_page(stated, stated), is_html=True, html_date="2023-10-03"))[:2] == (
+        "json_ld", date(2023, 10, 31))
+
+
+@pytest.mark.parametrize("json_ld, meta, html_date", [
+    ("2023-10-31T08:47:16+00:00", None, "2023-10-03"),  # one source alone
+    ("2023-10-31T23:47:16+00:00", "2023-10-31T23:47:16+00:00", "2023-11-01"),  # a day apart: a time zone
+])
+def test_htmldate_stands_against_one_source_or_a_day(json_ld, meta, html_date):
+    doc = document(markup_page(json_ld, meta), is_html=True, html_date=html_date)
+    assert sources(doc)[:2] == ("htmldate", date.fromisoformat(html_date))
+
+
+def test_htmldate_confirmed_by_the_markup_stands_against_other_markup():
+    page = """<html><head><meta property="article:published_time" content="2023-10-31T08:47:16+00:00">
+      <script type="application/ld+json">[{"datePublished": "2023-10-03T08:00:00+00:00"},
+        {"datePublished": "2023-10-31T08:47:16+00:00"}]</script></head><body><p>Text.</p></body></html>"""
+    assert sources(document(page, is_html=True, html_date="2023-10-03"))[:2] == ("htmldate", date(2023, 10, 3))
 
 
 def test_microdata_publication_date_without_a_zone_is_the_sites_day():
