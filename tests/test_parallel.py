@@ -4,7 +4,6 @@ row for row the one a single process makes, and the work was done by two process
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
