@@ -34,6 +34,7 @@ from pipeline.neardup import NUM_PERM, Signed, archived_candidates, index_tables
 from pipeline.parallel import InProcess, close_all
 from pipeline.stages import build_postings, extract_pages, tag_documents
 from pipeline.stats import StageStats
+from pipeline.stories import archived_profiles, group_stories, new_profiles
 from pipeline.sources.files import read_entry
 from pipeline.search import search
 from pipeline.settings import Settings
@@ -240,10 +241,12 @@ def variant_tags(source: Path, base_ids: list[str], new_ids: list[str], day_shif
     return tables
 
 
-def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed: int = 1) -> float:
+def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed: int = 1, days: int = 365,
+                      first_day: int = 0, first_run: int = 0) -> float:
     """`articles` variants of the source archive's real texts (paragraphs shuffled, one
-    borrowed from another article) with their tags (dates spread over a year), appended
-    as `runs` run folders like nightly runs. Returns the seconds spent indexing."""
+    borrowed from another article) with their tags (dates spread over `days` from
+    `first_day` after their source's), appended as `runs` run folders like nightly runs
+    (numbered from `first_run`). Returns the seconds spent indexing."""
     rng = random.Random(seed)
     base = scan(ArchivePaths(source), "documents").to_arrow_table()
     texts = [t.split("\n\n") for t in base["text"].to_pylist()]
@@ -252,8 +255,8 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
         ensure_archive(paths)
     indexing = 0.0
     per_run = articles // runs
-    for r in range(runs):
-        rows_index = range(r * per_run, (r + 1) * per_run)
+    for r in range(first_run, first_run + runs):
+        rows_index = range((r - first_run) * per_run, (r - first_run + 1) * per_run)
         rows = [i % len(texts) for i in rows_index]
         docs = base.take(pa.array(rows))
         new_texts = []
@@ -273,7 +276,7 @@ def synthetic_archive(source: Path, target: Path, articles: int, runs: int, seed
         write_table(folder, TABLES["postings"], postings)
         write_table(folder, TABLES["search_docs"], lengths)
         base_ids = [base["article_id"][i].as_py() for i in rows]
-        shifts, rounds = [rng.randrange(365) for _ in ids], [i // len(texts) for i in rows_index]
+        shifts, rounds = [first_day + rng.randrange(days) for _ in ids], [i // len(texts) for i in rows_index]
         for name, table in variant_tags(source, base_ids, ids, shifts, rounds).items():
             write_table(folder, TABLES[name], table)
     return indexing
@@ -339,6 +342,33 @@ def bench_dedup(source: Path, workdir: Path, new_pages: int = 1000) -> None:
         timings[size] = time.perf_counter() - start
         print(f"archive of {size:,}: {timings[size]:.2f} s ({len(candidates)} archived candidates read, "
               f"{len(near)} near-duplicates found)")
+    print(f"100,000 / 10,000: {timings[100_000] / timings[10_000]:.2f}x")
+
+
+def bench_stories(source: Path, workdir: Path, new_articles: int = 1000) -> None:
+    """Time to group `new_articles` articles of a run into stories against an archive of
+    10,000 articles around their days, then with 90,000 older ones added, as an archive
+    grows night by night."""
+    base = ArchivePaths(source)
+    ids = pa.table({"article_id": [a for (a,) in scan(base, "documents", "article_id").fetchall()[:new_articles]]})
+    con = duckdb.connect()
+    con.register("ids", ids)
+    run = {name: con.execute(f"SELECT * REPLACE (article_id || '-new' AS article_id) FROM {base.parquet(name)} "
+                             f"SEMI JOIN ids USING (article_id)").to_arrow_table()
+           for name in ("documents", "article_dates", "mentions")}
+    print(f"\n## Grouping {run['documents'].num_rows:,} new articles into stories")
+    timings = {}
+    for size in (10_000, 100_000):
+        target = workdir / f"stories-{size}"
+        synthetic_archive(source, target, 10_000, runs=10, days=36)
+        if size > 10_000:  # a century before the run's days, out of every new article's window
+            synthetic_archive(source, target, size - 10_000, runs=9, days=365, first_day=-36_500, first_run=10)
+        start = time.perf_counter()
+        rows = group_stories(*run.values(), ArchivePaths(target))
+        timings[size] = time.perf_counter() - start
+        read = archived_profiles(ArchivePaths(target), new_profiles(*run.values()))
+        print(f"archive of {size:,}: {timings[size]:.2f} s ({len(read):,} archived articles read, "
+              f"{sum(1 for r in rows if r['matched_article_id']):,} joined a story)")
     print(f"100,000 / 10,000: {timings[100_000] / timings[10_000]:.2f}x")
 
 
@@ -431,6 +461,7 @@ def main() -> int:
         if args.view_rows:
             bench_views(source, workdir, args.view_rows)
         bench_dedup(source, workdir)
+        bench_stories(source, workdir)
         if args.texts_from is None:
             print(f"\nend-to-end / ideal: {ours.pages_per_s / ours.ideal_pages_per_s:.2f}")
             print(f"speed-up over naive: {ours.pages_per_s / naive:.1f}x")

@@ -90,7 +90,8 @@ def assign_stories(new: list[Profile], archived: list[Profile], weight: dict[str
         candidates = {id(c): c for e in p.entities for c in by_entity.get(e, ())}
         found = [m for c in candidates.values() if c.article_id != p.article_id and (m := match(p, c, weight))
                  and m["score"] >= (THRESHOLD if m["days_apart"] is not None else THRESHOLD_UNDATED)]
-        best = max(found, key=lambda m: m["score"], default=None)
+        # Equal scores (copies of one text) go to the lowest id, not to whichever was read first.
+        best = min(found, key=lambda m: (-m["score"], m["matched_article_id"]), default=None)
         if best:
             p.story_id = next(c.story_id for c in candidates.values() if c.article_id == best["matched_article_id"])
             rows.append({"article_id": p.article_id, "story_id": p.story_id, **best})
@@ -104,41 +105,67 @@ def assign_stories(new: list[Profile], archived: list[Profile], weight: dict[str
     return rows
 
 
-def archived_profiles(paths: ArchivePaths, entities: set[str], days: set[date], undated: bool) -> list[Profile]:
-    """The archived articles that share at least MIN_SHARED of `entities` and are undated
-    or published within WINDOW_DAYS of one of `days` (of any date when `undated`: a new
-    article has none). Dates are filtered before any text is read."""
-    if not entities:
+def archived_profiles(paths: ArchivePaths, new: list[Profile]) -> list[Profile]:
+    """The archived articles that `match` could pair with one of `new`: sharing at least
+    MIN_SHARED of its entities, and published within WINDOW_DAYS of it or either undated.
+    Pairs are found per new article, not against all the run's entities and days at once
+    (which let almost every archived article through), and dated pairs are joined on
+    (entity, day), so only those articles' texts are read. Every article has a dates row
+    (method `none` when nothing dates it)."""
+    found = [(p.article_id, e, p.day) for p in new for e in p.entities]
+    if not found:
         return []
     con = duckdb.connect()
-    con.register("wanted", pa.table({"entity": pa.array(sorted(entities), pa.string())}))
-    con.register("days", pa.table({"day": pa.array(sorted(days), pa.date32())}))
+    new_id, entity, day = (list(c) for c in zip(*found))
+    con.register("new_entities", pa.table({"new_id": new_id, "entity": entity, "day": pa.array(day, pa.date32())}))
     rows = con.execute(f"""
-        WITH hit AS (
-            SELECT article_id FROM {paths.parquet('mentions')} SEMI JOIN wanted USING (entity)
-            WHERE entity_type IN {ENTITY_TYPES}
-            GROUP BY article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
+        WITH dates AS (
+            SELECT article_id, CASE WHEN published_inferred THEN NULL ELSE published_date END AS day
+            FROM {paths.parquet('article_dates')}
         ),
-        dated AS (
-            SELECT hit.article_id, day
-            FROM hit LEFT JOIN (
-                SELECT article_id, CASE WHEN published_inferred THEN NULL ELSE published_date END AS day
-                FROM {paths.parquet('article_dates')}
-            ) p USING (article_id)
-            WHERE day IS NULL OR $undated
-               OR EXISTS (SELECT 1 FROM days WHERE abs(date_diff('day', days.day, p.day)) <= {WINDOW_DAYS})
+        window_days AS (
+            SELECT new_id, entity, day + shift::INTEGER AS day
+            FROM new_entities, range(-{WINDOW_DAYS}, {WINDOW_DAYS} + 1) AS t(shift) WHERE day IS NOT NULL
+        ),
+        -- What a dated new article may pair with: archived articles in its window, or undated.
+        near AS (
+            SELECT m.article_id, m.entity, d.day
+            FROM {paths.parquet('mentions')} m
+            JOIN (SELECT * FROM dates WHERE day IS NULL OR day IN (SELECT day FROM window_days)) d USING (article_id)
+            SEMI JOIN new_entities n USING (entity)
+            WHERE m.entity_type IN {ENTITY_TYPES}
+        ),
+        -- What an undated one may pair with: any archived article naming its entities.
+        named_any AS (
+            SELECT m.article_id, m.entity
+            FROM {paths.parquet('mentions')} m
+            SEMI JOIN (SELECT entity FROM new_entities WHERE day IS NULL) n USING (entity)
+            WHERE m.entity_type IN {ENTITY_TYPES}
+        ),
+        pairs AS (
+            SELECT n.new_id, a.article_id, a.entity FROM window_days n JOIN near a USING (entity, day)
+            UNION ALL
+            SELECT n.new_id, a.article_id, a.entity FROM new_entities n JOIN near a USING (entity)
+            WHERE n.day IS NOT NULL AND a.day IS NULL
+            UNION ALL
+            SELECT n.new_id, a.article_id, a.entity FROM new_entities n JOIN named_any a USING (entity)
+            WHERE n.day IS NULL
+        ),
+        hit AS (
+            SELECT DISTINCT article_id FROM pairs
+            GROUP BY new_id, article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
         ),
         named AS (
-            SELECT article_id, list(entity) AS entities FROM {paths.parquet('mentions')} SEMI JOIN dated USING (article_id)
+            SELECT article_id, list(entity) AS entities FROM {paths.parquet('mentions')} SEMI JOIN hit USING (article_id)
             WHERE entity_type IN {ENTITY_TYPES}
             GROUP BY article_id
         )
-        SELECT d.article_id, d.title, d.text, dated.day, s.story_id, named.entities
-        FROM dated
+        SELECT d.article_id, d.title, d.text, dates.day, s.story_id, named.entities
+        FROM named
         JOIN {paths.parquet('documents')} d USING (article_id)
         JOIN {paths.parquet('story_members')} s USING (article_id)
-        JOIN named USING (article_id)
-    """, {"undated": undated}).fetchall()
+        JOIN dates USING (article_id)
+    """).fetchall()
     return [Profile(a, day, set(ents or ()), terms(title, text), story_id=story)
             for a, title, text, day, story, ents in rows]
 
@@ -155,8 +182,8 @@ def entity_weights(paths: ArchivePaths, entities: set[str], new_counts: Counter,
     return {e: math.log(1 + total / (df.get(e, 0) + new_counts[e])) for e in entities}
 
 
-def group_stories(documents: pa.Table, article_dates: pa.Table, mentions: pa.Table, paths: ArchivePaths) -> list[dict]:
-    """The `story_members` rows of a run's new articles, the earliest published first."""
+def new_profiles(documents: pa.Table, article_dates: pa.Table, mentions: pa.Table) -> list[Profile]:
+    """A run's new articles as profiles, the earliest published first."""
     # An inferred date (a weekday before the fetch time) is no date to rule a match out by.
     published = {aid: None if inferred else day for aid, day, inferred in zip(
         *(article_dates[c].to_pylist() for c in ("article_id", "published_date", "published_inferred")))}
@@ -168,8 +195,12 @@ def group_stories(documents: pa.Table, article_dates: pa.Table, mentions: pa.Tab
         Profile(aid, published.get(aid), entities.get(aid, set()), terms(title, text))
         for aid, title, text in zip(*(documents[c].to_pylist() for c in ("article_id", "title", "text")))
     ]
-    new.sort(key=lambda p: (p.day or date.max, p.article_id))
+    return sorted(new, key=lambda p: (p.day or date.max, p.article_id))
+
+
+def group_stories(documents: pa.Table, article_dates: pa.Table, mentions: pa.Table, paths: ArchivePaths) -> list[dict]:
+    """The `story_members` rows of a run's new articles, the earliest published first."""
+    new = new_profiles(documents, article_dates, mentions)
     counts = Counter(e for p in new for e in p.entities)
     weights = entity_weights(paths, set(counts), counts, len(new))
-    archived = archived_profiles(paths, set(counts), {p.day for p in new if p.day}, any(p.day is None for p in new))
-    return assign_stories(new, archived, weights)
+    return assign_stories(new, archived_profiles(paths, new), weights)

@@ -4,12 +4,16 @@ same id; other events, even about the same people, do not."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from conftest import LAIST, NBC, SEEDS
 from pipeline.job import run_plain
 from pipeline.settings import Settings
-from pipeline.store import connect
+from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
+from pipeline.stories import Profile, archived_profiles, assign_stories
+from schemas.tables import TABLES
 
 SAME_EVENT = """Putin tells the West to answer his security demands without delay
 
@@ -93,11 +97,6 @@ def test_a_later_report_joins_the_story_and_its_id_stays(tmp_path):
 
 
 def test_a_qualifying_dated_match_wins_over_a_better_scoring_undated_one():
-    from collections import Counter
-    from datetime import date
-
-    from pipeline.stories import Profile, assign_stories
-
     new = Profile("new", date(2026, 5, 7), {"Springfield", "County Board", "Dana Whitcomb"},
                   Counter({"council": 3, "budget": 2, "river": 1}))
     # Dated, a day apart: entities 2/3, no words in common: 0.33, over the dated threshold.
@@ -108,3 +107,54 @@ def test_a_qualifying_dated_match_wins_over_a_better_scoring_undated_one():
                       Counter({"council": 1, "harvest": 3}), story_id="story-undated")
     [row] = assign_stories([new], [dated, undated], {})
     assert row["story_id"] == "story-dated" and row["days_apart"] == 1
+
+
+def test_archived_articles_are_read_only_where_one_new_article_could_match_them(tmp_path):
+    """An archived article is read when it shares two entities with one new article and its
+    date does not rule the pair out; sharing one entity with each of two new articles, or
+    two entities with a new article weeks apart, is not enough."""
+    paths = ArchivePaths(tmp_path)
+    ensure_archive(paths)
+    day = date(2026, 5, 7)
+    archived = {  # id: (entities, publication date, inferred)
+        "same-day": ({"Springfield", "County Board"}, day, False),
+        "split": ({"County Board", "Harbor Board"}, day + timedelta(days=30), False),
+        "weeks-apart": ({"Springfield", "County Board"}, day + timedelta(days=30), False),
+        "fetch-dated": ({"Springfield", "County Board"}, day + timedelta(days=300), True),
+        "far-for-the-undated": ({"Lake Tahoe", "Caldor Fire"}, day - timedelta(days=900), False),
+        "one-shared": ({"Springfield", "Lake Tahoe"}, day, False),
+    }
+    run = paths.data / "20260510T000000Z-abc123"
+    write_table(run, TABLES["documents"], [
+        {"article_id": a, "source_ref": f"{a}.html", "title": a, "text": "The council met.", "word_count": 3,
+         "content_hash": a, "raw_hash": a, "page_format": "html", "extract_method": "trafilatura", "furniture_removed": 0,
+         "run_id": run.name, "ingested_at": datetime(2026, 5, 10, tzinfo=timezone.utc)} for a in archived])
+    write_table(run, TABLES["article_dates"], [
+        {"article_id": a, "published_date": d, "published_method": "fetch_time" if inferred else "htmldate",
+         "published_inferred": inferred, "run_id": run.name} for a, (_, d, inferred) in archived.items()])
+    write_table(run, TABLES["mentions"], [
+        {"article_id": a, "entity": e, "entity_type": "place", "surface_forms": [e], "mention_count": 1,
+         "first_position": 0, "entity_method": "test", "run_id": run.name}
+        for a, (ents, _, _) in archived.items() for e in sorted(ents)])
+    write_table(run, TABLES["story_members"], [
+        {"article_id": a, "story_id": a, "shared_entities": [], "run_id": run.name} for a in archived])
+
+    new = [
+        Profile("new-dated", day, {"Springfield", "County Board", "Dana Whitcomb"}, Counter()),
+        Profile("new-late", day + timedelta(days=30), {"Harbor Board", "Mill Creek"}, Counter()),
+        Profile("new-undated", None, {"Lake Tahoe", "Caldor Fire"}, Counter()),
+    ]
+    read = {p.article_id: p for p in archived_profiles(paths, new)}
+    assert set(read) == {"same-day", "fetch-dated", "far-for-the-undated"}
+    assert read["same-day"].day == day and read["fetch-dated"].day is None  # an inferred date rules nothing out
+    assert read["same-day"].entities == {"Springfield", "County Board"} and read["same-day"].story_id == "same-day"
+
+
+def test_equal_scores_go_to_the_lowest_id_whatever_the_order_read():
+    new = Profile("new", date(2026, 5, 7), {"Springfield", "County Board"}, Counter({"council": 2}))
+    copies = [Profile(a, date(2026, 5, 7), {"Springfield", "County Board"}, Counter({"council": 2}), story_id=f"story-{a}")
+              for a in ("b-copy", "a-copy", "c-copy")]
+    for order in (copies, copies[::-1]):
+        [row] = assign_stories([Profile(**{k: getattr(new, k) for k in ("article_id", "day", "entities", "terms")})],
+                               order, {})
+        assert row["matched_article_id"] == "a-copy" and row["story_id"] == "story-a-copy"
