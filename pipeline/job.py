@@ -8,17 +8,26 @@ import time
 from dataclasses import asdict
 from typing import Callable
 
+from pipeline.furniture import record_check
 from pipeline.logs import event
 from pipeline.reprocess import ReprocessSummary, Selection, reprocess
 from pipeline.run import RunPlan, RunSummary, finish_run, process_shard, run_in_parts
 from pipeline.settings import Settings
+from pipeline.store import ArchivePaths, archive_lock
 
 
 def clean_stale(settings: Settings, run_id: str, stale_articles: list[str], executor: str = "plain") -> ReprocessSummary | None:
+    """Reprocess the job's stale articles; once every one is clean, the job's check of the
+    archive against its learned lines is complete (furniture.record_check)."""
     if not stale_articles:
         return None
-    return reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
-                     executor=executor)
+    cleaned = reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
+                        executor=executor)
+    if cleaned.replaced == len(stale_articles):
+        paths = ArchivePaths(settings.archive_dir)
+        with archive_lock(paths, f"furniture check of run {run_id}", settings.lock_wait_s):
+            record_check(paths, run_id)
+    return cleaned
 
 
 def run_plain(settings: Settings, source_refs: list[str],

@@ -32,7 +32,8 @@ from pipeline.decode import raw_hash
 from pipeline.dedup import (
     ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
 )
-from pipeline.furniture import count_lines, learned_lines, newly_learned, stale_articles, write_snapshot
+from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly_learned, note_check, record_check,
+                                stale_articles, write_snapshot)
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
 from pipeline.parallel import Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
@@ -166,10 +167,15 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
                 with begin_run(settings, source_refs, executor, entries=entries) as plan:
                     parts.append(run_part(plan))
                 if not plan.later:
-                    # Once a job, against every learned line, not only its own: a job that died
-                    # before its reprocess of stale articles finished leaves them to the next.
+                    # Once a job, against every line learned since the last complete check, not
+                    # only its own: a job that died before its reprocess finished leaves them to the next.
                     learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
-                    return replace(combined(parts), stale_articles=stale_articles(paths, learned))
+                    since, checked = checked_lines(paths)
+                    stale = stale_articles(paths, learned, checked, since)
+                    note_check(paths, parts[0].run_id, learned)
+                    if not stale:
+                        record_check(paths, parts[0].run_id)
+                    return replace(combined(parts), stale_articles=stale)
                 entries = plan.later
         finally:
             shutil.rmtree(paths.listing, ignore_errors=True)

@@ -3,14 +3,20 @@ archive and stripped from all of that outlet's pages, earlier ones included."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.furniture import count_lines, line_key, strip_learned
+import pytest
+
+from pipeline import job
+from pipeline.furniture import (checked_lines, count_lines, line_key, note_check, record_check, stale_articles,
+                                strip_learned)
 from pipeline.identity import content_hash
 from pipeline.job import run_plain
 from pipeline.records import Document, Page, RawPage
 from pipeline.settings import Settings
-from pipeline.store import connect
+from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
+from schemas.tables import TABLES
 from corpus import COURIER, FURNITURE, GAZETTE, unique_sentence, write_pages
 
 
@@ -116,3 +122,72 @@ def test_a_line_in_one_archived_article_is_learned_when_a_run_brings_two_more(tm
     with connect(tmp_path / "archive") as con:
         learned = con.sql("SELECT line, articles FROM learned_furniture() ORDER BY line").fetchall()
     assert learned == [(line, 3) for line in sorted(FURNITURE[GAZETTE])]
+
+
+def archive_of(root: Path, articles: dict[str, tuple[str, str]]) -> ArchivePaths:
+    """An archive whose articles (id: (run id, text)) are all the Gazette's."""
+    paths = ArchivePaths(root)
+    ensure_archive(paths)
+    for run_id in sorted({run for run, _ in articles.values()}):
+        ids = [a for a, (run, _) in articles.items() if run == run_id]
+        write_table(paths.data / run_id, TABLES["documents"], [
+            {"article_id": a, "source_ref": f"{a}.txt", "text": articles[a][1], "word_count": 9, "content_hash": a,
+             "raw_hash": a, "page_format": "text", "extract_method": "text_cleaner", "furniture_removed": 0,
+             "run_id": run_id, "ingested_at": datetime(2026, 11, 2, tzinfo=timezone.utc)} for a in ids])
+        write_table(paths.data / run_id, TABLES["article_outlets"], [
+            {"article_id": a, "outlet": GAZETTE, "outlet_method": "manifest", "wire_method": "none",
+             "is_syndicated": False, "content_source_method": "none", "run_id": run_id} for a in ids])
+    return paths
+
+
+def test_lines_already_checked_are_looked_for_only_in_later_runs(tmp_path):
+    checked_line, new_line = "Support the Gazette today", "Gazette events calendar"
+    paths = archive_of(tmp_path, {
+        "old-checked": ("20261101T000000Z-aaaaaa", f"Council met.\n{checked_line}"),
+        "old-new-line": ("20261101T000000Z-aaaaaa", f"Budget passed.\n{new_line}"),
+        "later": ("20261103T000000Z-cccccc", f"Bridge opened.\n{checked_line}"),
+    })
+    checked = {GAZETTE: {line_key(checked_line)}}
+    # Every article was checked for the first line by the job of run 2026-11-02: the
+    # article archived before that holds it only if that check's reprocess never finished,
+    # which leaves the check pending, not the archive's. So it is not read again.
+    since = "20261102T000000Z-bbbbbb"
+    assert stale_articles(paths, {GAZETTE: {line_key(checked_line): checked_line}}, checked, since) == ["later"]
+    # A line learned since is looked for in every article of the outlet (and, read, each is
+    # checked for every learned line).
+    learned = {GAZETTE: {line_key(checked_line): checked_line, line_key(new_line): new_line}}
+    assert stale_articles(paths, learned, checked, since) == ["later", "old-checked", "old-new-line"]
+
+
+def test_a_check_becomes_the_archives_only_when_complete_and_never_over_a_later_one(tmp_path):
+    paths = ArchivePaths(tmp_path)
+    first, second = "20261101T000000Z-aaaaaa", "20261102T000000Z-bbbbbb"
+    note_check(paths, first, {GAZETTE: {"k1": "Line one"}})
+    assert checked_lines(paths) == ("", {})  # pending: its reprocess has not cleaned yet
+    note_check(paths, second, {GAZETTE: {"k1": "Line one", "k2": "Line two"}})
+    record_check(paths, second)
+    assert checked_lines(paths) == (second, {GAZETTE: {"k1", "k2"}})
+    record_check(paths, first)  # an earlier job completing late
+    assert checked_lines(paths) == (second, {GAZETTE: {"k1", "k2"}})
+    assert not list(paths.root.glob(".furniture_checked.*"))
+
+
+def test_a_job_that_died_before_cleaning_leaves_its_stale_articles_to_the_next(tmp_path, monkeypatch):
+    settings = Settings(archive=tmp_path / "archive", entities=False)
+    run_plain(settings, [str(write_pages(tmp_path / "first", GAZETTE, range(2)))])
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed before the reprocess")
+
+    monkeypatch.setattr(job, "reprocess", dies)
+    with pytest.raises(RuntimeError):
+        run_plain(settings, [str(write_pages(tmp_path / "later", GAZETTE, range(2, 4)))])
+    assert sum(FURNITURE[GAZETTE][0] in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE]) == 2
+    assert checked_lines(ArchivePaths(tmp_path / "archive"))[1] == {}  # the first job's check: nothing learned
+    monkeypatch.undo()
+
+    summary = run_plain(settings, [str(write_pages(tmp_path / "third", COURIER, range(1)))])
+    assert summary.furniture_learned == 0 and summary.stale_cleaned == 2
+    assert not any(line in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE] for line in FURNITURE[GAZETTE])
+    run_id, checked = checked_lines(ArchivePaths(tmp_path / "archive"))
+    assert run_id == summary.run_id and checked[GAZETTE] == {line_key(line) for line in FURNITURE[GAZETTE]}
