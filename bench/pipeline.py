@@ -4,11 +4,13 @@ feed latency at 100,000 archived articles. Figures, not assertions: tests never 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import multiprocessing
 import multiprocessing.synchronize
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -24,7 +26,7 @@ import psutil
 import pyarrow as pa
 
 from bench.cluster import local_cluster
-from bench.corpus import build_corpus
+from bench.corpus import build_corpus, vary
 from bench.naive import naive_run
 from bench.views import bench_views
 
@@ -372,6 +374,38 @@ def bench_stories(source: Path, workdir: Path, new_articles: int = 1000) -> None
     print(f"100,000 / 10,000: {timings[100_000] / timings[10_000]:.2f}x")
 
 
+def night_pages(pages: Path, folder: Path, night: int, size: int) -> Path:
+    """A night's `size` new pages: copies of the real pages numbered beyond the corpus's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sorted(pages.glob("*.html.gz"))[:size]:
+        page = vary(gzip.decompress(source.read_bytes()), 900 + night, source.name)
+        (folder / source.name).write_bytes(gzip.compress(page, compresslevel=1))
+    return folder
+
+
+def bench_nightly(pages: Path, workdir: Path, size: int = 300) -> None:
+    """A nightly job of `size` new pages into the archives of bench_stories (10,000
+    articles, and those with 90,000 older ones): its wall time, and the run's own serial
+    stages, whose work could grow with the archive. The second night is measured: the
+    first makes the archive's first furniture check, as an archive's first job does."""
+    print(f"\n## A nightly job of {size} new pages into a larger archive (entities on, second night)")
+    walls = {}
+    for archive_size in (10_000, 100_000):
+        target = workdir / f"nightly-{archive_size}"
+        shutil.copytree(workdir / f"stories-{archive_size}", target, symlinks=True, copy_function=os.link)
+        settings = Settings(archive=target)
+        run_plain(settings, [str(night_pages(pages, workdir / f"night-{archive_size}-1", 1, size))])
+        start = time.perf_counter()
+        summary = run_plain(settings, [str(night_pages(pages, workdir / f"night-{archive_size}-2", 2, size))])
+        walls[archive_size] = time.perf_counter() - start
+        with connect(target) as con:
+            serial = con.execute("""SELECT stage, round(seconds, 2) FROM run_stages WHERE run_id = ? AND processes = 1
+                                    ORDER BY seconds DESC""", [summary.run_id]).fetchall()
+        print(f"archive of {archive_size:,}: {walls[archive_size]:.1f} s ({summary.articles_archived} archived); "
+              f"serial stages: {', '.join(f'{stage} {seconds} s' for stage, seconds in serial)}")
+    print(f"100,000 / 10,000: {walls[100_000] / walls[10_000]:.2f}x")
+
+
 def bench_search(source: Path, workdir: Path, articles: int, queries: int) -> None:
     target = workdir / f"search-{articles}"
     indexing = synthetic_archive(source, target, articles, runs=10)
@@ -462,6 +496,8 @@ def main() -> int:
             bench_views(source, workdir, args.view_rows)
         bench_dedup(source, workdir)
         bench_stories(source, workdir)
+        if pages.is_dir():
+            bench_nightly(pages, workdir)
         if args.texts_from is None:
             print(f"\nend-to-end / ideal: {ours.pages_per_s / ours.ideal_pages_per_s:.2f}")
             print(f"speed-up over naive: {ours.pages_per_s / naive:.1f}x")
