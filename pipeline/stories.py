@@ -3,7 +3,8 @@
 A new article is compared with the archived articles, and the run's earlier ones, that
 share a named entity with it and were published within WINDOW_DAYS of it, or are
 undated (a pair without both dates must score THRESHOLD_UNDATED; a date inferred from
-the fetch time counts as none). The score is the
+the fetch time counts as none; of the archived articles, only the UNDATED_CANDIDATES
+sharing the most entities with it). The score is the
 mean of two parts: the entities both mention, weighted by rarity (an entity in every
 story says little), as a weighted Jaccard; and the cosine similarity of their content
 words (spaCy's English stop words left out). The article
@@ -33,6 +34,10 @@ THRESHOLD = 0.3
 # entities and words must agree more.
 THRESHOLD_UNDATED = 0.45
 MIN_SHARED = 2
+# No date bounds an undated pair, so without a cap an undated article would be compared with
+# every archived article sharing two of its entities, more every night: it is compared with
+# the ones sharing the most.
+UNDATED_CANDIDATES = 50
 ENTITY_TYPES = ("person", "organisation", "place", "event")
 CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
 
@@ -143,17 +148,21 @@ def archived_profiles(paths: ArchivePaths, new: list[Profile]) -> list[Profile]:
             WHERE m.entity_type IN {ENTITY_TYPES}
         ),
         pairs AS (
-            SELECT n.new_id, a.article_id, a.entity FROM window_days n JOIN near a USING (entity, day)
+            SELECT n.new_id, a.article_id, a.entity, true AS dated FROM window_days n JOIN near a USING (entity, day)
             UNION ALL
-            SELECT n.new_id, a.article_id, a.entity FROM new_entities n JOIN near a USING (entity)
+            SELECT n.new_id, a.article_id, a.entity, false FROM new_entities n JOIN near a USING (entity)
             WHERE n.day IS NOT NULL AND a.day IS NULL
             UNION ALL
-            SELECT n.new_id, a.article_id, a.entity FROM new_entities n JOIN named_any a USING (entity)
+            SELECT n.new_id, a.article_id, a.entity, false FROM new_entities n JOIN named_any a USING (entity)
             WHERE n.day IS NULL
         ),
+        shared AS (
+            SELECT new_id, article_id, bool_or(dated) AS dated, count(DISTINCT entity) AS entities
+            FROM pairs GROUP BY new_id, article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
+        ),
         hit AS (
-            SELECT DISTINCT article_id FROM pairs
-            GROUP BY new_id, article_id HAVING count(DISTINCT entity) >= {MIN_SHARED}
+            SELECT DISTINCT article_id FROM shared
+            QUALIFY dated OR row_number() OVER (PARTITION BY new_id, dated ORDER BY entities DESC, article_id) <= {UNDATED_CANDIDATES}
         ),
         named AS (
             SELECT article_id, list(entity) AS entities FROM {paths.parquet('mentions')} SEMI JOIN hit USING (article_id)

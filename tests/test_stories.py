@@ -109,21 +109,11 @@ def test_a_qualifying_dated_match_wins_over_a_better_scoring_undated_one():
     assert row["story_id"] == "story-dated" and row["days_apart"] == 1
 
 
-def test_archived_articles_are_read_only_where_one_new_article_could_match_them(tmp_path):
-    """An archived article is read when it shares two entities with one new article and its
-    date does not rule the pair out; sharing one entity with each of two new articles, or
-    two entities with a new article weeks apart, is not enough."""
-    paths = ArchivePaths(tmp_path)
+def archive_of(root: Path, archived: dict[str, tuple[set[str], date, bool]]) -> ArchivePaths:
+    """An archive of articles (id: entities, publication date, whether it is inferred),
+    each its own story."""
+    paths = ArchivePaths(root)
     ensure_archive(paths)
-    day = date(2026, 5, 7)
-    archived = {  # id: (entities, publication date, inferred)
-        "same-day": ({"Springfield", "County Board"}, day, False),
-        "split": ({"County Board", "Harbor Board"}, day + timedelta(days=30), False),
-        "weeks-apart": ({"Springfield", "County Board"}, day + timedelta(days=30), False),
-        "fetch-dated": ({"Springfield", "County Board"}, day + timedelta(days=300), True),
-        "far-for-the-undated": ({"Lake Tahoe", "Caldor Fire"}, day - timedelta(days=900), False),
-        "one-shared": ({"Springfield", "Lake Tahoe"}, day, False),
-    }
     run = paths.data / "20260510T000000Z-abc123"
     write_table(run, TABLES["documents"], [
         {"article_id": a, "source_ref": f"{a}.html", "title": a, "text": "The council met.", "word_count": 3,
@@ -138,6 +128,22 @@ def test_archived_articles_are_read_only_where_one_new_article_could_match_them(
         for a, (ents, _, _) in archived.items() for e in sorted(ents)])
     write_table(run, TABLES["story_members"], [
         {"article_id": a, "story_id": a, "shared_entities": [], "run_id": run.name} for a in archived])
+    return paths
+
+
+def test_archived_articles_are_read_only_where_one_new_article_could_match_them(tmp_path):
+    """An archived article is read when it shares two entities with one new article and its
+    date does not rule the pair out; sharing one entity with each of two new articles, or
+    two entities with a new article weeks apart, is not enough."""
+    day = date(2026, 5, 7)
+    paths = archive_of(tmp_path, {
+        "same-day": ({"Springfield", "County Board"}, day, False),
+        "split": ({"County Board", "Harbor Board"}, day + timedelta(days=30), False),
+        "weeks-apart": ({"Springfield", "County Board"}, day + timedelta(days=30), False),
+        "fetch-dated": ({"Springfield", "County Board"}, day + timedelta(days=300), True),
+        "far-for-the-undated": ({"Lake Tahoe", "Caldor Fire"}, day - timedelta(days=900), False),
+        "one-shared": ({"Springfield", "Lake Tahoe"}, day, False),
+    })
 
     new = [
         Profile("new-dated", day, {"Springfield", "County Board", "Dana Whitcomb"}, Counter()),
@@ -158,3 +164,23 @@ def test_equal_scores_go_to_the_lowest_id_whatever_the_order_read():
         [row] = assign_stories([Profile(**{k: getattr(new, k) for k in ("article_id", "day", "entities", "terms")})],
                                order, {})
         assert row["matched_article_id"] == "a-copy" and row["story_id"] == "story-a-copy"
+
+
+def test_an_undated_pair_is_read_only_among_those_sharing_the_most_entities(tmp_path, monkeypatch):
+    """Nothing dates an undated pair out, so an undated article is compared with the
+    archived articles sharing the most of its entities, not with every one sharing two;
+    a dated article's dated pairs are not capped."""
+    monkeypatch.setattr("pipeline.stories.UNDATED_CANDIDATES", 2)
+    day = date(2026, 5, 7)
+    fire = ["Caldor Fire", "Lake Tahoe", "El Dorado County", "Cal Fire"]
+    paths = archive_of(tmp_path, {
+        "four": (set(fire), day - timedelta(days=400), False),
+        "three": (set(fire[:3]), day - timedelta(days=800), False),
+        "two": (set(fire[:2]), day - timedelta(days=20), False),
+        "two-again": (set(fire[:2]), day, False),
+        **{f"near-{n}": ({"Springfield", "County Board"}, day + timedelta(days=n), False) for n in range(3)},
+    })
+    new = [Profile("undated", None, set(fire), Counter()),
+           Profile("dated", day, {"Springfield", "County Board"}, Counter())]
+    read = {p.article_id for p in archived_profiles(paths, new)}
+    assert read == {"four", "three", "near-0", "near-1", "near-2"}
