@@ -17,16 +17,15 @@ from pipeline.store import ArchivePaths, archive_lock
 
 
 def clean_stale(settings: Settings, run_id: str, stale_articles: list[str], executor: str = "plain") -> ReprocessSummary | None:
-    """Reprocess the job's stale articles; once every one is clean, the job's check of the
-    archive against its learned lines is complete (furniture.record_check)."""
+    """Reprocess the job's stale articles; once that has returned, the job's check of the
+    archive for its learned lines is complete (furniture.record_check)."""
     if not stale_articles:
         return None
-    cleaned = reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
-                        executor=executor)
-    if cleaned.replaced == len(stale_articles):
-        paths = ArchivePaths(settings.archive_dir)
-        with archive_lock(paths, f"furniture check of run {run_id}", settings.lock_wait_s):
-            record_check(paths, run_id)
+    paths = ArchivePaths(settings.archive_dir)
+    with archive_lock(paths, f"furniture check of run {run_id}", settings.lock_wait_s):
+        cleaned = reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
+                            executor=executor)
+        record_check(paths, run_id)
     return cleaned
 
 

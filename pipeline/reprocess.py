@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.furniture import learned_lines, strip_lines
+from pipeline.furniture import forget_unlearned, learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
 from pipeline.parallel import workers_for
 from pipeline.records import RawPage
@@ -261,6 +261,7 @@ def reprocess(settings: Settings, selection: Selection,
         selected = select_articles(paths, selection)
         # Once: the archive does not change until the reprocess publishes (the lock is ours).
         learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
+        forget_unlearned(paths, learned)
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy
         n_replaced = 0
         done = 0

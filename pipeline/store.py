@@ -7,6 +7,8 @@ Layout of an archive folder:
                                     published runs, each written whole, never changed
     staging/<run_id>/               a run being written (shards, plan, then its tables)
     archive.duckdb                  views over data/*/<table>.parquet, and the SQL macros
+    rollups/<state>/<view>.parquet  the reporting views that read every row, per state (rollups.py)
+    furniture_checked.parquet       the learned lines the last complete furniture check covered (furniture.py)
     .lock                           held (flock) by the one run writing
 
 A run publishes with one rename of its staging folder into data/, so readers see all

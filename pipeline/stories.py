@@ -112,16 +112,15 @@ def assign_stories(new: list[Profile], archived: list[Profile], weight: dict[str
 
 def archived_profiles(paths: ArchivePaths, new: list[Profile]) -> list[Profile]:
     """The archived articles that `match` could pair with one of `new`: sharing at least
-    MIN_SHARED of its entities, and published within WINDOW_DAYS of it or either undated.
-    Pairs are found per new article, not against all the run's entities and days at once
-    (which let almost every archived article through), and dated pairs are joined on
-    (entity, day), so only those articles' texts are read. Every article has a dates row
-    (method `none` when nothing dates it)."""
-    found = [(p.article_id, e, p.day) for p in new for e in p.entities]
-    if not found:
+    MIN_SHARED of its entities, and published within WINDOW_DAYS of it or either undated
+    (then only the UNDATED_CANDIDATES sharing the most). Pairs are found per new article,
+    dated ones joined on (entity, day), so only those articles' texts are read. Every
+    article has a dates row (method `none` when nothing dates it)."""
+    keys = [(p.article_id, e, p.day) for p in new for e in p.entities]
+    if not keys:
         return []
     con = duckdb.connect()
-    new_id, entity, day = (list(c) for c in zip(*found))
+    new_id, entity, day = (list(c) for c in zip(*keys))
     con.register("new_entities", pa.table({"new_id": new_id, "entity": entity, "day": pa.array(day, pa.date32())}))
     rows = con.execute(f"""
         WITH dates AS (

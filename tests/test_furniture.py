@@ -14,6 +14,7 @@ from pipeline.furniture import (checked_lines, count_lines, line_key, note_check
 from pipeline.identity import content_hash
 from pipeline.job import run_plain
 from pipeline.records import Document, Page, RawPage
+from pipeline.reprocess import Selection, reprocess
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
 from schemas.tables import TABLES
@@ -157,19 +158,40 @@ def test_lines_already_checked_are_looked_for_only_in_later_runs(tmp_path):
     # checked for every learned line).
     learned = {GAZETTE: {line_key(checked_line): checked_line, line_key(new_line): new_line}}
     assert stale_articles(paths, learned, checked, since) == ["later", "old-checked", "old-new-line"]
+    assert stale_articles(paths, learned, {}, "") == ["later", "old-checked", "old-new-line"]
 
 
 def test_a_check_becomes_the_archives_only_when_complete_and_never_over_a_later_one(tmp_path):
     paths = ArchivePaths(tmp_path)
-    first, second = "20261101T000000Z-aaaaaa", "20261102T000000Z-bbbbbb"
+    first, second, third = "20261101T000000Z-aaaaaa", "20261102T000000Z-bbbbbb", "20261103T000000Z-cccccc"
     note_check(paths, first, {GAZETTE: {"k1": "Line one"}})
-    assert checked_lines(paths) == ("", {})  # pending: its reprocess has not cleaned yet
+    assert checked_lines(paths) == ("", {})  # pending: its reprocess has not returned
     note_check(paths, second, {GAZETTE: {"k1": "Line one", "k2": "Line two"}})
+    note_check(paths, third, {GAZETTE: {"k1": "Line one"}})
     record_check(paths, second)
     assert checked_lines(paths) == (second, {GAZETTE: {"k1", "k2"}})
-    record_check(paths, first)  # an earlier job completing late
+    # The first job's pending check is superseded and gone; the third's waits for its reprocess.
+    assert sorted(p.name for p in paths.root.glob(".furniture_checked.*")) == [f".furniture_checked.{third}.pending"]
+    record_check(paths, first)  # an earlier job completing late changes nothing
     assert checked_lines(paths) == (second, {GAZETTE: {"k1", "k2"}})
-    assert not list(paths.root.glob(".furniture_checked.*"))
+
+
+def test_a_reprocess_that_does_not_strip_a_checked_line_makes_the_next_job_look_for_it(tmp_path):
+    """A reprocess strips the lines learned under its own settings and keeps each article's
+    run: a line it does not strip comes back into old articles, where a later job must
+    look for it again."""
+    settings = Settings(archive=tmp_path / "archive", entities=False, shard_size=2)
+    first = run_plain(settings, [str(write_pages(tmp_path / "in", GAZETTE, range(5)))])
+    assert first.furniture_learned == 3 and first.stale_cleaned == 2
+    assert checked_lines(ArchivePaths(tmp_path / "archive"))[1] == {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}}
+
+    reprocess(Settings(archive=tmp_path / "archive", entities=False, furniture_min_articles=50), Selection())
+    assert all(FURNITURE[GAZETTE][0] in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE])
+    assert checked_lines(ArchivePaths(tmp_path / "archive"))[1] == {}
+
+    later = run_plain(settings, [str(write_pages(tmp_path / "later", COURIER, range(1)))])
+    assert later.stale_cleaned == 5
+    assert not any(line in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE] for line in FURNITURE[GAZETTE])
 
 
 def test_a_job_that_died_before_cleaning_leaves_its_stale_articles_to_the_next(tmp_path, monkeypatch):

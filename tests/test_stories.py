@@ -3,6 +3,7 @@ same id; other events, even about the same people, do not."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -12,7 +13,7 @@ from conftest import LAIST, NBC, SEEDS
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
-from pipeline.stories import Profile, archived_profiles, assign_stories
+from pipeline.stories import MIN_SHARED, WINDOW_DAYS, Profile, archived_profiles, assign_stories
 from schemas.tables import TABLES
 
 SAME_EVENT = """Putin tells the West to answer his security demands without delay
@@ -132,13 +133,15 @@ def archive_of(root: Path, archived: dict[str, tuple[set[str], date, bool]]) -> 
 
 
 def test_archived_articles_are_read_only_where_one_new_article_could_match_them(tmp_path):
-    """An archived article is read when it shares two entities with one new article and its
-    date does not rule the pair out; sharing one entity with each of two new articles, or
-    two entities with a new article weeks apart, is not enough."""
+    """An archived article is read when it shares two entities with one new article and is
+    within 3 days of it, or either is undated; sharing one entity with each of two new
+    articles, or two entities with a new article 4 days or weeks apart, is not enough."""
     day = date(2026, 5, 7)
     paths = archive_of(tmp_path, {
         "same-day": ({"Springfield", "County Board"}, day, False),
-        "split": ({"County Board", "Harbor Board"}, day + timedelta(days=30), False),
+        "three-days-after": ({"Springfield", "County Board"}, day + timedelta(days=3), False),
+        "four-days-before": ({"Springfield", "County Board"}, day - timedelta(days=4), False),
+        "one-with-each": ({"County Board", "Harbor Board"}, day + timedelta(days=1), False),
         "weeks-apart": ({"Springfield", "County Board"}, day + timedelta(days=30), False),
         "fetch-dated": ({"Springfield", "County Board"}, day + timedelta(days=300), True),
         "far-for-the-undated": ({"Lake Tahoe", "Caldor Fire"}, day - timedelta(days=900), False),
@@ -147,11 +150,11 @@ def test_archived_articles_are_read_only_where_one_new_article_could_match_them(
 
     new = [
         Profile("new-dated", day, {"Springfield", "County Board", "Dana Whitcomb"}, Counter()),
-        Profile("new-late", day + timedelta(days=30), {"Harbor Board", "Mill Creek"}, Counter()),
+        Profile("new-next-day", day + timedelta(days=2), {"Harbor Board", "Mill Creek"}, Counter()),
         Profile("new-undated", None, {"Lake Tahoe", "Caldor Fire"}, Counter()),
     ]
     read = {p.article_id: p for p in archived_profiles(paths, new)}
-    assert set(read) == {"same-day", "fetch-dated", "far-for-the-undated"}
+    assert set(read) == {"same-day", "three-days-after", "fetch-dated", "far-for-the-undated"}
     assert read["same-day"].day == day and read["fetch-dated"].day is None  # an inferred date rules nothing out
     assert read["same-day"].entities == {"Springfield", "County Board"} and read["same-day"].story_id == "same-day"
 
@@ -184,3 +187,28 @@ def test_an_undated_pair_is_read_only_among_those_sharing_the_most_entities(tmp_
            Profile("dated", day, {"Springfield", "County Board"}, Counter())]
     read = {p.article_id for p in archived_profiles(paths, new)}
     assert read == {"four", "three", "near-0", "near-1", "near-2"}
+
+
+def test_the_articles_read_are_exactly_those_match_could_pair(tmp_path, monkeypatch):
+    """Against random small archives, the SQL reads exactly the archived articles that
+    `match`'s gate (shared entities, days apart) admits for some new article."""
+    monkeypatch.setattr("pipeline.stories.UNDATED_CANDIDATES", 1000)
+    names = ["Springfield", "County Board", "Harbor Board", "Mill Creek", "Dana Whitcomb"]
+    base = date(2026, 5, 7)
+    for seed in range(20):
+        rng = random.Random(seed)
+
+        def entities() -> set[str]:
+            return set(rng.sample(names, rng.randint(1, 4)))
+
+        archived = {f"a{n}": (entities(), base + timedelta(days=rng.randint(-8, 8)), rng.random() < 0.2)
+                    for n in range(8)}
+        paths = archive_of(tmp_path / str(seed), archived)
+        new = [Profile(f"n{n}", None if rng.random() < 0.2 else base + timedelta(days=rng.randint(-8, 8)),
+                       entities(), Counter()) for n in range(3)]
+        admitted = {
+            a for a, (ents, day, inferred) in archived.items() for p in new
+            if len(ents & p.entities) >= MIN_SHARED
+            and (p.day is None or inferred or abs((p.day - day).days) <= WINDOW_DAYS)
+        }
+        assert {p.article_id for p in archived_profiles(paths, new)} == admitted, seed
