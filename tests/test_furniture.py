@@ -96,6 +96,9 @@ def test_furniture_learned_by_a_later_run_cleans_the_earlier_runs_pages(tmp_path
     texts = texts_by_outlet(tmp_path / "archive")[GAZETTE]
     assert len(texts) == 4
     assert not any(line in t for t in texts for line in FURNITURE[GAZETTE])
+    # The flow's reprocess task completed the job's check.
+    assert checked_lines(ArchivePaths(tmp_path / "archive")) == (
+        summary["run_id"], {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}})
 
 
 def test_seeds_learn_nothing(seed_archive):
