@@ -14,8 +14,8 @@ and reprocesses them. Each article is looked for the lines learned since the arc
 last complete check (`checked_lines`), and the articles archived since then for every
 line: reading every archived text for every line took 8.9 s a job at 100,000 articles.
 A job's check stays pending under its run id until its reprocess has returned; only then
-does it become the archive's, and never over a later job's (run ids sort as their runs
-started). A job that dies before that leaves the last complete check in place, so the
+does it become the archive's, and never over a later job's (checks are ordered by the
+time they were made: run ids of one second do not sort in order). A job that dies before that leaves the last complete check in place, so the
 next job checks its lines again. A reprocess strips only the lines learned when it runs
 and keeps an article's run id, so it puts any other line back into old articles: it
 drops such lines from the checks (`forget_unlearned`). An article the reprocess cannot
@@ -27,9 +27,11 @@ check, never a stale article.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import Counter, defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -43,6 +45,7 @@ from schemas import SCHEMAS_DIR
 
 LEARNED_SQL = SCHEMAS_DIR / "views" / "40_learned_furniture.sql"
 CHECKED = "furniture_checked.parquet"
+log = logging.getLogger("newsarchive")
 Lines = dict[str, dict[str, str]]  # outlet -> line key -> line
 
 
@@ -146,20 +149,20 @@ def newly_learned(before: Lines, after: Lines) -> Lines:
     return {outlet: lines for outlet, lines in new.items() if lines}
 
 
-def stale_articles(paths: ArchivePaths, lines: Lines, checked: dict[str, set[str]], since: str) -> list[str]:
+def stale_articles(paths: ArchivePaths, lines: Lines, check: Check) -> list[str]:
     """Archived articles with a whole line that their outlet's learned furniture includes:
     processed before the line was learned (an earlier run or shard), or left so by a job
-    that died before its reprocess returned. The line keys in `checked` were looked for in
-    every article archived by run `since` or before (checked_lines), so for them only the
-    articles of later runs are read."""
+    that died before its reprocess returned. The lines of the archive's last complete
+    `check` were looked for in every article archived before it, so for them only the
+    articles archived since are read."""
     if not lines:
         return []
     con = duckdb.connect()
     con.register("learned", pa.Table.from_pylist(
-        [{"outlet": o, "line": " ".join(line.lower().split()), "everywhere": key not in checked.get(o, ())}
+        [{"outlet": o, "line": " ".join(line.lower().split()), "everywhere": key not in check.lines.get(o, ())}
          for o, by_key in lines.items() for key, line in by_key.items()],
         schema=pa.schema([("outlet", pa.string()), ("line", pa.string()), ("everywhere", pa.bool_())])))
-    # Two scans, not one with an OR: the run_id filter alone reaches the Parquet reader,
+    # Two scans, not one with an OR: the ingested_at filter alone reaches the Parquet reader,
     # which then skips the older files' texts. Lines compared as strip_learned does:
     # whole, case and spacing folded.
     return [aid for (aid,) in con.execute(f"""
@@ -170,14 +173,24 @@ def stale_articles(paths: ArchivePaths, lines: Lines, checked: dict[str, set[str
             UNION ALL
             SELECT d.article_id, o.outlet, d.text
             FROM {paths.parquet('documents')} d JOIN {paths.parquet('article_outlets')} o USING (article_id)
-            WHERE d.run_id > $since AND o.outlet IN (SELECT outlet FROM learned WHERE NOT everywhere)
+            WHERE d.ingested_at > $since AND o.outlet IN (SELECT outlet FROM learned WHERE NOT everywhere)
         ),
         lines AS (
             SELECT article_id, outlet, trim(regexp_replace(lower(unnest(string_split(text, chr(10)))), '\\s+', ' ', 'g')) AS line
             FROM unread
         )
         SELECT DISTINCT article_id FROM lines JOIN learned USING (outlet, line) ORDER BY 1
-    """, {"since": since}).fetchall()]
+    """, {"since": check.at}).fetchall()]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A job's check for learned lines: its run, when it looked (its articles were all
+    archived before), and the line keys it looked for, by outlet."""
+
+    run_id: str = ""
+    at: datetime = datetime.min.replace(tzinfo=timezone.utc)
+    lines: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _checked_file(paths: ArchivePaths) -> Path:
@@ -188,44 +201,57 @@ def _pending_file(paths: ArchivePaths, run_id: str) -> Path:
     return paths.root / f".furniture_checked.{run_id}.pending"
 
 
-def _read_check(path: Path) -> tuple[str, dict[str, set[str]]]:
-    table = pq.read_table(path)
-    checked: dict[str, set[str]] = defaultdict(set)
+def _read_check(path: Path) -> Check:
+    """The check a file holds; none from a file damaged outside the pipeline (every write
+    is atomic), which then costs one full check rather than every job."""
+    try:
+        table = pq.read_table(path)
+        meta = table.schema.metadata
+        run_id, at = meta[b"run_id"].decode(), datetime.fromisoformat(meta[b"at"].decode())
+    except (OSError, pa.ArrowException, KeyError, TypeError, ValueError) as e:
+        log.warning("furniture check %s unreadable (%s): the next job checks every article", path, e)
+        return Check()
+    lines: dict[str, set[str]] = defaultdict(set)
     for outlet, key in zip(table["outlet"].to_pylist(), table["line_key"].to_pylist()):
-        checked[outlet].add(key)
-    return table.schema.metadata[b"run_id"].decode(), dict(checked)
+        lines[outlet].add(key)
+    return Check(run_id, at, dict(lines))
 
 
-def _write_check(path: Path, run_id: str, checked: dict[str, set[str]] | Lines) -> None:
-    pairs = [(o, k) for o, keys in checked.items() for k in keys]
+def _write_check(path: Path, check: Check) -> None:
+    pairs = [(o, k) for o, keys in check.lines.items() for k in keys]
     table = pa.table({"outlet": pa.array([o for o, _ in pairs], pa.string()),
                       "line_key": pa.array([k for _, k in pairs], pa.string())})
     tmp = path.with_name(f"{path.name}.tmp")
-    pq.write_table(table.replace_schema_metadata({"run_id": run_id}), tmp)
+    pq.write_table(table.replace_schema_metadata({"run_id": check.run_id, "at": check.at.isoformat()}), tmp)
     os.replace(tmp, path)
 
 
-def checked_lines(paths: ArchivePaths) -> tuple[str, dict[str, set[str]]]:
-    """The run id of the job whose check is the archive's last complete one, and the line
-    keys (by outlet) that every article archived by then was checked for."""
+def checked_lines(paths: ArchivePaths) -> Check:
+    """The archive's last complete check (an empty one when there is none)."""
     path = _checked_file(paths)
-    return _read_check(path) if path.exists() else ("", {})
+    return _read_check(path) if path.exists() else Check()
 
 
 def note_check(paths: ArchivePaths, run_id: str, learned: Lines) -> None:
-    """A job's check for every line in `learned`, pending its reprocess."""
-    _write_check(_pending_file(paths, run_id), run_id, learned)
+    """A job's check for every line in `learned`, made now, pending its reprocess. Its
+    caller holds the archive lock, so checks are made one after another."""
+    _write_check(_pending_file(paths, run_id),
+                 Check(run_id, datetime.now(timezone.utc), {o: set(keys) for o, keys in learned.items()}))
 
 
 def record_check(paths: ArchivePaths, run_id: str) -> None:
-    """The job's pending check becomes the archive's, unless a later job's already is.
-    Its caller holds the archive lock."""
+    """The job's pending check becomes the archive's, unless a later job's already is;
+    pending checks made before it, whose jobs never completed them, go. Its caller holds
+    the archive lock."""
     pending = _pending_file(paths, run_id)
-    if pending.exists() and checked_lines(paths)[0] <= run_id:
+    if not pending.exists():
+        return
+    mine = _read_check(pending)
+    if checked_lines(paths).at <= mine.at:
         os.replace(pending, _checked_file(paths))
     for path in paths.root.glob(".furniture_checked.*"):
-        if path.name.split(".")[2] <= run_id:  # this job's, or an earlier one's that never completed
-            path.unlink()
+        if path.suffix == ".tmp" or _read_check(path).at <= mine.at:
+            path.unlink(missing_ok=True)
 
 
 def forget_unlearned(paths: ArchivePaths, learned: Lines) -> None:
@@ -235,10 +261,10 @@ def forget_unlearned(paths: ArchivePaths, learned: Lines) -> None:
     for path in [_checked_file(paths), *paths.root.glob(".furniture_checked.*.pending")]:
         if not path.exists():
             continue
-        run_id, checked = _read_check(path)
-        kept = {o: keys & learned.get(o, {}).keys() for o, keys in checked.items()}
-        if kept != checked:
-            _write_check(path, run_id, kept)
+        check = _read_check(path)
+        kept = {o: keys & learned.get(o, {}).keys() for o, keys in check.lines.items()}
+        if kept != check.lines:
+            _write_check(path, replace(check, lines=kept))
 
 
 def strip_learned(doc: Document, keys: set[str]) -> Document:

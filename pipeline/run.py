@@ -170,8 +170,7 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
                     # Once a job, against every line learned since the last complete check, not
                     # only its own: a job that died before its reprocess finished leaves them to the next.
                     learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
-                    since, checked = checked_lines(paths)
-                    stale = stale_articles(paths, learned, checked, since)
+                    stale = stale_articles(paths, learned, checked_lines(paths))
                     note_check(paths, parts[0].run_id, learned)
                     if not stale:
                         record_check(paths, parts[0].run_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import job
-from pipeline.furniture import (checked_lines, count_lines, line_key, note_check, record_check, stale_articles,
+from pipeline.furniture import (Check, checked_lines, count_lines, line_key, note_check, record_check, stale_articles,
                                 strip_learned)
 from pipeline.identity import content_hash
 from pipeline.job import run_plain
@@ -97,8 +97,8 @@ def test_furniture_learned_by_a_later_run_cleans_the_earlier_runs_pages(tmp_path
     assert len(texts) == 4
     assert not any(line in t for t in texts for line in FURNITURE[GAZETTE])
     # The flow's reprocess task completed the job's check.
-    assert checked_lines(ArchivePaths(tmp_path / "archive")) == (
-        summary["run_id"], {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}})
+    check = checked_lines(ArchivePaths(tmp_path / "archive"))
+    assert (check.run_id, check.lines) == (summary["run_id"], {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}})
 
 
 def test_seeds_learn_nothing(seed_archive):
@@ -137,46 +137,49 @@ def archive_of(root: Path, articles: dict[str, tuple[str, str]]) -> ArchivePaths
         write_table(paths.data / run_id, TABLES["documents"], [
             {"article_id": a, "source_ref": f"{a}.txt", "text": articles[a][1], "word_count": 9, "content_hash": a,
              "raw_hash": a, "page_format": "text", "extract_method": "text_cleaner", "furniture_removed": 0,
-             "run_id": run_id, "ingested_at": datetime(2026, 11, 2, tzinfo=timezone.utc)} for a in ids])
+             "run_id": run_id, "ingested_at": datetime.strptime(run_id[:8], "%Y%m%d").replace(tzinfo=timezone.utc)}
+            for a in ids])
         write_table(paths.data / run_id, TABLES["article_outlets"], [
             {"article_id": a, "outlet": GAZETTE, "outlet_method": "manifest", "wire_method": "none",
              "is_syndicated": False, "content_source_method": "none", "run_id": run_id} for a in ids])
     return paths
 
 
-def test_lines_already_checked_are_looked_for_only_in_later_runs(tmp_path):
+def test_lines_already_checked_are_looked_for_only_in_articles_archived_since(tmp_path):
     checked_line, new_line = "Support the Gazette today", "Gazette events calendar"
     paths = archive_of(tmp_path, {
         "old-checked": ("20261101T000000Z-aaaaaa", f"Council met.\n{checked_line}"),
         "old-new-line": ("20261101T000000Z-aaaaaa", f"Budget passed.\n{new_line}"),
         "later": ("20261103T000000Z-cccccc", f"Bridge opened.\n{checked_line}"),
     })
-    checked = {GAZETTE: {line_key(checked_line)}}
-    # Every article was checked for the first line by the job of run 2026-11-02: the
-    # article archived before that holds it only if that check's reprocess never finished,
-    # which leaves the check pending, not the archive's. So it is not read again.
-    since = "20261102T000000Z-bbbbbb"
-    assert stale_articles(paths, {GAZETTE: {line_key(checked_line): checked_line}}, checked, since) == ["later"]
+    # Every article was checked for the first line by the job of 2026-11-02: the article
+    # archived before that holds it only if that check's reprocess never finished, which
+    # leaves the check pending, not the archive's. So it is not read again.
+    check = Check("20261102T000000Z-bbbbbb", datetime(2026, 11, 2, 12, tzinfo=timezone.utc),
+                  {GAZETTE: {line_key(checked_line)}})
+    assert stale_articles(paths, {GAZETTE: {line_key(checked_line): checked_line}}, check) == ["later"]
     # A line learned since is looked for in every article of the outlet (and, read, each is
     # checked for every learned line).
     learned = {GAZETTE: {line_key(checked_line): checked_line, line_key(new_line): new_line}}
-    assert stale_articles(paths, learned, checked, since) == ["later", "old-checked", "old-new-line"]
-    assert stale_articles(paths, learned, {}, "") == ["later", "old-checked", "old-new-line"]
+    assert stale_articles(paths, learned, check) == ["later", "old-checked", "old-new-line"]
+    assert stale_articles(paths, learned, Check()) == ["later", "old-checked", "old-new-line"]
 
 
 def test_a_check_becomes_the_archives_only_when_complete_and_never_over_a_later_one(tmp_path):
     paths = ArchivePaths(tmp_path)
-    first, second, third = "20261101T000000Z-aaaaaa", "20261102T000000Z-bbbbbb", "20261103T000000Z-cccccc"
+    # Checks in the order they were made; runs started in one second need not sort so.
+    first, second, third = "20261101T000000Z-ffffff", "20261101T000000Z-000000", "20261101T000001Z-cccccc"
     note_check(paths, first, {GAZETTE: {"k1": "Line one"}})
-    assert checked_lines(paths) == ("", {})  # pending: its reprocess has not returned
+    assert checked_lines(paths) == Check()  # pending: its reprocess has not returned
     note_check(paths, second, {GAZETTE: {"k1": "Line one", "k2": "Line two"}})
     note_check(paths, third, {GAZETTE: {"k1": "Line one"}})
     record_check(paths, second)
-    assert checked_lines(paths) == (second, {GAZETTE: {"k1", "k2"}})
+    check = checked_lines(paths)
+    assert (check.run_id, check.lines) == (second, {GAZETTE: {"k1", "k2"}})
     # The first job's pending check is superseded and gone; the third's waits for its reprocess.
     assert sorted(p.name for p in paths.root.glob(".furniture_checked.*")) == [f".furniture_checked.{third}.pending"]
     record_check(paths, first)  # an earlier job completing late changes nothing
-    assert checked_lines(paths) == (second, {GAZETTE: {"k1", "k2"}})
+    assert checked_lines(paths) == check
 
 
 def test_a_reprocess_that_does_not_strip_a_checked_line_makes_the_next_job_look_for_it(tmp_path):
@@ -186,11 +189,11 @@ def test_a_reprocess_that_does_not_strip_a_checked_line_makes_the_next_job_look_
     settings = Settings(archive=tmp_path / "archive", entities=False, shard_size=2)
     first = run_plain(settings, [str(write_pages(tmp_path / "in", GAZETTE, range(5)))])
     assert first.furniture_learned == 3 and first.stale_cleaned == 2
-    assert checked_lines(ArchivePaths(tmp_path / "archive"))[1] == {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}}
+    assert checked_lines(ArchivePaths(tmp_path / "archive")).lines == {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}}
 
     reprocess(Settings(archive=tmp_path / "archive", entities=False, furniture_min_articles=50), Selection())
     assert all(FURNITURE[GAZETTE][0] in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE])
-    assert checked_lines(ArchivePaths(tmp_path / "archive"))[1] == {}
+    assert checked_lines(ArchivePaths(tmp_path / "archive")).lines == {}
 
     later = run_plain(settings, [str(write_pages(tmp_path / "later", COURIER, range(1)))])
     assert later.stale_cleaned == 5
@@ -208,11 +211,25 @@ def test_a_job_that_died_before_cleaning_leaves_its_stale_articles_to_the_next(t
     with pytest.raises(RuntimeError):
         run_plain(settings, [str(write_pages(tmp_path / "later", GAZETTE, range(2, 4)))])
     assert sum(FURNITURE[GAZETTE][0] in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE]) == 2
-    assert checked_lines(ArchivePaths(tmp_path / "archive"))[1] == {}  # the first job's check: nothing learned
+    assert checked_lines(ArchivePaths(tmp_path / "archive")).lines == {}  # the first job's check: nothing learned
     monkeypatch.undo()
 
     summary = run_plain(settings, [str(write_pages(tmp_path / "third", COURIER, range(1)))])
     assert summary.furniture_learned == 0 and summary.stale_cleaned == 2
     assert not any(line in t for t in texts_by_outlet(tmp_path / "archive")[GAZETTE] for line in FURNITURE[GAZETTE])
-    run_id, checked = checked_lines(ArchivePaths(tmp_path / "archive"))
-    assert run_id == summary.run_id and checked[GAZETTE] == {line_key(line) for line in FURNITURE[GAZETTE]}
+    check = checked_lines(ArchivePaths(tmp_path / "archive"))
+    assert check.run_id == summary.run_id and check.lines[GAZETTE] == {line_key(line) for line in FURNITURE[GAZETTE]}
+
+
+def test_a_damaged_check_file_costs_one_full_check(tmp_path, caplog):
+    settings = Settings(archive=tmp_path / "archive", entities=False)
+    run_plain(settings, [str(write_pages(tmp_path / "first", GAZETTE, range(2)))])
+    paths = ArchivePaths(tmp_path / "archive")
+    (paths.root / "furniture_checked.parquet").write_bytes(b"not parquet")
+    assert checked_lines(paths) == Check()
+    assert "furniture check" in caplog.text and "unreadable" in caplog.text
+
+    later = run_plain(settings, [str(write_pages(tmp_path / "later", GAZETTE, range(2, 4)))])
+    assert later.stale_cleaned == 2  # the first two pages, found by the full check
+    check = checked_lines(paths)
+    assert (check.run_id, check.lines) == (later.run_id, {GAZETTE: {line_key(line) for line in FURNITURE[GAZETTE]}})
