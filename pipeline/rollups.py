@@ -4,11 +4,12 @@ writer that made that state, into Parquet files that readers then read instead.
 
 At 100,000 articles `top_entities_by_day` took 1.2 s and `stories` 0.4 s computed on
 every query; read from their rollups, milliseconds. A rollup belongs to one state: its
-folder is named by a hash of the input files it was computed from, and `pin` points a
-connection at the rollups of the state it pins, if they exist. Otherwise (an archive
-written before rollups, or a writer killed between publishing and rolling up) the
-views compute themselves as before (`<view>_live`), correct but slow, until the next
-writer rolls up. So a rollup is never stale, and nothing needs to keep one up to date.
+folder is named by a hash of the input files it was computed from and of the catalog's
+version (the views' definitions), and `pin` points a connection at the rollups of the
+state it pins, if they exist. Otherwise (an archive written before rollups, a release
+whose views changed, or a writer killed between publishing and rolling up) the views
+compute themselves as before (`<view>_live`), correct but slow, until the next writer
+rolls up. So a rollup is never stale, and nothing needs to keep one up to date.
 
 DuckDB has no materialised views, and DuckLake none either: this is the small part of
 one that this archive needs, written here for that reason."""
@@ -40,9 +41,11 @@ def placeholder(root: Path, name: str) -> Path:
     return rollups_dir(root) / "empty" / f"{name}.parquet"
 
 
-def state_key(pinned: dict[str, list[str]]) -> str:
-    """The state of the rollups' inputs: a hash of their pinned file lists."""
-    text = "\n".join(f"{t}:{f}" for t in INPUTS for f in pinned[t])
+def state_key(pinned: dict[str, list[str]], views: str) -> str:
+    """The state of the rollups' inputs and of the views that compute them: a hash of
+    their pinned file lists and the catalog's version (a rollup computed by the views of
+    an earlier release is not this state's, or a changed view would serve old rows)."""
+    text = "\n".join([views, *(f"{t}:{f}" for t in INPUTS for f in pinned[t])])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -402,7 +402,7 @@ def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> str:
               for t in TABLES.values()}
     statements = [f"SET VARIABLE {PIN_PREFIX}{name} = [{', '.join(map(_sql_string, files))}]::VARCHAR[]"
                   for name, files in listed.items()]
-    key = rollups.state_key(listed)
+    key = rollups.state_key(listed, con.execute("SELECT version FROM catalog_info").fetchone()[0])
     statements += [f"SET VARIABLE {name} = {_sql_string(path) if path else 'NULL'}::VARCHAR"
                    for name, path in rollups.variables(paths.root, key).items()]
     con.execute(";\n".join(statements))  # one call: statement by statement took 30-50 ms

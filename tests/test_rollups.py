@@ -1,6 +1,7 @@
 """Rollups (pipeline/rollups.py): each rolled-up view reads its rollup for the state a
 connection is pinned to, equal row for row to the view computed live; a new state gets
-its own; a state without one computes live; a replaced state's rollup outlives it."""
+its own, and so do the same files under a release's changed views; a state without one
+computes live; a replaced state's rollup outlives it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import pytest
 
 from corpus import COURIER, GAZETTE, write_pages
 from conftest import SEEDS
-from pipeline import rollups
+from pipeline import rollups, store
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, archive_lock, connect, refresh_rollups
+from schemas import sql_files
 
 
 def rows(archive: Path, sql: str) -> list[tuple]:
@@ -82,3 +84,27 @@ def test_without_a_rollup_the_views_compute_live(archive, tmp_path):
     with archive_lock(ArchivePaths(copy), "test"):
         refresh_rollups(ArchivePaths(copy))  # the next writer rolls up again
     assert all(path for _, _, path in rolled_and_live(copy).values())
+
+
+def test_a_release_that_changes_a_view_computes_it_live_until_rolled_up_again(archive, tmp_path, monkeypatch):
+    """The same files under other view definitions are another state: the rollup the
+    earlier definitions computed is not read (it would serve their rows)."""
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy, symlinks=True)
+    paths = ArchivePaths(copy)
+    with archive_lock(paths, "test"):
+        refresh_rollups(paths)  # the copy's own files (their paths are in the key)
+    assert rolled_and_live(copy)["daily_volume_by_outlet"][2]
+    changed = tmp_path / "99_next_release.sql"
+    changed.write_text("CREATE OR REPLACE VIEW daily_volume_by_outlet AS "
+                       "SELECT DATE '2000-01-01' AS day, 'next release' AS outlet, count(*) AS articles FROM documents")
+    monkeypatch.setattr(store, "sql_files", lambda kind=None: [*sql_files(kind), *([changed] if kind != "macros" else [])])
+    with archive_lock(paths, "test"):
+        store.ensure_archive(paths)  # as the release's first writer does
+    sql = "SELECT outlet, articles FROM daily_volume_by_outlet"
+    documents = rows(copy, "SELECT count(*) FROM documents")[0][0]
+    assert rolled_and_live(copy)["daily_volume_by_outlet"][2] is None
+    assert rows(copy, sql) == [("next release", documents)]
+    with archive_lock(paths, "test"):
+        refresh_rollups(paths)
+    assert rolled_and_live(copy)["daily_volume_by_outlet"][2] and rows(copy, sql) == [("next release", documents)]
