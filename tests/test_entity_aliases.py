@@ -2,7 +2,10 @@
 one full name in most articles stands for it everywhere; a form split between two names
 stays itself."""
 
+import random
+
 import duckdb
+import pyarrow as pa
 import pytest
 
 from schemas import SCHEMAS_DIR
@@ -53,3 +56,49 @@ def test_article_entities_count_a_lone_surname_under_the_full_name(con):
     by_name = con.sql("SELECT entity, count(DISTINCT article_id) FROM article_entities WHERE entity_type = 'person' "
                       "GROUP BY entity ORDER BY entity").fetchall()
     assert by_name == [("Boris Johnson", 1), ("Dwayne Johnson", 1), ("Hunter Biden", 1), ("Joe Biden", 3), ("Johnson", 1)]
+
+
+def test_an_article_naming_both_forms_apart_has_one_row_for_the_full_name(con):
+    """The tagger did not merge "Biden" in a6 (its own row): the alias joins it to the
+    full name's row of the same article, counts and first position combined."""
+    con.executemany("INSERT INTO mentions VALUES (?, ?, 'person', ?, ?, ?)",
+                    [("a6", "Joe Biden", ["Joe Biden"], 2, 40), ("a6", "Biden", ["Biden"], 3, 10)])
+    rows = con.sql("SELECT entity, article_entities, list_sort(surface_forms), mention_count, first_position "
+                   "FROM article_entities WHERE article_id = 'a6'").fetchall()
+    assert rows == [("Joe Biden", ["Biden", "Joe Biden"], ["Biden", "Joe Biden"], 5, 10)]
+
+
+# The view's definition at its simplest: every row grouped. The view groups only the rows
+# an alias touches; on any mentions the two must agree.
+GROUPED = """
+SELECT m.article_id, coalesce(a.entity, m.entity) AS entity, m.entity_type,
+       list(DISTINCT m.entity ORDER BY m.entity) AS article_entities,
+       list_sort(flatten(list(m.surface_forms))) AS surface_forms,
+       sum(m.mention_count)::INT AS mention_count, min(m.first_position) AS first_position
+FROM mentions m LEFT JOIN entity_aliases a ON a.alias = m.entity AND a.entity_type = m.entity_type
+GROUP BY m.article_id, coalesce(a.entity, m.entity), m.entity_type"""
+
+
+def test_article_entities_equal_every_row_grouped_on_random_mentions(con):
+    rng = random.Random(5)
+    usual = {"Biden": "Joe", "Putin": "Vladimir", "Johnson": "Boris", "Blinken": "Antony"}
+    rows = {}
+    for article in range(1200):
+        for _ in range(rng.randint(1, 4)):
+            surname = rng.choice(list(usual))
+            full = f"{usual[surname] if rng.random() < 0.8 else 'Ann'} {surname}"
+            entity = surname if rng.random() < 0.2 else full
+            forms = sorted({entity, surname} if rng.random() < 0.8 else {entity})
+            rows[(f"r{article}", entity)] = (forms, rng.randint(1, 5), rng.randint(0, 500))
+    mentions = pa.table({"article_id": [a for a, _ in rows], "entity": [e for _, e in rows],
+                         "forms": [r[0] for r in rows.values()], "n": [r[1] for r in rows.values()],
+                         "position": [r[2] for r in rows.values()]})
+    con.register("random_mentions", mentions)
+    con.execute("DELETE FROM mentions; INSERT INTO mentions SELECT article_id, entity, 'person', forms, n, position "
+                "FROM random_mentions")
+    merged_apart = con.sql("SELECT count(*) FROM article_entities WHERE len(article_entities) > 1").fetchone()[0]
+    # Both branches are used: aliases, and articles where a form had a row of its own.
+    assert con.sql("SELECT count(*) FROM entity_aliases").fetchone()[0] >= 2 and merged_apart >= 10
+    view = con.sql("SELECT article_id, entity, entity_type, article_entities, list_sort(surface_forms), "
+                   "mention_count, first_position FROM article_entities ORDER BY ALL").fetchall()
+    assert view == con.sql(f"SELECT * FROM ({GROUPED}) ORDER BY ALL").fetchall()

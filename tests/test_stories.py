@@ -9,11 +9,14 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
+
 from conftest import LAIST, NBC, SEEDS
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
 from pipeline.stories import MIN_SHARED, WINDOW_DAYS, Profile, archived_profiles, assign_stories
+from schemas import SCHEMAS_DIR
 from schemas.tables import TABLES
 
 SAME_EVENT = """Putin tells the West to answer his security demands without delay
@@ -212,3 +215,66 @@ def test_the_articles_read_are_exactly_those_match_could_pair(tmp_path, monkeypa
             and (p.day is None or inferred or abs((p.day - day).days) <= WINDOW_DAYS)
         }
         assert {p.article_id for p in archived_profiles(paths, new)} == admitted, seed
+
+
+def stories_view(members: list[tuple], articles: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """schemas/views/35_stories.sql over the columns it reads: members (story_id, article_id),
+    articles (article_id, title, fetched_at, published_date, outlet)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE story_members (story_id VARCHAR, article_id VARCHAR)")
+    con.execute("CREATE TABLE a (article_id VARCHAR, title VARCHAR, fetched_at TIMESTAMPTZ, published_date DATE, "
+                "outlet VARCHAR)")
+    con.executemany("INSERT INTO story_members VALUES (?, ?)", members)
+    con.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?)", articles)
+    con.execute("CREATE VIEW documents AS SELECT article_id, title, fetched_at FROM a; "
+                "CREATE VIEW article_dates AS SELECT article_id, published_date FROM a; "
+                "CREATE VIEW article_outlets AS SELECT article_id, outlet FROM a")
+    con.execute((SCHEMAS_DIR / "views" / "35_stories.sql").read_text())
+    return con
+
+
+def test_a_story_whose_first_article_was_replaced_takes_the_title_of_the_lowest_id_of_its_first_day():
+    fetched = datetime(2024, 3, 9, tzinfo=timezone.utc)
+    articles = [("b", "Title B", fetched, date(2024, 3, 5), "Outlet 2"),
+                ("a", "Title A", fetched, date(2024, 3, 5), None),
+                ("c", "Title C", fetched, date(2024, 3, 4), "Outlet 1"),
+                ("d", "Title D", fetched, date(2024, 3, 6), "Outlet 1")]
+    first_day_tied = [("gone", "b"), ("gone", "a"), ("gone", "d")]
+    for members in (first_day_tied, first_day_tied[::-1]):
+        rows = stories_view(members, articles).sql("SELECT * FROM stories").fetchall()
+        assert rows == [("gone", "Title A", date(2024, 3, 5), date(2024, 3, 6), 3, 2, ["Outlet 1", "Outlet 2"])]
+    alone = stories_view([("a", "a"), ("c", "c")], articles).sql("SELECT * FROM stories ORDER BY ALL").fetchall()
+    assert alone == [("a", "Title A", date(2024, 3, 5), date(2024, 3, 5), 1, 0, None),
+                     ("c", "Title C", date(2024, 3, 4), date(2024, 3, 4), 1, 1, ["Outlet 1"])]
+
+
+# The view at its simplest: every story aggregated, one article or many. The view passes
+# one-article stories through; on any stories the two must agree.
+AGGREGATED = """
+SELECT s.story_id,
+       coalesce(any_value(a.title) FILTER (WHERE a.article_id = s.story_id),
+                arg_min(a.title, (coalesce(a.published_date, a.fetched_at::DATE) IS NULL,
+                                  coalesce(a.published_date, a.fetched_at::DATE), a.article_id))),
+       coalesce(min(a.published_date), min(a.fetched_at)::DATE), coalesce(max(a.published_date), max(a.fetched_at)::DATE),
+       count(*), count(DISTINCT a.outlet), list(DISTINCT a.outlet ORDER BY a.outlet) FILTER (WHERE a.outlet IS NOT NULL)
+FROM story_members s JOIN a USING (article_id)
+GROUP BY s.story_id"""
+
+
+def test_stories_equal_every_story_aggregated_on_random_archives():
+    rng = random.Random(11)
+    articles = [(f"x{i:03d}", rng.choice([f"T{i}", None]), rng.choice([datetime(2024, 3, 9, tzinfo=timezone.utc), None]),
+                 rng.choice([date(2024, 3, rng.randint(1, 4)), None]), rng.choice(["O1", "O2", None]))
+                for i in range(300)]
+    ids = [a[0] for a in articles]
+    rng.shuffle(ids)
+    members, i = [], 0
+    while i < len(ids):
+        size = rng.choice([1, 1, 1, 2, 3, 5])
+        story = rng.choice([ids[i], f"replaced{i}"])  # a story's first article may be gone
+        members += [(story, article) for article in ids[i:i + size]]
+        i += size
+    con = stories_view(members, articles)
+    assert con.sql("SELECT count(*) FILTER (WHERE articles = 1), count(*) FILTER (WHERE articles > 1) "
+                   "FROM stories").fetchone() > (20, 20)
+    assert con.sql("SELECT * FROM stories ORDER BY ALL").fetchall() == con.sql(f"{AGGREGATED} ORDER BY ALL").fetchall()

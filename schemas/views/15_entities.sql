@@ -15,8 +15,12 @@ merged AS (
     FROM forms WHERE alias <> entity
     GROUP BY ALL
 ),
+-- Only the forms that were merged somewhere: counting every form's articles took 1.7 s
+-- of this view's 1.9 s at 1,000,000 articles, for a few hundred aliases.
 uses AS (
-    SELECT entity_type, alias, count(DISTINCT article_id) AS alias_articles FROM forms GROUP BY ALL
+    SELECT entity_type, alias, count(DISTINCT article_id) AS alias_articles
+    FROM forms SEMI JOIN merged USING (entity_type, alias)
+    GROUP BY ALL
 ),
 ranked AS (
     SELECT merged.*, uses.alias_articles,
@@ -30,16 +34,31 @@ FROM ranked
 WHERE choice = 1 AND articles * 3 >= merged_articles * 2 AND articles * 3 >= alias_articles;
 
 -- Each article's entities under their archive-wide names: `entity` is the canonical name,
--- `article_entities` the names within the article it stands for.
+-- `article_entities` the names within the article it stands for. Only the rows that an
+-- alias renames, and the rows they join, are grouped; every other row is already one
+-- entity of one article (the tagger's key) and passes through. Grouping all of them
+-- took 9.8 s at 1,000,000 articles, this 2.0 s: hardly one row in a hundred is an alias.
 CREATE OR REPLACE VIEW article_entities AS
+WITH mapped AS (
+    SELECT m.*, a.entity AS canonical
+    FROM mentions m
+    LEFT JOIN entity_aliases a ON a.alias = m.entity AND a.entity_type = m.entity_type
+),
+merged AS (SELECT DISTINCT article_id, canonical AS entity, entity_type FROM mapped WHERE canonical IS NOT NULL)
+SELECT m.article_id, m.entity, m.entity_type, [m.entity] AS article_entities, m.surface_forms,
+       m.mention_count, m.first_position
+FROM mapped m ANTI JOIN merged USING (article_id, entity, entity_type)
+WHERE m.canonical IS NULL
+UNION ALL
 SELECT
     m.article_id,
-    coalesce(a.entity, m.entity) AS entity,
+    coalesce(m.canonical, m.entity) AS entity,
     m.entity_type,
     list(DISTINCT m.entity ORDER BY m.entity) AS article_entities,
     flatten(list(m.surface_forms)) AS surface_forms,
     sum(m.mention_count)::INT AS mention_count,
     min(m.first_position) AS first_position
-FROM mentions m
-LEFT JOIN entity_aliases a ON a.alias = m.entity AND a.entity_type = m.entity_type
-GROUP BY m.article_id, coalesce(a.entity, m.entity), m.entity_type;
+FROM mapped m
+SEMI JOIN merged g ON g.article_id = m.article_id AND g.entity = coalesce(m.canonical, m.entity)
+                      AND g.entity_type = m.entity_type
+GROUP BY m.article_id, coalesce(m.canonical, m.entity), m.entity_type;
