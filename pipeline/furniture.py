@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -45,6 +46,8 @@ from schemas import SCHEMAS_DIR
 
 LEARNED_SQL = SCHEMAS_DIR / "views" / "40_learned_furniture.sql"
 CHECKED = "furniture_checked.parquet"
+# The snapshot's memory, whatever the archive's size (it sums every line of every run).
+SNAPSHOT_MEMORY = "1GB"
 log = logging.getLogger("newsarchive")
 Lines = dict[str, dict[str, str]]  # outlet -> line key -> line
 
@@ -91,16 +94,31 @@ def write_snapshot(paths: ArchivePaths, path: Path) -> Path:
     then learn from this one file, not by summing every run's rows again (at 94,000
     articles that took 1 s a shard). The line's text is kept only where it is in two
     articles or more: a line in one needs the run's own rows, which carry its text, to be
-    learned (furniture_min_articles is at least 2)."""
+    learned (furniture_min_articles is at least 2). Nearly every line is some article's
+    own paragraph, so the counts are summed first and the texts read for the few repeated
+    lines after: at 1,000,000 articles (21 million rows) summing texts and run ids with the
+    counts took 14 s and 6.3 GB, this 12 s within SNAPSHOT_MEMORY (DuckDB spills the rest
+    to a temporary folder). The run is not kept: learning does not need it, and users read
+    `learned_furniture()`'s first run from the archive's own table."""
     tmp = path.with_suffix(".tmp")
-    duckdb.connect().execute(f"""
-        COPY (
-            SELECT outlet, line_key, CASE WHEN sum(articles) >= 2 THEN any_value(line) END AS line,
-                   sum(articles)::BIGINT AS articles, min(run_id) AS run_id
-            FROM read_parquet('{paths.glob('furniture_lines')}', union_by_name = true)
-            GROUP BY outlet, line_key
-        ) TO '{tmp}' (FORMAT parquet)
-    """)
+    lines = f"read_parquet('{paths.glob('furniture_lines')}', union_by_name = true)"
+    with tempfile.TemporaryDirectory(prefix="newsarchive-snapshot-") as spill, duckdb.connect() as con:
+        con.execute(f"SET memory_limit = '{SNAPSHOT_MEMORY}'; SET temp_directory = '{spill}'; "
+                    "SET preserve_insertion_order = false")
+        con.execute(f"""
+            COPY (
+                WITH counts AS (
+                    SELECT outlet, line_key, sum(articles)::BIGINT AS articles FROM {lines} GROUP BY ALL
+                ),
+                repeated AS (
+                    SELECT outlet, line_key, any_value(line) AS line
+                    FROM {lines} SEMI JOIN (SELECT outlet, line_key FROM counts WHERE articles >= 2) USING (outlet, line_key)
+                    GROUP BY ALL
+                )
+                SELECT c.outlet, c.line_key, r.line, c.articles, NULL::VARCHAR AS run_id
+                FROM counts c LEFT JOIN repeated r USING (outlet, line_key)
+            ) TO '{tmp}' (FORMAT parquet)
+        """)
     tmp.rename(path)
     return path
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from pipeline import job
+from pipeline import furniture, job
 from pipeline.furniture import (Check, checked_lines, count_lines, line_key, note_check, record_check, stale_articles,
                                 strip_learned)
 from pipeline.identity import content_hash
@@ -126,6 +127,27 @@ def test_a_line_in_one_archived_article_is_learned_when_a_run_brings_two_more(tm
     with connect(tmp_path / "archive") as con:
         learned = con.sql("SELECT line, articles FROM learned_furniture() ORDER BY line").fetchall()
     assert learned == [(line, 3) for line in sorted(FURNITURE[GAZETTE])]
+
+
+def test_the_snapshot_sums_every_runs_lines_within_its_memory(tmp_path, monkeypatch):
+    """Summed across runs per outlet and line; the text kept where two articles have the
+    line. 300,000 rows under a memory limit they do not fit in: DuckDB spills."""
+    paths = ArchivePaths(tmp_path / "archive")
+    ensure_archive(paths)
+    for run in range(3):
+        rows = [{"outlet": GAZETTE, "line_key": line_key("Donate today"), "line": "Donate today", "articles": 2,
+                 "run_id": f"2026010{run}T000000Z-x"},
+                {"outlet": COURIER, "line_key": line_key("Donate today"), "line": "Donate today", "articles": 1,
+                 "run_id": f"2026010{run}T000000Z-x"}]
+        rows += [{"outlet": GAZETTE, "line_key": line_key(f"paragraph {run} {n}"), "line": f"paragraph {run} {n} " * 8,
+                  "articles": 1, "run_id": f"2026010{run}T000000Z-x"} for n in range(100_000)]
+        write_table(paths.data / f"2026010{run}T000000Z-x", TABLES["furniture_lines"], rows)
+    monkeypatch.setattr(furniture, "SNAPSHOT_MEMORY", "40MB")
+    snapshot = duckdb.connect().sql(f"FROM '{furniture.write_snapshot(paths, tmp_path / 'snapshot.parquet')}'")
+    assert snapshot.count("*").fetchone()[0] == 300_002
+    assert snapshot.filter("line_key = '%s'" % line_key("Donate today")).order("outlet").select(
+        "outlet, line, articles").fetchall() == sorted([(COURIER, "Donate today", 3), (GAZETTE, "Donate today", 6)])
+    assert snapshot.filter("articles = 1 AND line IS NOT NULL").count("*").fetchone()[0] == 0
 
 
 def archive_of(root: Path, articles: dict[str, tuple[str, str]]) -> ArchivePaths:
