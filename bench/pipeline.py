@@ -30,7 +30,7 @@ from bench.corpus import build_corpus, vary
 from bench.naive import naive_run
 from bench.views import bench_views
 
-from pipeline.dedup import ArchiveKeys, find_duplicates
+from pipeline.dedup import ArchiveKeys, find_duplicates, write_key_files
 from pipeline.job import run_plain
 from pipeline.neardup import NUM_PERM, Signed, archived_candidates, index_tables, sign, split_near_duplicates
 from pipeline.parallel import InProcess, close_all
@@ -335,8 +335,9 @@ def bench_dedup(source: Path, workdir: Path, new_pages: int = 1000) -> None:
         rows = [{"article_id": a, "canonical_url": f"https://new.example/{a}", "content_hash": f"n{a}",
                  "source_ref": a, "url": None, "raw_hash": a, "title": None, "text": t, "word_count": 0,
                  "fetched_at": None} for a, t in batch]
-        keys = ArchiveKeys.for_pages(ArchivePaths(target), {r["raw_hash"] for r in rows}, {r["source_ref"] for r in rows})
-        keys.add_documents(ArchivePaths(target), {r["canonical_url"] for r in rows}, {r["content_hash"] for r in rows})
+        tables = write_key_files(ArchivePaths(target), workdir / f"dedup-{size}-keys")  # once per run, as a run does
+        keys = ArchiveKeys.for_pages(tables, {r["raw_hash"] for r in rows}, {r["source_ref"] for r in rows})
+        keys.add_documents(tables, {r["canonical_url"] for r in rows}, {r["content_hash"] for r in rows})
         find_duplicates(rows, keys)
         signed = sign([a for a, _ in batch], [t for _, t in batch])
         candidates = archived_candidates(ArchivePaths(target), {k for s in signed for k in s.keys})

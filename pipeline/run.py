@@ -30,7 +30,8 @@ import pyarrow.parquet as pq
 from pipeline import sources
 from pipeline.decode import raw_hash
 from pipeline.dedup import (
-    ArchiveKeys, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
+    ArchiveKeys, KeyFiles, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
+    write_key_files,
 )
 from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly_learned, note_check, record_check,
                                 stale_articles, write_snapshot)
@@ -101,6 +102,11 @@ class RunPlan:
     def furniture_snapshot(self) -> Path:
         """The archive's furniture line counts as the run found them (furniture.write_snapshot)."""
         return self.dir / "furniture_snapshot.parquet"
+
+    @property
+    def keys(self) -> KeyFiles:
+        """The archive's dedup keys as the run found them (dedup.write_key_files)."""
+        return KeyFiles(self.dir / "keys")
 
     def save(self) -> None:
         write_json(self.path, {k: v for k, v in asdict(self).items() if k != "later"})
@@ -240,7 +246,9 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
                     entries, plan.listing = sources.plan_entries(source_refs, settings, paths, paths.listing)
                 plan.entries, plan.later = entries[:settings.run_pages], entries[settings.run_pages:]
                 plan.save()
-                write_snapshot(paths, plan.furniture_snapshot)  # the archive stays so: the lock is ours
+                # The archive stays as the run found it until it publishes: the lock is ours.
+                write_snapshot(paths, plan.furniture_snapshot)
+                write_key_files(paths, plan.keys.folder)
             yield plan
         except BaseException as e:
             if plan.dir.exists():
@@ -312,7 +320,7 @@ def process_shard(plan_path: str, index: int) -> str:
         raws, rejects, fetch_rows, not_modified = sources.read_entries(entries, settings)
         s.pages_out, s.rejected = len(raws), len(rejects)
         digests = [raw_hash(r.content) for r in raws]
-        keys = ArchiveKeys.for_pages(paths, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
+        keys = ArchiveKeys.for_pages(plan.keys, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
         # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
         stored = keys.stored_pages | {h for i in range(index) for h in pq.read_table(
             plan.shard_dir(i) / "raw_pages.parquet", columns=["raw_hash"])["raw_hash"].to_pylist()}
@@ -325,7 +333,7 @@ def process_shard(plan_path: str, index: int) -> str:
     workers = workers_for(settings)
     docs, extract_rejects = extract_pages(raws, stats, workers, settings.chunk_pages)
     rejects += extract_rejects
-    keys.add_documents(paths, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
+    keys.add_documents(plan.keys, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
         # Articles already counted (archived, or in an earlier shard: copies and versions) are not counted again.
         staged = [plan.shard_dir(i) for i in range(index)]
@@ -556,7 +564,7 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     # so rows are kept by (article_id, shard), not by id alone.
     documents = tables["documents"].to_pylist()
     keys = ArchiveKeys()
-    keys.add_documents(paths, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
+    keys.add_documents(plan.keys, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
     originals, duplicates, versions = find_duplicates(documents, keys)
     with stats.stage("near_dup", len(originals)) as s:
         originals, signed, near, demoted, copies = near_duplicates(originals, tables, paths)

@@ -5,7 +5,8 @@ Layout of an archive folder:
     data -> generations/<n>         symlink to the current generation
     generations/<n>/<run>/<table>.parquet
                                     published runs, each written whole, never changed
-    staging/<run_id>/               a run being written (shards, plan, then its tables)
+    staging/<run_id>/               a run being written (plan, furniture and dedup-key snapshots,
+                                    shards, then its tables)
     archive.duckdb                  views over data/*/<table>.parquet, and the SQL macros
     rollups/<state>/<view>.parquet  the reporting views that read every row, per state (rollups.py)
     furniture_checked.parquet       the learned lines the last complete furniture check covered (furniture.py)

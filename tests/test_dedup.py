@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, find_duplicates
+from pipeline.dedup import ArchiveKeys, drop_known_rejects, drop_unchanged, find_duplicates, write_key_files
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import RawPage, Reject
 from pipeline.store import ArchivePaths, ensure_archive, write_table
@@ -198,6 +198,13 @@ def test_archive_keys_load_reads_the_published_tables(tmp_path):
         {"source_ref": "c", "raw_hash": "raw-c", "matched_article_id": with_url["article_id"],
          "method": "content_hash", "similarity": 1.0, "run_id": run.name},
     ])
+    write_table(run, TABLES["article_versions"], [
+        {"article_id": with_url["article_id"], "version": 2, "source_ref": "v2.html", "raw_hash": "raw-v2",
+         "content_hash": "edited", "text": "edited", "word_count": 1, "run_id": run.name},
+    ])
+    write_table(run, TABLES["raw_pages"], [
+        {"raw_hash": "raw-a", "content": b"<p>a</p>", "size": 8, "source_ref": "a.html", "run_id": run.name},
+    ])
     write_table(run, TABLES["rejects"], [
         {"source_ref": "d.png", "raw_hash": "raw-d", "stage": "decode", "reason": "binary", "detail": "PNG",
          "run_id": run.name, "rejected_at": now},
@@ -205,18 +212,21 @@ def test_archive_keys_load_reads_the_published_tables(tmp_path):
          "run_id": run.name, "rejected_at": now},
     ])
 
-    keys = ArchiveKeys.for_pages(paths, {"raw-a", "raw-b", "raw-c", "raw-new"}, {"d.png", "e.gz", "new.html"})
-    keys.add_documents(paths, {"https://example.com/story", "https://example.com/new"},
-                       {with_url["content_hash"], without_url["content_hash"], "unknown"})
+    # Read from the archive, or from the key files a run copies them into: the same keys.
+    for tables in (paths, write_key_files(paths, tmp_path / "run" / "keys")):
+        keys = ArchiveKeys.for_pages(tables, {"raw-a", "raw-b", "raw-c", "raw-v2", "raw-new"}, {"d.png", "e.gz", "new.html"})
+        keys.add_documents(tables, {"https://example.com/story", "https://example.com/new"},
+                           {with_url["content_hash"], without_url["content_hash"], "unknown"})
 
-    assert keys.urls == {"https://example.com/story": with_url["article_id"]}
-    assert keys.hashes == {with_url["content_hash"]: with_url["article_id"],
-                           without_url["content_hash"]: without_url["article_id"]}
-    assert keys.raw_hashes == {"raw-a", "raw-b", "raw-c"}
-    assert keys.rejected == {("d.png", "raw-d"), ("e.gz", "")}
+        assert keys.urls == {"https://example.com/story": with_url["article_id"]}
+        assert keys.hashes == {with_url["content_hash"]: with_url["article_id"],
+                               without_url["content_hash"]: without_url["article_id"]}
+        assert keys.raw_hashes == {"raw-a", "raw-b", "raw-c", "raw-v2"} and keys.stored_pages == {"raw-a"}
+        assert keys.versions[with_url["article_id"]] == {with_url["content_hash"]: 1, "edited": 2}
+        assert keys.rejected == {("d.png", "raw-d"), ("e.gz", "")}
 
-    # Only what the batch's keys can match is read.
-    narrow = ArchiveKeys.for_pages(paths, {"raw-c"}, {"e.gz"})
-    narrow.add_documents(paths, set(), {without_url["content_hash"]})
-    assert (narrow.raw_hashes, narrow.rejected, narrow.urls) == ({"raw-c"}, {("e.gz", "")}, {})
-    assert narrow.hashes == {without_url["content_hash"]: without_url["article_id"]}
+        # Only what the batch's keys can match is read.
+        narrow = ArchiveKeys.for_pages(tables, {"raw-c"}, {"e.gz"})
+        narrow.add_documents(tables, set(), {without_url["content_hash"]})
+        assert (narrow.raw_hashes, narrow.rejected, narrow.urls) == ({"raw-c"}, {("e.gz", "")}, {})
+        assert narrow.hashes == {without_url["content_hash"]: without_url["article_id"]}
