@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pipeline.decode import raw_hash
 from pipeline.records import RawPage, Reject
-from pipeline.store import ArchivePaths
+from pipeline.store import ArchivePaths, sql_string
 
 # The columns of each table that the lookups below read.
 KEY_COLUMNS = {
@@ -40,14 +40,15 @@ class KeyFiles:
     folder: Path
 
     def parquet(self, table: str) -> str:
-        return f"read_parquet('{self.folder / table}.parquet')"
+        return f"read_parquet({sql_string(str(self.folder / table) + '.parquet')})"
 
 
 def write_key_files(paths: ArchivePaths, folder: Path) -> KeyFiles:
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     for table, columns in KEY_COLUMNS.items():
-        con.execute(f"COPY (SELECT {columns} FROM {paths.parquet(table)}) TO '{folder / table}.parquet' (FORMAT parquet)")
+        target = sql_string(str(folder / table) + ".parquet")
+        con.execute(f"COPY (SELECT {columns} FROM {paths.parquet(table)}) TO {target} (FORMAT parquet)")
     return KeyFiles(folder)
 
 

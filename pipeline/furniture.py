@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from pipeline.identity import article_id, content_hash
 from pipeline.records import Document
-from pipeline.store import ArchivePaths
+from pipeline.store import ArchivePaths, sql_string
 from schemas import SCHEMAS_DIR
 
 LEARNED_SQL = SCHEMAS_DIR / "views" / "40_learned_furniture.sql"
@@ -89,6 +89,10 @@ def _staged(table: str, staged: list[Path]) -> list[str]:
     return [str(folder / f"{table}.parquet") for folder in staged if (folder / f"{table}.parquet").exists()]
 
 
+def _sql_list(files: list[str]) -> str:
+    return f"[{', '.join(map(sql_string, files))}]"
+
+
 def write_snapshot(paths: ArchivePaths, path: Path) -> Path:
     """The archive's `furniture_lines` summed per outlet and line, once per run: its shards
     then learn from this one file, not by summing every run's rows again (at 94,000
@@ -101,9 +105,11 @@ def write_snapshot(paths: ArchivePaths, path: Path) -> Path:
     to a temporary folder). The run is not kept: learning does not need it, and users read
     `learned_furniture()`'s first run from the archive's own table."""
     tmp = path.with_suffix(".tmp")
-    lines = f"read_parquet('{paths.glob('furniture_lines')}', union_by_name = true)"
-    with tempfile.TemporaryDirectory(prefix="newsarchive-snapshot-") as spill, duckdb.connect() as con:
-        con.execute(f"SET memory_limit = '{SNAPSHOT_MEMORY}'; SET temp_directory = '{spill}'; "
+    lines = paths.parquet("furniture_lines")
+    # Spilled beside the snapshot, in the run's folder: the system's temporary folder is
+    # often memory itself, or small.
+    with tempfile.TemporaryDirectory(prefix=".spill-", dir=path.parent) as spill, duckdb.connect() as con:
+        con.execute(f"SET memory_limit = '{SNAPSHOT_MEMORY}'; SET temp_directory = {sql_string(spill)}; "
                     "SET preserve_insertion_order = false")
         con.execute(f"""
             COPY (
@@ -117,7 +123,7 @@ def write_snapshot(paths: ArchivePaths, path: Path) -> Path:
                 )
                 SELECT c.outlet, c.line_key, r.line, c.articles, NULL::VARCHAR AS run_id
                 FROM counts c LEFT JOIN repeated r USING (outlet, line_key)
-            ) TO '{tmp}' (FORMAT parquet)
+            ) TO {sql_string(str(tmp))} (FORMAT parquet)
         """)
     tmp.rename(path)
     return path
@@ -136,12 +142,12 @@ def learned_lines(paths: ArchivePaths, min_articles: int, min_share: float, snap
         list(batch_articles), schema=pa.schema([("article_id", pa.string()), ("outlet", pa.string())])))
     run_lines = ["SELECT *, '' AS run_id FROM batch_lines"]
     if run_files := _staged("furniture_lines", staged):
-        run_lines.append(f"SELECT outlet, line_key, line, articles, run_id FROM read_parquet({run_files}, union_by_name = true)")
+        run_lines.append(f"SELECT outlet, line_key, line, articles, run_id FROM read_parquet({_sql_list(run_files)}, union_by_name = true)")
     if snapshot is None:
-        archived = f"SELECT outlet, line_key, line, articles, run_id FROM read_parquet('{paths.glob('furniture_lines')}', union_by_name = true)"
+        archived = f"SELECT outlet, line_key, line, articles, run_id FROM {paths.parquet('furniture_lines')}"
     else:
         # A line in one archived article is learned only if the run has it too.
-        archived = f"""SELECT * FROM read_parquet('{snapshot}')
+        archived = f"""SELECT * FROM read_parquet({sql_string(str(snapshot))})
                        WHERE articles >= 2 OR line_key IN (SELECT line_key FROM run_lines)"""
     con.execute(f"""
         CREATE VIEW run_lines AS {" UNION ALL ".join(run_lines)};
@@ -149,7 +155,7 @@ def learned_lines(paths: ArchivePaths, min_articles: int, min_share: float, snap
     """)
     con.execute(f"""
         CREATE VIEW article_outlets AS
-        SELECT article_id, outlet FROM read_parquet({_files(paths, 'article_outlets', staged)}, union_by_name = true)
+        SELECT article_id, outlet FROM read_parquet({_sql_list(_files(paths, 'article_outlets', staged))}, union_by_name = true)
         UNION ALL SELECT * FROM batch_articles
     """)
     con.execute(LEARNED_SQL.read_text())

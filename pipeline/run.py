@@ -246,9 +246,10 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
                     entries, plan.listing = sources.plan_entries(source_refs, settings, paths, paths.listing)
                 plan.entries, plan.later = entries[:settings.run_pages], entries[settings.run_pages:]
                 plan.save()
-                # The archive stays as the run found it until it publishes: the lock is ours.
-                write_snapshot(paths, plan.furniture_snapshot)
-                write_key_files(paths, plan.keys.folder)
+                if plan.entries:  # nothing to read, nothing to look up (a night with nothing new)
+                    # The archive stays as the run found it until it publishes: the lock is ours.
+                    write_snapshot(paths, plan.furniture_snapshot)
+                    write_key_files(paths, plan.keys.folder)
             yield plan
         except BaseException as e:
             if plan.dir.exists():
@@ -564,7 +565,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     # so rows are kept by (article_id, shard), not by id alone.
     documents = tables["documents"].to_pylist()
     keys = ArchiveKeys()
-    keys.add_documents(plan.keys, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
+    if documents:
+        keys.add_documents(plan.keys, {r["canonical_url"] for r in documents}, {r["content_hash"] for r in documents})
     originals, duplicates, versions = find_duplicates(documents, keys)
     with stats.stage("near_dup", len(originals)) as s:
         originals, signed, near, demoted, copies = near_duplicates(originals, tables, paths)
@@ -621,7 +623,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
     settings = Settings(**plan.settings)
     thresholds = (settings.furniture_min_articles, settings.furniture_min_share)
     learned = newly_learned(learned_lines(paths, *thresholds, plan.furniture_snapshot),
-                            learned_lines(paths, *thresholds, plan.furniture_snapshot, [Path(d) for d in shard_dirs]))
+                            learned_lines(paths, *thresholds, plan.furniture_snapshot, [Path(d) for d in shard_dirs])
+                            ) if shard_dirs else {}
     finished = utcnow()
     row = run_row(plan, "succeeded", finished, counts)
     tables["runs"] = [row]

@@ -401,16 +401,16 @@ def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> str:
     folders = sorted(p for p in generation.iterdir() if p.is_dir())
     listed = {t.name: [f.as_posix() for folder in folders if (f := folder / f"{t.name}.parquet").exists()]
               for t in TABLES.values()}
-    statements = [f"SET VARIABLE {PIN_PREFIX}{name} = [{', '.join(map(_sql_string, files))}]::VARCHAR[]"
+    statements = [f"SET VARIABLE {PIN_PREFIX}{name} = [{', '.join(map(sql_string, files))}]::VARCHAR[]"
                   for name, files in listed.items()]
     key = rollups.state_key(listed, con.execute("SELECT version FROM catalog_info").fetchone()[0])
-    statements += [f"SET VARIABLE {name} = {_sql_string(path) if path else 'NULL'}::VARCHAR"
+    statements += [f"SET VARIABLE {name} = {sql_string(path) if path else 'NULL'}::VARCHAR"
                    for name, path in rollups.variables(paths.root, key).items()]
     con.execute(";\n".join(statements))  # one call: statement by statement took 30-50 ms
     return key
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 

@@ -117,6 +117,28 @@ def test_a_long_listing_is_archived_as_runs_of_run_pages_each_published_whole(tm
     assert not (tmp_path / "archive" / "listing").exists()
 
 
+def test_a_later_part_finds_copies_of_an_earlier_parts_pages(tmp_path):
+    """A part looks its pages up in the archive's keys as it began (copied into its own
+    key files), which hold the earlier parts' articles: copies in the second part are
+    duplicates of the first part's articles."""
+    subjects = ["harbour cranes", "school meals", "tram fares", "library hours", "park trees", "water prices"]
+    stories = {f"story-{n}.txt": page(f"Council decides on {subject}",
+                                      f"The council voted on {subject} after a long debate, and officials said the "
+                                      f"decision on {subject} would take effect in {n + 2} months across the city.")
+               for n, subject in enumerate(subjects)}
+    # Other bytes, the same text, listed after the originals: the second part.
+    copies = {f"zz-copy-{n}.txt": stories[f"story-{n}.txt"] + "\n\n" for n in range(3)}
+    pages = write_folder(tmp_path / "pages", stories | copies)
+    summary = run_plain(Settings(archive=tmp_path / "archive", run_pages=6, shard_size=3, workers=1,
+                                 entities=False), [str(pages)])
+    with connect(tmp_path / "archive") as con:
+        documents = dict(con.sql("SELECT source_ref, article_id FROM documents").fetchall())
+        duplicates = con.sql("SELECT source_ref, matched_article_id, method FROM duplicates ORDER BY 1").fetchall()
+    assert len(summary.parts) == 2 and len(documents) == 6
+    assert duplicates == [(str(pages / f"zz-copy-{n}.txt"), documents[str(pages / f"story-{n}.txt")], "content_hash")
+                          for n in range(3)]
+
+
 TUNNEL = page("Tunnel delayed", "Work on the mountain tunnel has stopped for a second month after engineers "
                                  "found water in the rock, and the opening is now expected in two years.")
 
@@ -193,3 +215,14 @@ def test_a_tagger_failing_on_every_page_of_a_chunk_fails_the_run_not_the_pages(t
     with connect(tmp_path / "archive") as con:
         assert con.sql("SELECT status FROM runs").fetchall() == [("failed",)]
         assert con.sql("SELECT count(*) FROM rejects").fetchone() == (0,)
+
+
+def test_an_archive_under_a_folder_with_a_quote_in_its_name(tmp_path):
+    """Paths are written into SQL as quoted strings, never pasted in bare."""
+    archive = tmp_path / "o'brien" / "archive"
+    summary = run_plain(Settings(archive=archive, workers=1), [str(SEEDS)])
+    again = run_plain(Settings(archive=archive, workers=1), [str(SEEDS)])
+    with connect(archive) as con:
+        assert con.sql("SELECT count(*) FROM documents").fetchone()[0] == summary.articles_archived == 2
+        assert con.sql("SELECT sum(articles) FROM daily_volume_by_outlet").fetchone()[0] == 2
+    assert again.pages_unchanged == 2
