@@ -150,6 +150,18 @@ def test_the_snapshot_sums_every_runs_lines_within_its_memory(tmp_path, monkeypa
     assert snapshot.filter("articles = 1 AND line IS NOT NULL").count("*").fetchone()[0] == 0
 
 
+def test_a_snapshot_that_cannot_fit_its_memory_is_summed_within_duckdbs_default(tmp_path, monkeypatch, caplog):
+    paths = ArchivePaths(tmp_path / "archive")
+    ensure_archive(paths)
+    write_table(paths.data / "20260101T000000Z-x", TABLES["furniture_lines"], [
+        {"outlet": GAZETTE, "line_key": line_key(f"line {n % 500}"), "line": f"line {n % 500} " * 20, "articles": 1,
+         "run_id": "20260101T000000Z-x"} for n in range(20_000)])
+    monkeypatch.setattr(furniture, "SNAPSHOT_MEMORY", "1MB")
+    snapshot = duckdb.connect().sql(f"FROM '{furniture.write_snapshot(paths, tmp_path / 'snapshot.parquet')}'")
+    assert snapshot.aggregate("count(*), min(articles), count(line)").fetchone() == (500, 40, 500)
+    assert "summing it within DuckDB's default" in caplog.text
+
+
 def archive_of(root: Path, articles: dict[str, tuple[str, str]]) -> ArchivePaths:
     """An archive whose articles (id: (run id, text)) are all the Gazette's."""
     paths = ArchivePaths(root)
