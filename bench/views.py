@@ -67,9 +67,7 @@ def large_archive(source: Path, target: Path, rows: int, per_folder: int = 100_0
 
 def bench_views(source: Path, workdir: Path, rows: int, repeats: int = 5) -> None:
     target = workdir / f"views-{rows}"
-    start = time.perf_counter()
     large_archive(source, target, rows)
-    built = time.perf_counter() - start
     start = time.perf_counter()
     paths = ArchivePaths(target)
     with archive_lock(paths, "bench"):
