@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from pipeline.identity import article_id, content_hash
 from pipeline.records import Document
-from pipeline.store import ArchivePaths, sql_string
+from pipeline.store import ArchivePaths, sql_list, sql_string
 from schemas import SCHEMAS_DIR
 
 LEARNED_SQL = SCHEMAS_DIR / "views" / "40_learned_furniture.sql"
@@ -87,10 +87,6 @@ def _files(paths: ArchivePaths, table: str, staged: list[Path]) -> list[str]:
 
 def _staged(table: str, staged: list[Path]) -> list[str]:
     return [str(folder / f"{table}.parquet") for folder in staged if (folder / f"{table}.parquet").exists()]
-
-
-def _sql_list(files: list[str]) -> str:
-    return f"[{', '.join(map(sql_string, files))}]"
 
 
 def write_snapshot(paths: ArchivePaths, path: Path) -> Path:
@@ -151,7 +147,7 @@ def learned_lines(paths: ArchivePaths, min_articles: int, min_share: float, snap
         list(batch_articles), schema=pa.schema([("article_id", pa.string()), ("outlet", pa.string())])))
     run_lines = ["SELECT *, '' AS run_id FROM batch_lines"]
     if run_files := _staged("furniture_lines", staged):
-        run_lines.append(f"SELECT outlet, line_key, line, articles, run_id FROM read_parquet({_sql_list(run_files)}, union_by_name = true)")
+        run_lines.append(f"SELECT outlet, line_key, line, articles, run_id FROM read_parquet({sql_list(run_files)}, union_by_name = true)")
     if snapshot is None:
         archived = f"SELECT outlet, line_key, line, articles, run_id FROM {paths.parquet('furniture_lines')}"
     else:
@@ -164,7 +160,7 @@ def learned_lines(paths: ArchivePaths, min_articles: int, min_share: float, snap
     """)
     con.execute(f"""
         CREATE VIEW article_outlets AS
-        SELECT article_id, outlet FROM read_parquet({_sql_list(_files(paths, 'article_outlets', staged))}, union_by_name = true)
+        SELECT article_id, outlet FROM read_parquet({sql_list(_files(paths, 'article_outlets', staged))}, union_by_name = true)
         UNION ALL SELECT * FROM batch_articles
     """)
     con.execute(LEARNED_SQL.read_text())

@@ -401,7 +401,7 @@ def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> str:
     folders = sorted(p for p in generation.iterdir() if p.is_dir())
     listed = {t.name: [f.as_posix() for folder in folders if (f := folder / f"{t.name}.parquet").exists()]
               for t in TABLES.values()}
-    statements = [f"SET VARIABLE {PIN_PREFIX}{name} = [{', '.join(map(sql_string, files))}]::VARCHAR[]"
+    statements = [f"SET VARIABLE {PIN_PREFIX}{name} = {sql_list(files)}::VARCHAR[]"
                   for name, files in listed.items()]
     key = rollups.state_key(listed, con.execute("SELECT version FROM catalog_info").fetchone()[0])
     statements += [f"SET VARIABLE {name} = {sql_string(path) if path else 'NULL'}::VARCHAR"
@@ -412,6 +412,10 @@ def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> str:
 
 def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def sql_list(texts: list[str]) -> str:
+    return f"[{', '.join(map(sql_string, texts))}]"
 
 
 def refresh_rollups(paths: ArchivePaths) -> None:
