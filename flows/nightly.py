@@ -12,20 +12,8 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.archive import archive
-from pipeline.run import begin_run
+from pipeline.job import configured_sources
 from pipeline.settings import Settings
-from pipeline.sources.config import SourceConfigError, load_sources
-
-
-def configured_sources(config: Settings) -> list[str]:
-    """The references of every source the config file lists. A config that cannot be
-    read fails the night as a run of its own, recorded in `runs` with the error, so
-    `run_health` shows a night that archived nothing and why."""
-    try:
-        return [s.ref for s in load_sources(config.sources_file)]
-    except SourceConfigError:
-        with begin_run(config, [], "prefect"):  # records the error below as a failed run
-            raise
 
 
 def backfill_settings(config: Settings, since: date | None, until: date | None) -> Settings:
@@ -41,11 +29,11 @@ def backfill_settings(config: Settings, since: date | None, until: date | None) 
 @flow(name="newsarchive-nightly", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def nightly_flow(settings: dict | None = None) -> dict:
     config = Settings(**(settings or {}))
-    return archive(configured_sources(config), config)
+    return archive(configured_sources(config, "prefect"), config)
 
 
 @flow(name="newsarchive-backfill", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def backfill_flow(sources: list[str] | None = None, since: date | None = None, until: date | None = None,
                   settings: dict | None = None) -> dict:
     config = backfill_settings(Settings(**(settings or {})), since, until)
-    return archive(sources or configured_sources(config), config)
+    return archive(sources or configured_sources(config, "prefect"), config)

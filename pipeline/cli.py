@@ -161,7 +161,7 @@ def run_with_progress(settings: Settings, sources: list[str]) -> dict:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from pipeline.sources.config import load_sources
+    from pipeline.job import configured_sources
 
     settings = settings_from(args)
     console.print(f"newsarchive: archiving the sources of {settings.sources_file} into {settings.archive_dir} "
@@ -172,13 +172,13 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
         summary = with_runner(nightly_flow, settings)(settings=settings.model_dump(mode="json"))
     else:
-        summary = run_with_progress(settings, [s.ref for s in load_sources(settings.sources_file)])
+        summary = run_with_progress(settings, configured_sources(settings, "plain"))
     print_summary(summary)
     return 0
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from pipeline.sources.config import load_sources
+    from pipeline.job import configured_sources
 
     if args.since and args.until and args.since > args.until:
         err.print(f"newsarchive: --since {args.since} is after --until {args.until}")
@@ -195,7 +195,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
         summary = with_runner(backfill_flow, settings)(sources=sources or None, settings=settings.model_dump(mode="json"))
     else:
-        summary = run_with_progress(settings, sources or [s.ref for s in load_sources(settings.sources_file)])
+        summary = run_with_progress(settings, sources or configured_sources(settings, "plain"))
     print_summary(summary)
     return 0
 

@@ -11,9 +11,21 @@ from typing import Callable
 from pipeline.furniture import record_check
 from pipeline.logs import event
 from pipeline.reprocess import ReprocessSummary, Selection, reprocess
-from pipeline.run import RunPlan, RunSummary, finish_run, process_shard, run_in_parts
+from pipeline.run import RunPlan, RunSummary, begin_run, finish_run, process_shard, run_in_parts
 from pipeline.settings import Settings
+from pipeline.sources.config import SourceConfigError, load_sources
 from pipeline.store import ArchivePaths, archive_lock
+
+
+def configured_sources(settings: Settings, executor: str) -> list[str]:
+    """The references of every source the config file lists. A config that cannot be
+    read fails the night as a run of its own, recorded in `runs` with the error, so
+    `run_health` shows a night that archived nothing and why."""
+    try:
+        return [s.ref for s in load_sources(settings.sources_file)]
+    except SourceConfigError:
+        with begin_run(settings, [], executor):  # records the error below as a failed run
+            raise
 
 
 def clean_stale(settings: Settings, run_id: str, stale_articles: list[str], executor: str = "plain") -> ReprocessSummary | None:

@@ -118,3 +118,6 @@ def test_nightly_and_backfill_from_the_command_line(tmp_path, seed_folder):
     missing = newsarchive("nightly", "--sources-file", str(tmp_path / "none.toml"), "--archive", str(archive),
                           "--executor", "plain", check=False)
     assert missing.returncode == 2 and "no source config file" in missing.stderr
+    with connect(archive) as con:  # a failed night is a run too, in the plain loop as in the flow
+        status, executor, error = con.sql("SELECT status, executor, error FROM runs ORDER BY started_at DESC").fetchone()
+    assert (status, executor) == ("failed", "plain") and "none.toml: no source config file" in error
