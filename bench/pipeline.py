@@ -95,10 +95,10 @@ class RunFigures:
         return (os.cpu_count() or 1) * self.pages / sum(self.stage_s.values())
 
 
-def bench_run(pages: Path, archive: Path, entities: bool, workers: int) -> RunFigures:
+def bench_run(pages: Path, archive: Path, entities: bool, workers: int, fast: bool = False) -> RunFigures:
     """One run (and its reprocess of stale articles) into a new archive; every stage's cost
-    summed over the processes that ran it."""
-    settings = Settings(archive=archive, entities=entities, workers=workers)
+    summed over the processes that ran it. `fast`: with --fast-extraction."""
+    settings = Settings(archive=archive, entities=entities, workers=workers, fast_extraction=fast)
     with PeakMemory() as memory:
         start = time.perf_counter()
         summary = run_plain(settings, [str(pages)])
@@ -108,6 +108,7 @@ def bench_run(pages: Path, archive: Path, entities: bool, workers: int) -> RunFi
                             GROUP BY stage ORDER BY sum(seconds) DESC""").fetchall()
     figures = RunFigures(summary.pages_read, wall, {s: seconds for s, _, seconds, _ in stages}, memory.peak_mb)
     print(f"\n## Run on {summary.pages_read:,} pages (entities {'on' if entities else 'off'}, "
+          f"{'fast extraction, ' if fast else ''}"
           f"{workers} worker process{'es' if workers > 1 else ''}, {os.cpu_count()} cores)")
     print(f"{'stage':<12}{'pages':>8}{'ms/page':>10}{'pages/s':>10}{'processes':>11}")
     for stage, pages_in, seconds, processes in stages:
@@ -489,6 +490,7 @@ def main() -> int:
                 # 500 pages spread over the corpus, real pages and copies alike, as the run had them
                 spread = files[DASK_WARM_UP::max(1, (len(files) - DASK_WARM_UP) // 500)][:500]
                 bench_core_scaling(spread, files[:DASK_WARM_UP], entities=False)
+                bench_run(corpus, workdir / "run-fast", entities=False, workers=Settings().workers, fast=True)
             if args.memory_pages:
                 bench_memory(no_entities, pages, workdir, args.memory_pages)
             if args.dask_pages:

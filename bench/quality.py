@@ -76,8 +76,10 @@ def plan_jobs(data: EvalData, min_language_words: int, parts: tuple[str, ...] = 
     shared keys run once (the same page under the same URL in two data sets)."""
     jobs: dict[Hashable, Job] = {}
 
-    def ours(page: str, url: str | None) -> None:
+    def ours(page: str, url: str | None, fast_too: bool = False) -> None:
         jobs[("ours", page, url)] = partial(run_pipeline, data.pages / page, url)
+        if fast_too:
+            jobs[("ours_fast", page, url)] = partial(run_pipeline, data.pages / page, url, fast=True)
 
     # Sentence batches are the longest jobs: first, so that the two processes finish together.
     for language, sentences in data.sentences.items() if "languages" in parts else ():
@@ -86,12 +88,12 @@ def plan_jobs(data: EvalData, min_language_words: int, parts: tuple[str, ...] = 
             jobs[("language", language, start)] = partial(language_labels, batch, min_language_words)
     for item in data.article_body.values() if "body" in parts else ():
         page = item["page"]
-        ours(page, item["url"])
+        ours(page, item["url"], fast_too=True)
         jobs[("bare_body", page, "no_comments")] = partial(bare_body, data.pages / page, include_comments=False)
         jobs[("bare_body", page, "defaults")] = partial(bare_body, data.pages / page)
     for key, item in data.segments.items() if "segments" in parts else ():
         page = item["page"]
-        ours(page, page_url(key))
+        ours(page, page_url(key), fast_too=True)
         jobs[("bare_segments", page, None)] = partial(bare_segments_text, data.pages / page)
         jobs[("bare_metadata", page, page_url(key))] = partial(bare_metadata, data.pages / page, page_url(key))
     for url, item in data.dates.items() if "dates" in parts else ():
@@ -147,6 +149,7 @@ def report_article_body(data: EvalData, results: dict) -> None:
     ours = [results[("ours", item["page"], item["url"])] or CRASHED for item in items]
     systems = {
         "ours: decode_page + extract_page (page URL given)": [o.text for o in ours],
+        "ours with --fast-extraction": [(results[("ours_fast", i["page"], i["url"])] or CRASHED).text for i in items],
         "bare extract(html, include_comments=False)": [results[("bare_body", i["page"], "no_comments")] for i in items],
         "bare extract(html), defaults": [results[("bare_body", i["page"], "defaults")] for i in items],
     }
@@ -177,6 +180,8 @@ def report_segments(data: EvalData, results: dict) -> None:
     ours = [results[("ours", item["page"], page_url(key))] or CRASHED for key, item in items]
     systems = {
         "ours: decode_page + extract_page (URL given, none for hard::)": [o.text for o in ours],
+        "ours with --fast-extraction": [(results[("ours_fast", item["page"], page_url(key))] or CRASHED).text
+                                        for key, item in items],
         "bare extract(bytes, include_comments=False, include_tables=True, include_formatting=False)":
             [results[("bare_segments", item["page"], None)] for _, item in items],
     }

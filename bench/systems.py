@@ -44,10 +44,11 @@ class PipelineOutput:
     rejected: str | None = None  # "stage: reason" when the pipeline rejected the page
 
 
-def run_pipeline(path: Path, url: str | None) -> PipelineOutput:
+def run_pipeline(path: Path, url: str | None, fast: bool = False) -> PipelineOutput:
+    """`fast`: as a run with --fast-extraction."""
     raw = RawPage(source_ref=str(path), content=read_page(path), url=url)
     page = decode_page(raw)
-    doc = page if isinstance(page, Reject) else extract_page(page)
+    doc = page if isinstance(page, Reject) else extract_page(page, fast)
     if isinstance(doc, Reject):
         return PipelineOutput(rejected=f"{doc.stage}: {doc.reason}")
     dated = tag_dates([doc])[0][0]

@@ -36,6 +36,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "executor": getattr(args, "executor", None),
         "shard_size": getattr(args, "shard_size", None),
         "entities": False if getattr(args, "no_entities", False) else None,
+        "fast_extraction": True if getattr(args, "fast_extraction", False) else None,
         "sources_file": getattr(args, "sources_file", None),
         "workers": getattr(args, "workers", None),
         "runner": getattr(args, "runner", None),
@@ -338,6 +339,10 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--archive", type=Path, help="archive folder (default: $NEWSARCHIVE_ARCHIVE or ./archive)")
         return sp
 
+    def with_fast_extraction(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--fast-extraction", action="store_true",
+                        help="trafilatura's fast mode: about a third less time a page, less clean text")
+
     def with_parallel(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sp.add_argument("--workers", type=int, help="processes for extraction and tagging (default: one per core)")
         sp.add_argument("--runner", choices=["local", "dask"], help="local processes (default) or a Dask cluster")
@@ -349,6 +354,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
     run.add_argument("--shard-size", type=int, help="pages per shard")
     run.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
+    with_fast_extraction(run)
     run.set_defaults(func=cmd_run)
 
     ex = with_archive(sub.add_parser(
@@ -357,6 +363,7 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--url", help="the page's URL, when known (outlet, canonical URL)")
     ex.add_argument("--json", action="store_true", help="everything, including furniture lines and entities")
     ex.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
+    with_fast_extraction(ex)
     ex.set_defaults(func=cmd_extract)
 
     rp = with_parallel(with_archive(sub.add_parser(
@@ -365,6 +372,7 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--until", type=date.fromisoformat, help="pages fetched on or before YYYY-MM-DD")
     rp.add_argument("--outlet", help="only this outlet's articles")
     rp.add_argument("--no-entities", action="store_true", help="leave the entity mentions as they are")
+    with_fast_extraction(rp)
     rp.set_defaults(func=cmd_reprocess)
 
     def with_run_options(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -373,6 +381,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
         sp.add_argument("--shard-size", type=int, help="pages per shard")
         sp.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
+        with_fast_extraction(sp)
         return with_parallel(sp)
 
     ni = with_run_options(with_archive(sub.add_parser(

@@ -86,14 +86,16 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
-def _extraction(tree: HtmlElement, url: str | None) -> Extraction:
+def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
     """The first pass that finds enough text, else the one that finds the most; the baseline
-    extractor when it finds more than every pass."""
+    extractor when it finds more than every pass. `fast`: trafilatura's fast mode, which skips
+    its comparison with readability and jusText (Settings.fast_extraction), named in the method."""
     best: Extraction = (PASSES[0][0], "")
     for method, options in PASSES:
-        result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False, **options)
+        result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
+                                             fast=fast, **options)
         if result is not None and len(result.text or "") > len(best[1]):
-            best = (method, result.text)
+            best = (f"{method}_fast" if fast else method, result.text)
         if count_words(best[1]) >= MIN_TEXT_WORDS:
             return best
     _, text, _ = trafilatura.baseline(tree)
@@ -153,11 +155,11 @@ def paragraph_furniture(paragraph: str) -> str | None:
     return next((reason for reason, pattern in PARAGRAPH_FURNITURE if pattern.search(paragraph)), None)
 
 
-def _html_document(page: Page) -> Document | None:
+def _html_document(page: Page, fast: bool) -> Document | None:
     tree = trafilatura.load_html(page.text)
     if tree is None:
         return None
-    method, raw_text = _extraction(tree, page.raw.url)
+    method, raw_text = _extraction(tree, page.raw.url, fast)
     if not raw_text:
         return None
     result = metadata(tree, page.raw.url)
@@ -194,9 +196,9 @@ def _text_document(page: Page) -> Document:
     )
 
 
-def extract_page(page: Page) -> Document | Reject:
+def extract_page(page: Page, fast: bool = False) -> Document | Reject:
     try:
-        doc = _html_document(page) if page.is_html else _text_document(page)
+        doc = _html_document(page, fast) if page.is_html else _text_document(page)
     except Exception as error:  # a library failing on one hostile page must not end the run
         return Reject(page.raw.source_ref, page.raw_hash, "extract", "extract_error",
                       f"the extractor failed on this page: {type(error).__name__}: {error}")

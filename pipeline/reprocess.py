@@ -180,7 +180,7 @@ def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, s
         pages += load_raw_pages(paths, folder, mine)
         stored |= {a["raw_hash"]: (folder, a) for a in mine}
     workers = workers_for(settings)
-    docs, rejects = extract_pages(pages, stats, workers, settings.chunk_pages)
+    docs, rejects = extract_pages(pages, stats, workers, settings.chunk_pages, settings.fast_extraction)
     with stats.stage("furniture", len(docs)):
         docs = strip_lines(docs, outlets_of(docs, settings), learned)
     for r in rejects:

@@ -332,7 +332,7 @@ def process_shard(plan_path: str, index: int) -> str:
 
     raws, unchanged = drop_unchanged(raws, keys)
     workers = workers_for(settings)
-    docs, extract_rejects = extract_pages(raws, stats, workers, settings.chunk_pages)
+    docs, extract_rejects = extract_pages(raws, stats, workers, settings.chunk_pages, settings.fast_extraction)
     rejects += extract_rejects
     keys.add_documents(plan.keys, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:

@@ -40,12 +40,13 @@ def split_rejects(items: list, stage: Callable) -> tuple[list, list[Reject]]:
 
 
 def extract_pages(raws: list[RawPage], stats: StageStats, workers: Workers = InProcess(),
-                  chunk_pages: int = 16) -> tuple[list[Document], list[Reject]]:
+                  chunk_pages: int = 16, fast: bool = False) -> tuple[list[Document], list[Reject]]:
     """Decode and extract, in chunks on `workers`: the documents, and the pages rejected
-    on the way (those of decoding first, as one process would list them)."""
+    on the way (those of decoding first, as one process would list them); `fast` as
+    Settings.fast_extraction."""
     docs, decode_rejects, extract_rejects = [], [], []
     for chunk_docs, chunk_decode, chunk_extract, chunk_stats in workers.map(
-            _extract_chunk, chunked(raws, chunk_pages, workers.width()), cost=lambda chunk: sum(len(r.content) for r in chunk)):
+            partial(_extract_chunk, fast=fast), chunked(raws, chunk_pages, workers.width()), cost=lambda chunk: sum(len(r.content) for r in chunk)):
         docs += chunk_docs
         decode_rejects += chunk_decode
         extract_rejects += chunk_extract
@@ -53,13 +54,13 @@ def extract_pages(raws: list[RawPage], stats: StageStats, workers: Workers = InP
     return docs, decode_rejects + extract_rejects
 
 
-def _extract_chunk(raws: list[RawPage]) -> tuple[list[Document], list[Reject], list[Reject], StageStats]:
+def _extract_chunk(raws: list[RawPage], fast: bool) -> tuple[list[Document], list[Reject], list[Reject], StageStats]:
     stats = StageStats()
     with stats.stage("decode", len(raws)) as s:
         pages, rejects = split_rejects(raws, decode_page)
         s.pages_out, s.rejected = len(pages), len(rejects)
     with stats.stage("extract", len(pages)) as s:
-        docs, extract_rejects = split_rejects(pages, extract_page)
+        docs, extract_rejects = split_rejects(pages, partial(extract_page, fast=fast))
         s.pages_out, s.rejected = len(docs), len(extract_rejects)
     return docs, rejects, extract_rejects, stats
 
@@ -206,7 +207,7 @@ def extract_one(raw: RawPage, settings: Settings, archive: ArchivePaths | None) 
     """What a run would store for one page (`newsarchive extract`): the document row and
     its tags, through the same stages; `archive`, when given, supplies learned furniture."""
     stats = StageStats()
-    docs, rejects = extract_pages([raw], stats)
+    docs, rejects = extract_pages([raw], stats, fast=settings.fast_extraction)
     if rejects:
         return rejects[0]
     if archive is not None:

@@ -264,6 +264,18 @@ def test_page_where_precision_mode_finds_nothing_falls_back_to_default_mode():
         "Library reopens after flood repairs", ["Dev Patel"], "Northgate Courier")
 
 
+def test_fast_extraction_skips_trafilaturas_comparison_and_says_so():
+    # The story in bare spans: trafilatura's own extractor finds little in precision mode,
+    # and in its default mode takes the menu and headline along; its comparison with
+    # readability, which fast mode skips, finds the story alone.
+    page = fixture_page("text_in_spans.html")
+    full, fast = extract_page(page), extract_page(page, fast=True)
+    assert full.extract_method == "trafilatura_precision"
+    assert full.text.startswith("The harbour board voted on Tuesday") and "Home" not in full.text
+    assert fast.extract_method == "trafilatura_fast"
+    assert fast.text.startswith("Home\n\nHarbour board votes to rebuild north pier\n\nThe harbour board voted")
+
+
 def test_baseline_extractor_is_the_last_resort(monkeypatch):
     monkeypatch.setattr(trafilatura, "bare_extraction", lambda *args, **kwargs: None)  # every pass finds nothing
     doc = extract_fixture("app_shell_article.html")

@@ -133,6 +133,21 @@ def test_reprocess_from_the_command_line(tmp_path):
     assert busy.returncode == 2 and "no archive" in busy.stderr
 
 
+def test_a_fast_backfill_is_extracted_again_in_full_by_a_reprocess(tmp_path):
+    archive, folder = tmp_path / "archive", tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(REPO / "tests" / "fixtures" / "html" / "text_in_spans.html", folder)
+    newsarchive("run", str(folder), "--archive", str(archive), "--executor", "plain", "--no-entities",
+                "--fast-extraction")
+    query = "SELECT article_id, extract_method, left(text, 33) FROM documents"
+    with connect(archive) as con:
+        article, method, opening = con.sql(query).fetchone()
+    assert (method, opening) == ("trafilatura_fast", "Home\n\nHarbour board votes to rebu")
+    newsarchive("reprocess", "--no-entities", "--archive", str(archive))
+    with connect(archive) as con:
+        assert con.sql(query).fetchall() == [(article, "trafilatura_precision", "The harbour board voted on Tuesda")]
+
+
 def test_readers_see_all_old_rows_or_all_new_rows_during_a_reprocess(tmp_path):
     archive, folder = tmp_path / "archive", corpus(tmp_path)
     run_plain(Settings(archive=archive, entities=False, furniture_min_articles=10), [str(folder)])
