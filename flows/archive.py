@@ -28,8 +28,8 @@ def finish_run_task(plan_path: str, shard_dirs: list[str]) -> dict:
 
 
 @task(name="clean-stale")
-def clean_stale_task(settings: dict, run_id: str, stale_articles: list[str]) -> int:
-    cleaned = clean_stale(Settings(**settings), run_id, stale_articles, executor="prefect")
+def clean_stale_task(settings: dict, parts: list[str], stale_articles: list[str]) -> int:
+    cleaned = clean_stale(Settings(**settings), parts, stale_articles, executor="prefect")
     return cleaned.replaced if cleaned else 0
 
 
@@ -56,7 +56,7 @@ def archive(sources: list[str], config: Settings) -> dict:
 
     summary = asdict(run_in_parts(config, sources, "prefect", run_part))
     if summary["stale_articles"]:  # after the job's lock is released: a reprocess takes it anew
-        summary["stale_cleaned"] = clean_stale_task(config.model_dump(mode="json"), summary["run_id"],
+        summary["stale_cleaned"] = clean_stale_task(config.model_dump(mode="json"), summary["parts"],
                                                     summary["stale_articles"])
     return summary
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import asdict
 from typing import Callable
 
+from pipeline.extracted import forget_extracted
 from pipeline.furniture import record_check
 from pipeline.logs import event
 from pipeline.reprocess import ReprocessSummary, Selection, reprocess
@@ -28,16 +29,18 @@ def configured_sources(settings: Settings, executor: str) -> list[str]:
             raise
 
 
-def clean_stale(settings: Settings, run_id: str, stale_articles: list[str], executor: str = "plain") -> ReprocessSummary | None:
-    """Reprocess the job's stale articles; once that has returned, the job's check of the
-    archive for its learned lines is complete (furniture.record_check)."""
+def clean_stale(settings: Settings, parts: list[str], stale_articles: list[str], executor: str = "plain") -> ReprocessSummary | None:
+    """Reprocess the stale articles of the job whose runs are `parts`, from the documents
+    its runs extracted where they are kept (pipeline/extracted.py); once that has returned,
+    the job's check of the archive for its learned lines is complete (furniture.record_check)."""
     if not stale_articles:
         return None
-    paths = ArchivePaths(settings.archive_dir)
+    paths, run_id = ArchivePaths(settings.archive_dir), parts[0]
     with archive_lock(paths, f"furniture check of run {run_id}", settings.lock_wait_s):
         cleaned = reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
-                            executor=executor)
+                            executor=executor, extracted_by=parts)
         record_check(paths, run_id)
+        forget_extracted(paths, parts)
     return cleaned
 
 
@@ -67,6 +70,6 @@ def run_plain(settings: Settings, source_refs: list[str],
         return summary
 
     summary = run_in_parts(settings, source_refs, "plain", run_part)
-    cleaned = clean_stale(settings, summary.run_id, summary.stale_articles)
+    cleaned = clean_stale(settings, summary.parts, summary.stale_articles)
     summary.stale_cleaned = cleaned.replaced if cleaned else 0
     return summary

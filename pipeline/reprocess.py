@@ -21,10 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.extracted import read_extracted
 from pipeline.furniture import forget_unlearned, learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
 from pipeline.parallel import workers_for
-from pipeline.records import RawPage
+from pipeline.records import Document, RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
 from pipeline.stages import build_postings, document_row, extract_pages, outlets_of, tag_documents
 from pipeline.settings import Settings
@@ -165,22 +166,25 @@ def batches(selected: dict[str, list[dict]], pages: int) -> Iterator[list[tuple[
 
 
 def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
-                    learned: dict[str, dict[str, str]], stats: StageStats,
-                    kept: dict[str, int]) -> Iterator[tuple[dict[str, pa.Table], int]]:
+                    learned: dict[str, dict[str, str]], stats: StageStats, kept: dict[str, int],
+                    extracted: dict[str, Document]) -> Iterator[tuple[dict[str, pa.Table], int]]:
     """Each folder's article and index tables with its changed articles' rows replaced
     (empty when none changed), and how many articles changed, one folder at a time (a
     folder's tables are large beside its few changed articles); `learned` is the
-    archive's furniture (furniture.learned_lines)."""
+    archive's furniture (furniture.learned_lines); `extracted`, documents as their run
+    extracted them, by article id (pipeline/extracted.py)."""
     stored: dict[str, tuple[Path, dict]] = {}  # raw_hash -> folder, article
-    pages = []
+    pages, docs = [], []
     for folder, articles in batch:
-        mine = [a for a in articles if a["stored"]]
-        if len(mine) < len(articles):
-            kept["no_raw_page"] = kept.get("no_raw_page", 0) + len(articles) - len(mine)
+        docs += [extracted[a["article_id"]] for a in articles if a["article_id"] in extracted]
+        mine = [a for a in articles if a["stored"] and a["article_id"] not in extracted]
+        if missing := sum(1 for a in articles if not a["stored"] and a["article_id"] not in extracted):
+            kept["no_raw_page"] = kept.get("no_raw_page", 0) + missing
         pages += load_raw_pages(paths, folder, mine)
-        stored |= {a["raw_hash"]: (folder, a) for a in mine}
+        stored |= {a["raw_hash"]: (folder, a) for a in articles if a["stored"] or a["article_id"] in extracted}
     workers = workers_for(settings)
-    docs, rejects = extract_pages(pages, stats, workers, settings.chunk_pages, settings.fast_extraction)
+    fresh, rejects = extract_pages(pages, stats, workers, settings.chunk_pages, settings.fast_extraction)
+    docs += fresh
     with stats.stage("furniture", len(docs)):
         docs = strip_lines(docs, outlets_of(docs, settings), learned)
     for r in rejects:
@@ -250,15 +254,18 @@ def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articl
 
 
 def reprocess(settings: Settings, selection: Selection,
-              on_folder: Callable[[int, int, int], None] | None = None, executor: str = "plain") -> ReprocessSummary:
+              on_folder: Callable[[int, int, int], None] | None = None, executor: str = "plain",
+              extracted_by: list[str] = ()) -> ReprocessSummary:
     """Reprocess the selected articles and publish the result at once; `on_folder(done,
-    total, articles)` reports progress."""
+    total, articles)` reports progress. The documents the runs `extracted_by` kept
+    (pipeline/extracted.py) are used rather than extracted again."""
     paths = ArchivePaths(settings.archive_dir)
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: nothing to reprocess")
     with begin_run(settings, [selection.describe()], executor, kind="reprocess") as plan:
         stats, kept = StageStats(), {}
         selected = select_articles(paths, selection)
+        extracted = read_extracted(paths, extracted_by, {a["article_id"] for articles in selected.values() for a in articles})
         # Once: the archive does not change until the reprocess publishes (the lock is ours).
         learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
         forget_unlearned(paths, learned)
@@ -267,7 +274,7 @@ def reprocess(settings: Settings, selection: Selection,
         done = 0
         for batch in batches(selected, settings.shard_size):
             for (folder, articles), (tables, changed) in zip(batch, reprocess_batch(
-                    batch, paths, settings, learned, stats, kept)):
+                    batch, paths, settings, learned, stats, kept, extracted)):
                 if changed:
                     with stats.stage("rewrite", 0):
                         renamed[folder.name] = stage_rewrite(paths, plan.run_id, folder.name, tables)

@@ -33,6 +33,7 @@ from pipeline.dedup import (
     ArchiveKeys, KeyFiles, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
     write_key_files,
 )
+from pipeline.extracted import forget_extracted, keep_extracted
 from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly_learned, note_check, record_check,
                                 stale_articles, write_snapshot)
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
@@ -168,6 +169,7 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
     sources = f"{len(source_refs)} source{'s' if len(source_refs) != 1 else ''}"
     with archive_lock(paths, f"job of {sources}", settings.lock_wait_s):
         shutil.rmtree(paths.listing, ignore_errors=True)  # a dead job's
+        forget_extracted(paths)  # an earlier job's, whose furniture check is over or gave up
         try:
             while True:
                 with begin_run(settings, source_refs, executor, entries=entries) as plan:
@@ -180,6 +182,7 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
                     note_check(paths, parts[0].run_id, learned)
                     if not stale:
                         record_check(paths, parts[0].run_id)
+                        forget_extracted(paths, [p.run_id for p in parts])
                     return replace(combined(parts), stale_articles=stale)
                 entries = plan.later
         finally:
@@ -342,6 +345,7 @@ def process_shard(plan_path: str, index: int) -> str:
         fresh = [not keys.knows(d.canonical_url, d.content_hash) and d.article_id not in counted for d in docs]
         stripped, line_rows = strip_learned_furniture(docs, settings, paths, plan.furniture_snapshot, staged, fresh)
         s.pages_out = len(stripped)
+        keep_extracted(paths, run_id, index, docs, [d.article_id for d in stripped])
 
     originals, duplicates, versions, tags, failed = dedup_and_tag(
         stripped, [document_row(d, run_id, now) for d in stripped], keys, settings, stats, workers)

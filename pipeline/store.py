@@ -83,6 +83,11 @@ class ArchivePaths:
         return self.root / "listing"
 
     @property
+    def extracted(self) -> Path:
+        """A job's documents as extracted, kept until its furniture check (pipeline/extracted.py)."""
+        return self.root / "extracted"
+
+    @property
     def generations(self) -> Path:
         return self.root / "generations"
 

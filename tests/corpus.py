@@ -70,15 +70,25 @@ def page_text(outlet: str, n: int) -> str:
     ])
 
 
-def write_pages(folder: Path, outlet: str, numbers: range, fetched_at: str = "2026-11-02T06:00:00Z") -> Path:
-    """Pages `numbers` of `outlet` into `folder`, with a manifest naming the outlet and URL."""
+def page_html(outlet: str, n: int) -> str:
+    """The page as HTML: the menu a nav, the headline an h1, every other line a paragraph."""
+    menu, headline, body = page_text(outlet, n).split("\n\n", 2)
+    paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n") if line)
+    return (f"<html><head><title>{headline}</title></head><body><nav>{' '.join(menu.split())}</nav>"
+            f"<article><h1>{headline}</h1>{paragraphs}</article></body></html>")
+
+
+def write_pages(folder: Path, outlet: str, numbers: range, fetched_at: str = "2026-11-02T06:00:00Z",
+                html: bool = False) -> Path:
+    """Pages `numbers` of `outlet` into `folder` (as scraped text, or as HTML), with a
+    manifest naming the outlet and URL."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / "manifest.csv"
     lines = manifest.read_text().splitlines() if manifest.exists() else ["file,fetched_at,url,outlet"]
     slug = outlet.lower().replace(" ", "")
     for n in numbers:
-        name = f"{slug}-{n}.txt"
-        (folder / name).write_text(page_text(outlet, n))
+        name = f"{slug}-{n}.{'html' if html else 'txt'}"
+        (folder / name).write_text(page_html(outlet, n) if html else page_text(outlet, n))
         lines.append(f"{name},{fetched_at},https://www.{slug}.example/news/story-{n},{outlet}")
     manifest.write_text("\n".join(lines) + "\n")
     return folder

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipeline import furniture, job
+from pipeline import reprocess as reprocess_module
 from pipeline.furniture import (Check, checked_lines, count_lines, line_key, note_check, record_check, stale_articles,
                                 strip_learned)
 from pipeline.identity import content_hash
@@ -86,6 +87,36 @@ def test_furniture_learned_in_a_run_is_gone_from_every_page_of_that_outlet(tmp_p
     assert counts == (7, 7)
 
 
+def test_a_jobs_stale_articles_are_stripped_from_the_documents_its_runs_extracted(tmp_path, monkeypatch):
+    """The job's reprocess of its stale articles takes their documents as its runs
+    extracted them (pipeline/extracted.py), not from their raw pages again, and stores
+    the rows a re-extraction gives."""
+    folder = write_pages(tmp_path / "in", GAZETTE, range(6), html=True)
+    write_pages(folder, COURIER, range(4))
+    options = dict(entities=False, shard_size=2, run_pages=4)  # a job of three runs
+    kept = run_plain(Settings(archive=tmp_path / "kept", **options), [str(folder)])
+    monkeypatch.setattr(reprocess_module, "read_extracted", lambda *_: {})
+    again = run_plain(Settings(archive=tmp_path / "again", **options), [str(folder)])
+    assert len(kept.parts) == 3 and sorted(kept.stale_articles) == sorted(again.stale_articles)
+    assert kept.stale_cleaned == again.stale_cleaned == len(kept.stale_articles) == 4
+
+    def rows(archive: Path) -> dict[str, list[str]]:
+        with connect(archive) as con:
+            tables = {t: sorted(map(repr, con.sql(f"SELECT COLUMNS(c -> c NOT IN ('run_id', 'ingested_at')) FROM {t}")
+                                    .fetchall()))
+                      for t in ("documents", "article_dates", "date_candidates", "article_languages", "article_outlets",
+                                "postings", "search_docs", "neardup_signatures")}
+            extracted = con.sql("SELECT sum(pages_in) FROM run_stages JOIN runs USING (run_id) "
+                                "WHERE kind = 'reprocess' AND stage = 'extract'").fetchone()[0]
+        return tables | {"extracted again": extracted}
+
+    ours, theirs = rows(tmp_path / "kept"), rows(tmp_path / "again")
+    assert (ours.pop("extracted again"), theirs.pop("extracted again")) == (None, 4)
+    assert ours == theirs
+    assert not any(FURNITURE[GAZETTE][0] in text for text in texts_by_outlet(tmp_path / "kept")[GAZETTE])
+    assert not ArchivePaths(tmp_path / "kept").extracted.exists()  # gone with the job's check
+
+
 def test_furniture_learned_by_a_later_run_cleans_the_earlier_runs_pages(tmp_path, run_flow):
     folder = write_pages(tmp_path / "first", GAZETTE, range(2))
     run_flow([folder], tmp_path / "archive", entities=False)
@@ -108,6 +139,7 @@ def test_seeds_learn_nothing(seed_archive):
         assert con.sql("SELECT count(*) FROM learned_furniture()").fetchone() == (0,)
         removed = con.sql("SELECT furniture_removed FROM documents").fetchall()
     assert all(n > 0 for (n,) in removed)  # the rule-based furniture, as before
+    assert not ArchivePaths(archive).extracted.exists()  # nothing stale: the job's documents are not kept
 
 
 def test_a_line_in_one_archived_article_is_learned_when_a_run_brings_two_more(tmp_path):
