@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.extracted import read_extracted
+from pipeline.extracted import Key, key_of, read_extracted
 from pipeline.furniture import forget_unlearned, learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
 from pipeline.parallel import workers_for
@@ -167,21 +167,21 @@ def batches(selected: dict[str, list[dict]], pages: int) -> Iterator[list[tuple[
 
 def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
                     learned: dict[str, dict[str, str]], stats: StageStats, kept: dict[str, int],
-                    extracted: dict[str, Document]) -> Iterator[tuple[dict[str, pa.Table], int]]:
+                    extracted: dict[Key, Document]) -> Iterator[tuple[dict[str, pa.Table], int]]:
     """Each folder's article and index tables with its changed articles' rows replaced
     (empty when none changed), and how many articles changed, one folder at a time (a
     folder's tables are large beside its few changed articles); `learned` is the
     archive's furniture (furniture.learned_lines); `extracted`, documents as their run
-    extracted them, by article id (pipeline/extracted.py)."""
+    extracted them (pipeline/extracted.py)."""
     stored: dict[str, tuple[Path, dict]] = {}  # raw_hash -> folder, article
     pages, docs = [], []
     for folder, articles in batch:
-        docs += [extracted[a["article_id"]] for a in articles if a["article_id"] in extracted]
-        mine = [a for a in articles if a["stored"] and a["article_id"] not in extracted]
-        if missing := sum(1 for a in articles if not a["stored"] and a["article_id"] not in extracted):
+        docs += [extracted[key_of(a)] for a in articles if key_of(a) in extracted]
+        mine = [a for a in articles if a["stored"] and key_of(a) not in extracted]
+        if missing := sum(1 for a in articles if not a["stored"] and key_of(a) not in extracted):
             kept["no_raw_page"] = kept.get("no_raw_page", 0) + missing
         pages += load_raw_pages(paths, folder, mine)
-        stored |= {a["raw_hash"]: (folder, a) for a in articles if a["stored"] or a["article_id"] in extracted}
+        stored |= {a["raw_hash"]: (folder, a) for a in articles if a["stored"] or key_of(a) in extracted}
     workers = workers_for(settings)
     fresh, rejects = extract_pages(pages, stats, workers, settings.chunk_pages, settings.fast_extraction)
     docs += fresh
@@ -265,7 +265,7 @@ def reprocess(settings: Settings, selection: Selection,
     with begin_run(settings, [selection.describe()], executor, kind="reprocess") as plan:
         stats, kept = StageStats(), {}
         selected = select_articles(paths, selection)
-        extracted = read_extracted(paths, extracted_by, {a["article_id"] for articles in selected.values() for a in articles})
+        extracted = read_extracted(paths, extracted_by, {key_of(a) for articles in selected.values() for a in articles})
         # Once: the archive does not change until the reprocess publishes (the lock is ours).
         learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
         forget_unlearned(paths, learned)
