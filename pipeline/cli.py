@@ -341,7 +341,7 @@ def parser() -> argparse.ArgumentParser:
 
     def with_fast_extraction(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--fast-extraction", action="store_true",
-                        help="trafilatura's fast mode: about a third less time a page, less clean text")
+                        help="trafilatura's fast mode: less time a page, less clean text (see README)")
 
     def with_parallel(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sp.add_argument("--workers", type=int, help="processes for extraction and tagging (default: one per core)")
