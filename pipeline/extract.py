@@ -89,7 +89,8 @@ def _normal(text: str) -> str:
 def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
     """The first pass that finds enough text, else the one that finds the most; the baseline
     extractor when it finds more than every pass. `fast`: trafilatura's fast mode, which skips
-    its comparison with readability and jusText (Settings.fast_extraction), named in the method."""
+    its comparison with readability and jusText (Settings.fast_extraction), named in the method
+    (the baseline's too: the passes before it were fast)."""
     best: Extraction = (PASSES[0][0], "")
     for method, options in PASSES:
         result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
@@ -99,7 +100,7 @@ def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
         if count_words(best[1]) >= MIN_TEXT_WORDS:
             return best
     _, text, _ = trafilatura.baseline(tree)
-    return ("baseline", text) if len(text) > len(best[1]) else best
+    return (f"baseline{'_fast' if fast else ''}", text) if len(text) > len(best[1]) else best
 
 
 def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:

@@ -38,7 +38,7 @@ def clean_stale(settings: Settings, parts: list[str], stale_articles: list[str],
     paths, run_id = ArchivePaths(settings.archive_dir), parts[0]
     with archive_lock(paths, f"furniture check of run {run_id}", settings.lock_wait_s):
         cleaned = reprocess(settings, Selection(article_ids=tuple(stale_articles), reason=f"furniture learned by run {run_id}"),
-                            executor=executor, extracted_by=parts)
+                            executor=executor, job_runs=parts)
         record_check(paths, run_id)
         forget_extracted(paths, parts)
     return cleaned

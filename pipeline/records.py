@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,6 +35,15 @@ class RawPage:
     # The publication time the feed or sitemap that listed the page gave, and which it was.
     listed_published: datetime | None = None
     listed_by: str | None = None
+
+    def __post_init__(self) -> None:
+        # In UTC (a time without a zone taken as UTC), as the archive stores them and a
+        # reprocess reads them back: a page's tags (the fetch day, the listing's evidence)
+        # are then the same from a run and from a reprocess.
+        for name in ("fetched_at", "listed_published"):
+            if (value := getattr(self, name)) is not None:
+                utc = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+                object.__setattr__(self, name, utc)
 
 
 @dataclass(frozen=True)

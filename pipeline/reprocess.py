@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.extracted import Key, key_of, read_extracted
+from pipeline.extracted import key_of, read_extracted
 from pipeline.furniture import forget_unlearned, learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
 from pipeline.parallel import workers_for
-from pipeline.records import Document, RawPage
+from pipeline.records import RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
 from pipeline.stages import build_postings, document_row, extract_pages, outlets_of, tag_documents
 from pipeline.settings import Settings
@@ -70,7 +70,7 @@ def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list
     con.execute("SET TimeZone = 'UTC'")  # fetch days are UTC days, whatever the machine's zone
     rows = con.execute(f"""
         SELECT d.article_id, d.raw_hash, d.run_id, d.ingested_at, parse_dirpath(d.filename) AS folder,
-               r.raw_hash IS NOT NULL AS stored, d.source_ref, d.url, d.fetched_at, d.fetched_at_method,
+               r.raw_hash IS NOT NULL AS stored, d.source_ref, d.url, d.fetched_at, d.fetched_at_method, d.extract_method,
                CASE WHEN o.outlet_method = 'manifest' THEN o.outlet END AS outlet_hint
         FROM {paths.parquet('documents', filename=True)} d
         LEFT JOIN {paths.parquet('raw_pages')} r USING (raw_hash)
@@ -84,7 +84,7 @@ def select_articles(paths: ArchivePaths, selection: Selection) -> dict[str, list
           "ids": list(selection.article_ids) if selection.article_ids is not None else None}).fetchall()
     by_folder: dict[str, list[dict]] = defaultdict(list)
     columns = ("article_id", "raw_hash", "run_id", "ingested_at", "folder", "stored", "source_ref", "url",
-               "fetched_at", "fetched_at_method", "outlet_hint")
+               "fetched_at", "fetched_at_method", "extract_method", "outlet_hint")
     for row in rows:
         article = dict(zip(columns, row))
         by_folder[article["folder"]].append(article)
@@ -167,24 +167,33 @@ def batches(selected: dict[str, list[dict]], pages: int) -> Iterator[list[tuple[
 
 def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
                     learned: dict[str, dict[str, str]], stats: StageStats, kept: dict[str, int],
-                    extracted: dict[Key, Document]) -> Iterator[tuple[dict[str, pa.Table], int]]:
+                    job_runs: list[str]) -> Iterator[tuple[dict[str, pa.Table], int]]:
     """Each folder's article and index tables with its changed articles' rows replaced
     (empty when none changed), and how many articles changed, one folder at a time (a
     folder's tables are large beside its few changed articles); `learned` is the
-    archive's furniture (furniture.learned_lines); `extracted`, documents as their run
-    extracted them (pipeline/extracted.py)."""
+    archive's furniture (furniture.learned_lines); `job_runs` as for reprocess."""
+    runs = {a["run_id"] for _, articles in batch for a in articles} & set(job_runs)
+    extracted = read_extracted(paths, sorted(runs), {key_of(a) for _, articles in batch for a in articles})
+
+    def fast(article: dict) -> bool:
+        return article["extract_method"].endswith("_fast") if job_runs else settings.fast_extraction
+
     stored: dict[str, tuple[Path, dict]] = {}  # raw_hash -> folder, article
-    pages, docs = [], []
+    pages: dict[bool, list[RawPage]] = {False: [], True: []}  # by fast extraction
+    docs = []
     for folder, articles in batch:
         docs += [extracted[key_of(a)] for a in articles if key_of(a) in extracted]
         mine = [a for a in articles if a["stored"] and key_of(a) not in extracted]
         if missing := sum(1 for a in articles if not a["stored"] and key_of(a) not in extracted):
             kept["no_raw_page"] = kept.get("no_raw_page", 0) + missing
-        pages += load_raw_pages(paths, folder, mine)
+        for mode in pages:
+            pages[mode] += load_raw_pages(paths, folder, [a for a in mine if fast(a) == mode])
         stored |= {a["raw_hash"]: (folder, a) for a in articles if a["stored"] or key_of(a) in extracted}
     workers = workers_for(settings)
-    fresh, rejects = extract_pages(pages, stats, workers, settings.chunk_pages, settings.fast_extraction)
-    docs += fresh
+    rejects = []
+    for mode, group in pages.items():
+        fresh, failed_pages = extract_pages(group, stats, workers, settings.chunk_pages, mode)
+        docs, rejects = docs + fresh, rejects + failed_pages
     with stats.stage("furniture", len(docs)):
         docs = strip_lines(docs, outlets_of(docs, settings), learned)
     for r in rejects:
@@ -255,17 +264,18 @@ def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articl
 
 def reprocess(settings: Settings, selection: Selection,
               on_folder: Callable[[int, int, int], None] | None = None, executor: str = "plain",
-              extracted_by: list[str] = ()) -> ReprocessSummary:
+              job_runs: list[str] = ()) -> ReprocessSummary:
     """Reprocess the selected articles and publish the result at once; `on_folder(done,
-    total, articles)` reports progress. The documents the runs `extracted_by` kept
-    (pipeline/extracted.py) are used rather than extracted again."""
+    total, articles)` reports progress. `job_runs`: a job's furniture check, where only
+    lines are to change: the documents those runs kept (pipeline/extracted.py) are used
+    rather than extracted again, and any other article is extracted in the mode it was
+    (`--fast-extraction` or not, whatever this job's)."""
     paths = ArchivePaths(settings.archive_dir)
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: nothing to reprocess")
     with begin_run(settings, [selection.describe()], executor, kind="reprocess") as plan:
         stats, kept = StageStats(), {}
         selected = select_articles(paths, selection)
-        extracted = read_extracted(paths, extracted_by, {key_of(a) for articles in selected.values() for a in articles})
         # Once: the archive does not change until the reprocess publishes (the lock is ours).
         learned = learned_lines(paths, settings.furniture_min_articles, settings.furniture_min_share)
         forget_unlearned(paths, learned)
@@ -274,7 +284,7 @@ def reprocess(settings: Settings, selection: Selection,
         done = 0
         for batch in batches(selected, settings.shard_size):
             for (folder, articles), (tables, changed) in zip(batch, reprocess_batch(
-                    batch, paths, settings, learned, stats, kept, extracted)):
+                    batch, paths, settings, learned, stats, kept, job_runs)):
                 if changed:
                     with stats.stage("rewrite", 0):
                         renamed[folder.name] = stage_rewrite(paths, plan.run_id, folder.name, tables)

@@ -67,7 +67,7 @@ DOCUMENTS = Table(
         Column("content_hash", pa.string(), "SHA-256 of the normalised text (lower case, words only): exact-duplicate key.", nullable=False),
         Column("raw_hash", pa.string(), "SHA-256 of the raw page bytes as fetched.", nullable=False),
         Column("page_format", pa.string(), "`html` or `text` (already-scraped text).", nullable=False),
-        Column("extract_method", pa.string(), "How the text was obtained: `trafilatura_precision` (HTML, first choice), then where that finds under 40 words `trafilatura` (default mode), `trafilatura_recall`, `baseline`; `text_cleaner` for scraped text. With `--fast-extraction` the trafilatura modes end in `_fast` (`trafilatura_precision_fast`).", nullable=False),
+        Column("extract_method", pa.string(), "How the text was obtained: `trafilatura_precision` (HTML, first choice), then where that finds under 40 words `trafilatura` (default mode), `trafilatura_recall`, `baseline`; `text_cleaner` for scraped text. With `--fast-extraction` the HTML methods end in `_fast` (`trafilatura_precision_fast`, `baseline_fast`).", nullable=False),
         Column("furniture_removed", pa.int32(), "Lines or paragraphs stripped as site furniture, by rule (text pages) or as learned furniture (any page).", nullable=False),
         Column("fetched_at", TS, "When the page was fetched."),
         Column("fetched_at_method", pa.string(), "Where `fetched_at` came from: `manifest`, `file_mtime`, `http`."),

@@ -91,7 +91,8 @@ def test_a_jobs_stale_articles_are_stripped_from_the_documents_its_runs_extracte
     """The job's reprocess of its stale articles takes their documents as its runs
     extracted them (pipeline/extracted.py), not from their raw pages again, and stores
     the rows a re-extraction gives."""
-    folder = write_pages(tmp_path / "in", GAZETTE, range(6), html=True)
+    # A fetch time with an offset: 1 a.m. in its zone is the day before in UTC, as the archive stores it.
+    folder = write_pages(tmp_path / "in", GAZETTE, range(6), fetched_at="2026-11-02T01:00:00+02:00", html=True)
     write_pages(folder, COURIER, range(4))
     # The first page again, last, its bytes not quite the same: the same article id, a duplicate.
     (folder / "zz-again.html").write_text((folder / "riversidegazette-0.html").read_text() + "\n")
@@ -119,6 +120,22 @@ def test_a_jobs_stale_articles_are_stripped_from_the_documents_its_runs_extracte
     assert ours == theirs
     assert not any(FURNITURE[GAZETTE][0] in text for text in texts_by_outlet(tmp_path / "kept")[GAZETTE])
     assert not ArchivePaths(tmp_path / "kept").extracted.exists()  # gone with the job's check
+
+
+def test_a_furniture_check_extracts_each_article_again_in_the_mode_it_was(tmp_path):
+    """A fast backfill's check of older articles neither downgrades them to fast mode nor
+    upgrades its own: only their lines are to change."""
+    settings = Settings(archive=tmp_path / "archive", entities=False)
+    run_plain(settings, [str(write_pages(tmp_path / "first", GAZETTE, range(2), html=True))])
+    later = run_plain(settings.model_copy(update={"fast_extraction": True}),
+                      [str(write_pages(tmp_path / "later", GAZETTE, range(2, 5), html=True))])
+    assert later.stale_cleaned == 2
+    with connect(tmp_path / "archive") as con:
+        methods = con.sql("SELECT regexp_extract(source_ref, '(first|later)'), extract_method, text FROM documents").fetchall()
+    assert sorted((folder, method) for folder, method, _ in methods) == [
+        ("first", "trafilatura_precision"), ("first", "trafilatura_precision"),
+        ("later", "trafilatura_precision_fast"), ("later", "trafilatura_precision_fast"), ("later", "trafilatura_precision_fast")]
+    assert not any(FURNITURE[GAZETTE][0] in text for _, _, text in methods)
 
 
 def test_furniture_learned_by_a_later_run_cleans_the_earlier_runs_pages(tmp_path, run_flow):

@@ -32,7 +32,7 @@ CHUNK = {"NEWSARCHIVE_CHUNK_PAGES": "4"}
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> Path:
-    """40 text pages of two outlets, the seed pages (scraped text with names), four HTML
+    """40 text pages of two outlets, the seed pages (scraped text with names), five HTML
     pages and a file no run can read: twelve chunks of four."""
     folder = tmp_path_factory.mktemp("parallel") / "pages"
     write_pages(folder, GAZETTE, range(0, 20))
@@ -135,7 +135,7 @@ def test_a_killed_runs_worker_processes_end_with_it():
 def one_process(pages, tmp_path_factory) -> tuple[Path, tuple]:
     archive = tmp_path_factory.mktemp("one-process") / "archive"
     summary = run_plain(Settings(archive=archive, workers=1, chunk_pages=4, shard_size=20), [str(pages)])
-    assert summary.pages_read == 47 and summary.rejected == 1 and summary.articles_archived > 30
+    assert summary.pages_read == 48 and summary.rejected == 1 and summary.articles_archived > 30
     return archive, counts(summary)
 
 
@@ -173,7 +173,7 @@ def test_dask_runner_on_a_real_cluster(pages, one_process, dask_cluster, prefect
     # Twelve chunks of each CPU-bound stage went to the cluster: both workers took some.
     assert {processes[s] for s in ("extract", "entities")} == {2}
     with connect(archive) as con:
-        assert con.sql("SELECT status, pages_read FROM runs WHERE kind = 'run'").fetchall() == [("succeeded", 47)]
+        assert con.sql("SELECT status, pages_read FROM runs WHERE kind = 'run'").fetchall() == [("succeeded", 48)]
 
 
 def test_a_dask_cluster_starts_the_costliest_chunks_first(dask_cluster):
