@@ -91,16 +91,17 @@ def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
     extractor when it finds more than every pass. `fast`: trafilatura's fast mode, which skips
     its comparison with readability and jusText (Settings.fast_extraction), named in the method
     (the baseline's too: the passes before it were fast)."""
-    best: Extraction = (PASSES[0][0], "")
+    mode = "_fast" if fast else ""
+    best: Extraction = (PASSES[0][0] + mode, "")
     for method, options in PASSES:
         result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
                                              fast=fast, **options)
         if result is not None and len(result.text or "") > len(best[1]):
-            best = (f"{method}_fast" if fast else method, result.text)
+            best = (method + mode, result.text)
         if count_words(best[1]) >= MIN_TEXT_WORDS:
             return best
     _, text, _ = trafilatura.baseline(tree)
-    return (f"baseline{'_fast' if fast else ''}", text) if len(text) > len(best[1]) else best
+    return ("baseline" + mode, text) if len(text) > len(best[1]) else best
 
 
 def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
