@@ -9,7 +9,7 @@ import pytest
 import trafilatura
 
 from pipeline.decode import decode_page
-from pipeline.extract import extract_page, headline, paragraph_furniture
+from pipeline.extract import DATE_PARAMS, extract_page, headline, metadata, paragraph_furniture
 from pipeline.records import count_words
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, RawPage, Reject
@@ -329,16 +329,48 @@ def test_html_text_is_nfc_even_from_decomposing_entities():
     assert unicodedata.is_normalized("NFC", doc.text)
 
 
-def test_a_date_htmldate_fails_on_costs_the_page_its_htmldate_date_not_its_text():
-    """htmldate (through trafilatura's metadata) raises on a time zone offset of a day or
-    more, and trafilatura then returns no text either; the page keeps its text."""
+def test_a_date_htmldate_fails_on_costs_the_page_its_htmldate_date_only():
+    """htmldate raises on a time zone offset of a day or more; inside trafilatura's
+    extract_metadata that cost the page its title too. The page keeps its text and the
+    rest of its metadata."""
     page = ("<html><head><title>Budget debate</title></head><body><article>"
             "<p>The council met on Tuesday to debate the budget for the coming year.</p>"
             '<div class="date">2021-12-23 10:00:00 +2500</div></article></body></html>')
+    with pytest.raises(ValueError):
+        trafilatura.extract_metadata(trafilatura.load_html(page), None, DATE_PARAMS)
     doc = extract_page(decode_page(RawPage("bad-offset.html", page.encode())))
     assert isinstance(doc, Document), doc
     assert doc.text.startswith("The council met on Tuesday to debate the budget for the coming year.")
-    assert doc.html_date is None and doc.title is None
+    assert doc.html_date is None and doc.title == "Budget debate"
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.html")) + ["article"])
+def test_the_metadata_read_is_trafilaturas_less_what_is_not_kept(fixture):
+    """metadata() calls trafilatura's readers itself to skip categories, tags and licence:
+    what it keeps must stay what extract_metadata gives (a trafilatura upgrade that changes
+    its order or fallbacks shows here)."""
+    html = ARTICLE_HTML if fixture == "article" else (FIXTURES / fixture).read_text()
+    ours = metadata(trafilatura.load_html(html), "https://example.org/fallback")
+    theirs = trafilatura.extract_metadata(trafilatura.load_html(html), "https://example.org/fallback", DATE_PARAMS)
+    fields = ("title", "author", "url", "sitename", "description", "date")
+    assert [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
+    assert ours.title and ours.url
+
+
+def test_scripts_styles_and_svg_are_out_before_extraction_and_read_before():
+    """They are taken out before extraction (none of its text comes from them), after the
+    metadata and markup readers took the JSON-LD date and author from the page."""
+    html = ARTICLE_HTML.replace("</article>", (
+        '<svg class="icon"><text>Share on Facebook</text></svg>'
+        "<script>var story = 'Council news in a script';</script><style>p { color: red }</style></article>"
+        '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-05-14T09:30:00-04:00",'
+        ' "author": {"@type": "Person", "name": "Ana Reporter"}}</script>'))
+    doc = extract_page(make_page(html, is_html=True))
+    assert isinstance(doc, Document), doc
+    assert doc.text == "\n\n".join(PARAGRAPHS)
+    assert "Facebook" not in doc.text and "script" not in doc.text
+    assert "2024-05-14" in [c.day.isoformat() for c in doc.markup.dates if c.source == "json_ld"]
+    assert doc.html_date == "2024-05-14"
 
 
 def test_a_page_the_extractor_fails_on_is_rejected_with_the_error(monkeypatch):
