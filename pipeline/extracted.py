@@ -8,21 +8,26 @@ Kept by the id the run archived each under, with its page (source and bytes): co
 a page in the job (a duplicate, the same bytes fetched again) give the same id, and only
 the archived page's document is that article's. One file per shard, written whole under
 a temporary name and renamed; only the job's own runs' files are read. An article not
-found here (archived by an earlier job, or its file gone) is extracted again, as before.
-Pickle, since the files live and die within one job of one version of this code.
+found here (archived by an earlier job, or its file gone or unreadable) is extracted again,
+as before. JSON, read back into the typed records by pydantic, not pickle: the archive may
+be on a shared filesystem (a Dask cluster's), and reading a pickle runs whatever code its
+writer put in it. One line a document, its key first, so that a batch of the check parses
+only its own documents (a job's check reads its runs' files once a batch).
 """
 
 from __future__ import annotations
 
-import pickle
+import json
 import shutil
+
+from pydantic import TypeAdapter
 
 from pipeline.records import Document
 from pipeline.store import ArchivePaths
 
-
 # (article id, source_ref, raw_hash): an archived article's, in `documents`.
 Key = tuple[str, str, str]
+DOCUMENT = TypeAdapter(Document)
 
 
 def key_of(article: dict) -> Key:
@@ -35,11 +40,11 @@ def keep_extracted(paths: ArchivePaths, run_id: str, shard: int, extracted: list
     archived under (after stripping) and its page."""
     folder = paths.extracted
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{run_id}-{shard:05d}.pickle"
+    path = folder / f"{run_id}-{shard:05d}.jsonl"
     tmp = folder / f".{path.name}.tmp"
-    with open(tmp, "wb") as f:
-        kept = {(a, d.raw.source_ref, d.page.raw_hash): d for a, d in zip(archived_ids, extracted)}
-        pickle.dump(kept, f, protocol=pickle.HIGHEST_PROTOCOL)
+    # JSON escapes tabs and line breaks within strings: neither occurs in a line but as these separators.
+    tmp.write_bytes(b"".join(json.dumps([a, d.raw.source_ref, d.page.raw_hash]).encode() + b"\t" + DOCUMENT.dump_json(d) + b"\n"
+                             for a, d in zip(archived_ids, extracted)))
     tmp.replace(path)
 
 
@@ -47,9 +52,18 @@ def read_extracted(paths: ArchivePaths, run_ids: list[str], articles: set[Key]) 
     """The kept documents of these articles (key_of), from the files of these runs."""
     found: dict[Key, Document] = {}
     for run_id in run_ids:
-        for path in sorted(paths.extracted.glob(f"{run_id}-*.pickle")):
-            with open(path, "rb") as f:
-                found |= {key: doc for key, doc in pickle.load(f).items() if key in articles}
+        for path in sorted(paths.extracted.glob(f"{run_id}-*.jsonl")):
+            try:
+                lines = path.read_bytes().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                key, _, doc = line.partition(b"\t")
+                try:
+                    if (key := tuple(json.loads(key))) in articles:
+                        found[key] = DOCUMENT.validate_json(doc)
+                except (ValueError, TypeError):  # a line cut short or not ours (pydantic's ValidationError is a ValueError)
+                    continue
     return found
 
 
@@ -59,7 +73,7 @@ def forget_extracted(paths: ArchivePaths, run_ids: list[str] | None = None) -> N
         shutil.rmtree(paths.extracted, ignore_errors=True)
         return
     for run_id in run_ids:
-        for path in paths.extracted.glob(f"{run_id}-*.pickle"):
+        for path in paths.extracted.glob(f"{run_id}-*.jsonl"):
             path.unlink(missing_ok=True)
     if paths.extracted.is_dir() and not any(paths.extracted.iterdir()):
         paths.extracted.rmdir()

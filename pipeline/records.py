@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pipeline.tag.dates import Candidate
+from datetime import date, datetime, timezone
 
 # A word is a run of letters or digits, except in Chinese and Japanese, written without
 # spaces, where each character counts as one word (as word processors count them).
@@ -71,6 +67,18 @@ class Page:
         documents back and on to the taggers pickled; with the page whole, that was three
         times its size (321 KB a page) and a few ms of pickling a page in each process."""
         return replace(self, raw=replace(self.raw, content=b""), text="" if self.is_html else self.text)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A publication date a page or its listing states, or one inferred (pipeline/tag/dates.py)."""
+
+    day: date
+    source: str
+    evidence: str
+    at: datetime | None = None  # UTC, when the source gives a time
+    utc_offset: int | None = None  # minutes, as the source wrote it
+    status: str = "candidate"  # chosen, candidate, or why it was refused
 
 
 @dataclass(frozen=True)

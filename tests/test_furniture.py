@@ -3,7 +3,8 @@ archive and stripped from all of that outlet's pages, earlier ones included."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,8 @@ from pipeline.furniture import (Check, checked_lines, count_lines, line_key, not
                                 strip_learned)
 from pipeline.identity import content_hash
 from pipeline.job import run_plain
-from pipeline.records import Document, Page, RawPage
+from pipeline.extracted import forget_extracted, keep_extracted, read_extracted
+from pipeline.records import Candidate, Document, Page, PageMarkup, RawPage
 from pipeline.reprocess import Selection, reprocess
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
@@ -120,6 +122,36 @@ def test_a_jobs_stale_articles_are_stripped_from_the_documents_its_runs_extracte
     assert ours == theirs
     assert not any(FURNITURE[GAZETTE][0] in text for text in texts_by_outlet(tmp_path / "kept")[GAZETTE])
     assert not ArchivePaths(tmp_path / "kept").extracted.exists()  # gone with the job's check
+
+
+def test_kept_documents_are_data_read_back_as_written_and_a_bad_file_is_passed_over(tmp_path):
+    """A kept file is JSON (a pickle would run whatever code whoever wrote it put in it),
+    read back into the same typed records; a file cut short or not ours is passed over,
+    and its articles are extracted again."""
+    paths = ArchivePaths(tmp_path / "archive")
+    html = Document("h1", Page(RawPage("g.html", b"", "https://www.gazette.example/a",
+                                       datetime(2026, 11, 2, 1, tzinfo=timezone.utc), headers={"content-language": "de"}),
+                               "hash-h", "", True, "utf-8"),
+                    "https://gazette.example/a", "Title", ["Ana Diaz"], "Gazette", None, "Text of\tthe article.\n\nAnd more.",
+                    content_hash("Text of\tthe article.\n\nAnd more."), "trafilatura_precision", html_date="2026-11-01",
+                    furniture=[("promo", "Read more")],
+                    markup=PageMarkup(dates=(Candidate(date(2026, 11, 1), "json_ld", "datePublished 2026-11-01T09:00:00+01:00",
+                                                       datetime(2026, 11, 1, 8, tzinfo=timezone.utc), 60),),
+                                      bylines=("By Ana Diaz",), declared_language=("de", "html_lang")))
+    text = doc("Scraped text.\n\nDonate now.", "t1")
+    keep_extracted(paths, "run1", 0, [html], ["h1"])
+    keep_extracted(paths, "run1", 1, [text], ["t1-archived"])
+    keep_extracted(paths, "run1", 2, [doc("Another.", "x1")], ["x1"])
+    files = sorted(paths.extracted.iterdir())
+    assert [f.name for f in files] == ["run1-00000.jsonl", "run1-00001.jsonl", "run1-00002.jsonl"]
+    key, document = files[0].read_text().split("\t")
+    assert (json.loads(key), json.loads(document)["authors"]) == (["h1", "g.html", "hash-h"], ["Ana Diaz"])
+    files[2].write_bytes(files[2].read_bytes()[:40])  # cut short
+    wanted = {("h1", "g.html", "hash-h"), ("t1-archived", "x.txt", "rawhash"), ("x1", "x.txt", "rawhash")}
+    assert read_extracted(paths, ["run1"], wanted) == {("h1", "g.html", "hash-h"): html,
+                                                       ("t1-archived", "x.txt", "rawhash"): text}
+    forget_extracted(paths, ["run1"])
+    assert not paths.extracted.exists()
 
 
 def test_a_furniture_check_extracts_each_article_again_in_the_mode_it_was(tmp_path):

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from htmldate.extractors import try_date_expr
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.records import Document
+from pipeline.records import Candidate, Document
 
 MONTHS = {
     m: i + 1
@@ -95,16 +95,6 @@ CONFIDENCE = {
 INFERRED = {"weekday_story", "weekday_fetch_time", "fetch_time"}
 # Dates a story's stated dates improve on.
 REDATABLE = ("weekday_fetch_time", "none")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    day: date
-    source: str
-    evidence: str
-    at: datetime | None = None  # UTC, when the source gives a time
-    utc_offset: int | None = None  # minutes, as the source wrote it
-    status: str = "candidate"  # chosen, candidate, or why it was refused
 
 
 def parse_timestamp(value: str) -> tuple[date, datetime | None, int | None] | None:
