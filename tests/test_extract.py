@@ -7,9 +7,10 @@ from pathlib import Path
 import lxml.html
 import pytest
 import trafilatura
+import trafilatura.utils
 
 from pipeline.decode import decode_page
-from pipeline.extract import DATE_PARAMS, extract_page, headline, metadata, paragraph_furniture
+from pipeline.extract import DATE_PARAMS, EXTRACTION_LOOKUP, extract_page, headline, metadata, paragraph_furniture
 from pipeline.records import count_words
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, RawPage, Reject
@@ -380,6 +381,32 @@ def test_scripts_styles_and_svg_are_out_before_extraction_and_read_before():
     assert "Facebook" not in doc.text and "script" not in doc.text
     assert "2024-05-14" in [c.day.isoformat() for c in doc.markup.dates if c.source == "json_ld"]
     assert doc.html_date == "2024-05-14"
+
+
+# A page laid out inside an ASP.NET form (trafilatura keeps it as a container) with a search
+# form and its fields: the elements lxml.html would give classes of their own.
+FORM_HTML = ARTICLE_HTML.replace("<main>", '<form id="aspnetForm" action="/default.aspx"><main>').replace(
+    "</main>", '</main><form class="search"><label for="q">Search</label><input id="q" name="q" value="bus">'
+               '<select name="s"><option>All</option></select><textarea name="t">Ask us</textarea></form></form>')
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.html")) + ["article", "forms"])
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_parsers_element_classes_in_c_give_the_same_document(fixture, fast):
+    """trafilatura's parser is given lxml's lookup in C (pipeline/extract.py): the document
+    must be the one lxml.html's own lookup, in Python, gives."""
+    html = {"article": ARTICLE_HTML, "forms": FORM_HTML}.get(fixture) or (FIXTURES / fixture).read_text()
+    page = make_page(html, is_html=True, url="https://example-news.com/local/2024/05/council-budget")
+    ours = extract_page(page, fast)
+    parser = trafilatura.utils.HTML_PARSER
+    assert type(trafilatura.load_html(FORM_HTML).find(".//input")) is lxml.html.HtmlElement
+    parser.set_element_class_lookup(lxml.html.HtmlElementClassLookup())
+    try:
+        assert isinstance(trafilatura.load_html(FORM_HTML).find(".//input"), lxml.html.InputElement)
+        assert extract_page(page, fast) == ours
+    finally:
+        parser.set_element_class_lookup(EXTRACTION_LOOKUP)
+    assert isinstance(ours, Document) and ours.text
 
 
 def test_a_page_the_extractor_fails_on_is_rejected_with_the_error(monkeypatch):
