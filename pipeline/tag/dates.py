@@ -3,11 +3,12 @@ chosen with its confidence.
 
 HTML pages: htmldate (through trafilatura) chooses the date, as it scores best on the
 labelled dates; the page's JSON-LD, meta tags, microdata, `<time>` elements, a labelled
-date in its text and its URL are kept as candidates beside it, confirm it (a confirmed
-htmldate date is right far more often) and give it a time and time zone. A publication
-time the page states in its own zone, or in both its JSON-LD and meta tags more than a
-day from htmldate's, or labels as such, overrides htmldate, which often reads a UTC or
-modification time. The date the feed or sitemap that listed the
+date in its text, a dateline heading the article's text and its URL are kept as candidates
+beside it, confirm it (a confirmed htmldate date is right far more often) and give it a
+time and time zone. A publication time the page states in its own zone, or in both its
+JSON-LD and meta tags more than a day from htmldate's, or labels as such, overrides
+htmldate, which often reads a UTC or modification time; so does the dateline heading the
+article, where no publication markup confirms htmldate's date. The date the feed or sitemap that listed the
 page gave is a candidate too, used when the page states none. Scraped text has no metadata left: its date comes
 from a dateline, an image caption, or else the first full date in the page. A page with
 none of these but a weekday ("Putin said Thursday") is dated to that weekday before
@@ -76,6 +77,9 @@ MAX_FUTURE = timedelta(days=1)
 # Before this, a stated date is a placeholder ("0001-01-01") or not the page's (htmldate's floor is 1995).
 EARLIEST = date(1990, 1, 1)
 WEEKDAY_PARAGRAPHS = 3
+# An HTML article's dateline is a line of its own among its first paragraphs ("13 Jan 2020,
+# 22:11 GMT+10"); a date further down is a quoted tweet's or an earlier event's.
+DATELINE_PARAGRAPHS = 3
 # Markup that names its date as the publication's (not a page's or an update's).
 PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 
@@ -219,6 +223,12 @@ def text_candidates(doc: Document) -> list[Candidate]:
     return [Candidate(day, "caption" if method == "text_date" and line in captions else method, line)]
 
 
+def dateline_candidate(doc: Document) -> Candidate | None:
+    """The dateline heading an HTML article's text, a line that is its date."""
+    found = find_text_date("\n\n".join(doc.text.split("\n\n")[:DATELINE_PARAGRAPHS]))
+    return Candidate(found[0], "text_dateline", found[2]) if found and found[1] == "text_dateline" else None
+
+
 def weekday_of(text: str) -> str | None:
     """The weekday an undated article's first paragraphs say it happened on."""
     head = "\n\n".join(text.split("\n\n")[:WEEKDAY_PARAGRAPHS])
@@ -257,7 +267,8 @@ def listed_candidate(doc: Document) -> Candidate | None:
 def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
     date in its own time zone (or without one), or in both its JSON-LD and its meta tags,
-    or failing that in a visible label. A time in UTC is not the day the site's readers
+    or failing that in a visible label, or, where no publication markup confirms
+    htmldate's date, in a dateline heading its text. A time in UTC is not the day the site's readers
     saw; htmldate often reads that one. Where htmldate and the page's publication markup
     agree, a label more than a day away is passed over; where the JSON-LD and meta tags
     agree against htmldate by more than a day, they win: in either case a time zone cannot
@@ -268,7 +279,8 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     agreed = [c for c in far if c.source == "json_ld" and usable[0].source == "htmldate" and not confirmed
               and any(m.source == "meta" and m.day == c.day for m in far)]
     labels = [c for c in usable if c.source == "label" and not (confirmed and abs((c.day - usable[0].day).days) > 1)]
-    override = next(iter(own_zone + agreed + labels), None)
+    datelines = [c for c in usable if c.source == "text_dateline" and usable[0].source == "htmldate" and not confirmed]
+    override = next(iter(own_zone + agreed + labels + datelines), None)
     if override is not None and (usable[0].source != "htmldate" or override.day != usable[0].day):
         return override
     return usable[0]
@@ -285,7 +297,7 @@ def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None,
     fetched = doc.raw.fetched_at
     if doc.page.is_html:
         stated = [*(([Candidate(date.fromisoformat(doc.html_date), "htmldate", doc.html_date)]) if doc.html_date else []),
-                  *doc.markup.dates]
+                  *doc.markup.dates, *filter(None, [dateline_candidate(doc)])]
     else:
         stated = text_candidates(doc)
     if (listed := listed_candidate(doc)) is not None:

@@ -12,14 +12,15 @@ from pipeline.tag.dates import (
 from pipeline.tag.markup import read_markup
 
 
-def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, listed=None, url=None) -> Document:
+def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, listed=None, url=None,
+             text="The article text.") -> Document:
     """A document of a page; an HTML page's markup read as extraction reads it."""
     raw = RawPage("page", page_text.encode(), url=url, fetched_at=fetched_at, listed_published=listed,
                   listed_by="feed" if listed else None)
     page = Page(raw, "raw-hash", page_text, is_html, "utf-8")
     return Document(
         article_id="a1", page=page, canonical_url=None, title=None, authors=[], sitename=None,
-        description=None, text="The article text.", content_hash="hash", url=url,
+        description=None, text=text, content_hash="hash", url=url,
         extract_method="trafilatura" if is_html else "text_cleaner", html_date=html_date,
         markup=read_markup(trafilatura.load_html(page_text), url, page_text) if is_html else PageMarkup(),
     )
@@ -219,6 +220,36 @@ def test_a_label_a_day_from_htmldates_utc_day_is_the_local_day():
     page = """<html><head><meta property="article:published_time" content="2023-11-08T02:30:00Z">
       </head><body><p>Text.</p><p>Published: November 7, 2023</p></body></html>"""
     assert sources(document(page, is_html=True, html_date="2023-11-08"))[:2] == ("label", date(2023, 11, 7))
+
+
+DATELINED = ("News24\n\n13 Jan 2020, 22:11 GMT+10\n\n"
+             "Exhausted firefighters said on Monday they had finally brought the megablaze under control.")
+
+
+def test_a_dateline_heading_the_article_overrides_htmldate_unless_the_markup_confirms_it():
+    # 22:11 in Sydney: htmldate read the next day from the page
+    alone = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2020-01-14", text=DATELINED)
+    assert sources(alone) == ("text_dateline", date(2020, 1, 13),
+                              [("htmldate", date(2020, 1, 14)), ("text_dateline", date(2020, 1, 13))])
+    assert choose(alone)[0].evidence == "13 Jan 2020, 22:11 GMT+10"
+    confirmed = document(markup_page(None, "2020-01-14T02:00:00+00:00"), is_html=True, html_date="2020-01-14",
+                         text=DATELINED)
+    assert sources(confirmed) == ("htmldate", date(2020, 1, 14), [
+        ("htmldate", date(2020, 1, 14)), ("meta", date(2020, 1, 14)), ("text_dateline", date(2020, 1, 13))])
+    # with no date in the markup, the dateline dates the page, not the fetch time
+    undated = document("<html><body><p>Text.</p></body></html>", is_html=True, text=DATELINED,
+                       fetched_at=datetime(2020, 2, 1, tzinfo=timezone.utc))
+    assert sources(undated) == ("text_dateline", date(2020, 1, 13), [("text_dateline", date(2020, 1, 13))])
+
+
+@pytest.mark.parametrize("text", [
+    "Officials met on Monday.\n\nThe talks, first held on 13 Jan 2020, resumed.",  # inside a sentence
+    "First.\n\nSecond.\n\nThird.\n\n13 Jan 2020",  # below the article's head
+    "Officials met.\n\n\u2014 Elon Musk (@elonmusk) March 16, 2020",  # a quoted post's date
+])
+def test_a_date_that_does_not_head_the_article_is_no_dateline(text):
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2020-01-14", text=text)
+    assert sources(doc) == ("htmldate", date(2020, 1, 14), [("htmldate", date(2020, 1, 14))])
 
 
 @pytest.mark.parametrize("footer", [
