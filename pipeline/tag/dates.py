@@ -7,8 +7,9 @@ date in its text, a dateline heading the article's text and its URL are kept as 
 beside it, confirm it (a confirmed htmldate date is right far more often) and give it a
 time and time zone. A publication time the page states in its own zone, or in both its
 JSON-LD and meta tags more than a day from htmldate's, or labels as such, overrides
-htmldate, which often reads a UTC or modification time; so does the dateline heading the
-article, where no publication markup confirms htmldate's date. The date the feed or sitemap that listed the
+htmldate, which often reads a UTC or modification time; so does a dateline heading the
+article's text, the date its readers are shown (the gold date on all 27 labelled pages
+that have one). The date the feed or sitemap that listed the
 page gave is a candidate too, used when the page states none. Scraped text has no metadata left: its date comes
 from a dateline, an image caption, or else the first full date in the page. A page with
 none of these but a weekday ("Putin said Thursday") is dated to that weekday before
@@ -80,6 +81,13 @@ WEEKDAY_PARAGRAPHS = 3
 # An HTML article's dateline is a line of its own among its first paragraphs ("13 Jan 2020,
 # 22:11 GMT+10"); a date further down is a quoted tweet's or an earlier event's.
 DATELINE_PARAGRAPHS = 3
+# Or a paragraph among them that opens with the date, after the place it was written in:
+# "Karlsruhe, (12.11.2021). Traditionell …", "20. März 2021 - 15:00 Uhr", "31. Oktober
+# 2023. Dragqueens …": a numeric date, or a day, a month named in any language, a year.
+# Not one a colon follows, which opens an entry of a timeline ("8 August 2009: the first post").
+LEAD_DATE = re.compile(r"(?:[^\W\d][^\W\d'-]*(?:[ '-][^\W\d]+){0,3},\s*\(?)?"
+                       r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?(?:19|20)\d\d|\d{1,2}\.?\s+[^\W\d]{3,12}\.?\s+(?:19|20)\d\d)"
+                       r"(?!\d|\s*:)")
 # Markup that names its date as the publication's (not a page's or an update's).
 PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 
@@ -141,15 +149,19 @@ def labelled_date(tree: HtmlElement) -> Candidate | None:
         following = UPDATE_LABEL.split(text[m.end():m.end() + LABELLED_DATE_CHARS], 1)[0]
         if not LABELLED_DATE_START.match(following):  # "Posted by …", "veröffentlicht. Digital-Life 11.09.2017"
             continue
-        # htmldate's parser reads the date forms of many languages ("13. Oktober 2021",
-        # "01.11.2023", "12 mars 2021"); it is not exported, but no library exposes it.
-        try:
-            found = try_date_expr(following, "%Y-%m-%d", False, datetime(EARLIEST.year, 1, 1), datetime(2100, 1, 1))
-        except ValueError:  # it raises on a time zone offset of a day or more ("+2500")
-            continue
-        if found:
-            return Candidate(date.fromisoformat(found), "label", (m.group(0) + following).strip())
+        if found := read_date(following):
+            return Candidate(found, "label", (m.group(0) + following).strip())
     return None
+
+
+def read_date(text: str) -> date | None:
+    """The date in `text`, in the forms of many languages ("13. Oktober 2021", "01.11.2023",
+    "12 mars 2021"), read by htmldate's parser: it is not exported, but no library exposes one."""
+    try:
+        found = try_date_expr(text, "%Y-%m-%d", False, datetime(EARLIEST.year, 1, 1), datetime(2100, 1, 1))
+    except ValueError:  # it raises on a time zone offset of a day or more ("+2500")
+        return None
+    return date.fromisoformat(found) if found else None
 
 
 def markup_candidates(tree: HtmlElement, url: str | None) -> list[Candidate]:
@@ -224,9 +236,16 @@ def text_candidates(doc: Document) -> list[Candidate]:
 
 
 def dateline_candidate(doc: Document) -> Candidate | None:
-    """The dateline heading an HTML article's text, a line that is its date."""
-    found = find_text_date("\n\n".join(doc.text.split("\n\n")[:DATELINE_PARAGRAPHS]))
-    return Candidate(found[0], "text_dateline", found[2]) if found and found[1] == "text_dateline" else None
+    """The dateline heading an HTML article's text: a line that is its date, or a paragraph
+    that opens with it."""
+    head = doc.text.split("\n\n")[:DATELINE_PARAGRAPHS]
+    found = find_text_date("\n\n".join(head))
+    if found and found[1] == "text_dateline":
+        return Candidate(found[0], "text_dateline", found[2])
+    for paragraph in head:
+        if (m := LEAD_DATE.match(paragraph)) and (day := read_date(m["date"])):
+            return Candidate(day, "text_dateline", m.group(0))
+    return None
 
 
 def weekday_of(text: str) -> str | None:
@@ -267,9 +286,8 @@ def listed_candidate(doc: Document) -> Candidate | None:
 def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
     date in its own time zone (or without one), or in both its JSON-LD and its meta tags,
-    or failing that in a visible label, or, where no publication markup confirms
-    htmldate's date, in a dateline heading its text. A time in UTC is not the day the site's readers
-    saw; htmldate often reads that one. Where htmldate and the page's publication markup
+    or failing that in a visible label or a dateline heading its text. A time in UTC is
+    not the day the site's readers saw; htmldate often reads that one. Where htmldate and the page's publication markup
     agree, a label more than a day away is passed over; where the JSON-LD and meta tags
     agree against htmldate by more than a day, they win: in either case a time zone cannot
     explain the difference, and two sources agree."""
@@ -279,7 +297,7 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     agreed = [c for c in far if c.source == "json_ld" and usable[0].source == "htmldate" and not confirmed
               and any(m.source == "meta" and m.day == c.day for m in far)]
     labels = [c for c in usable if c.source == "label" and not (confirmed and abs((c.day - usable[0].day).days) > 1)]
-    datelines = [c for c in usable if c.source == "text_dateline" and usable[0].source == "htmldate" and not confirmed]
+    datelines = [c for c in usable if c.source == "text_dateline"]
     override = next(iter(own_zone + agreed + labels + datelines), None)
     if override is not None and (usable[0].source != "htmldate" or override.day != usable[0].day):
         return override

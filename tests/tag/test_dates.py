@@ -226,15 +226,16 @@ DATELINED = ("News24\n\n13 Jan 2020, 22:11 GMT+10\n\n"
              "Exhausted firefighters said on Monday they had finally brought the megablaze under control.")
 
 
-def test_a_dateline_heading_the_article_overrides_htmldate_unless_the_markup_confirms_it():
+def test_a_dateline_heading_the_article_overrides_htmldate():
     # 22:11 in Sydney: htmldate read the next day from the page
     alone = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2020-01-14", text=DATELINED)
     assert sources(alone) == ("text_dateline", date(2020, 1, 13),
                               [("htmldate", date(2020, 1, 14)), ("text_dateline", date(2020, 1, 13))])
     assert choose(alone)[0].evidence == "13 Jan 2020, 22:11 GMT+10"
+    # the date its readers are shown, also where the markup's UTC time gives htmldate's
     confirmed = document(markup_page(None, "2020-01-14T02:00:00+00:00"), is_html=True, html_date="2020-01-14",
                          text=DATELINED)
-    assert sources(confirmed) == ("htmldate", date(2020, 1, 14), [
+    assert sources(confirmed) == ("text_dateline", date(2020, 1, 13), [
         ("htmldate", date(2020, 1, 14)), ("meta", date(2020, 1, 14)), ("text_dateline", date(2020, 1, 13))])
     # with no date in the markup, the dateline dates the page, not the fetch time
     undated = document("<html><body><p>Text.</p></body></html>", is_html=True, text=DATELINED,
@@ -242,7 +243,25 @@ def test_a_dateline_heading_the_article_overrides_htmldate_unless_the_markup_con
     assert sources(undated) == ("text_dateline", date(2020, 1, 13), [("text_dateline", date(2020, 1, 13))])
 
 
+@pytest.mark.parametrize("paragraph, expected, evidence", [
+    ("Karlsruhe, (12.11.2021). Traditionell gedenken Christen am Ewigkeitssonntag ihrer Toten.",
+     date(2021, 11, 12), "Karlsruhe, (12.11.2021"),
+    ("20. M\u00e4rz 2021 - 15:00 Uhr", date(2021, 3, 20), "20. M\u00e4rz 2021"),
+    ("31. Oktober 2023. Dragqueens sind Kunstfiguren aus Make-up und Glitter.", date(2023, 10, 31), "31. Oktober 2023"),
+    ("02.02.2022 10:16 Uhr - 1. Bundesliga - PM Vereine", date(2022, 2, 2), "02.02.2022"),
+    ("BERLIN, 3. Mai 2022 \u2013 Die Regierung hat beschlossen.", date(2022, 5, 3), "BERLIN, 3. Mai 2022"),
+])
+def test_a_paragraph_opening_with_the_date_is_a_dateline_in_any_language(paragraph, expected, evidence):
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2023-12-01",
+                   text=f"A headline kicker\n\n{paragraph}\n\nThe article goes on.")
+    found = choose(doc)[0]
+    assert (found.source, found.day, found.evidence) == ("text_dateline", expected, evidence)
+
+
 @pytest.mark.parametrize("text", [
+    "8 August 2009: the first proper blog post went up.\n\nTen years on.",  # a timeline's entry
+    "10 Dinge, die 2020 wichtig waren.\n\nErstens.",  # a number, not a day
+    "Am Samstag, 15.01. wurde es mild.\n\nDann kam der Schnee.",  # no year
     "Officials met on Monday.\n\nThe talks, first held on 13 Jan 2020, resumed.",  # inside a sentence
     "First.\n\nSecond.\n\nThird.\n\n13 Jan 2020",  # below the article's head
     "Officials met.\n\n\u2014 Elon Musk (@elonmusk) March 16, 2020",  # a quoted post's date
