@@ -1,7 +1,7 @@
 """Publication date: every candidate the page offers, each with its source, and the one
 chosen with its confidence.
 
-HTML pages: htmldate (through trafilatura) chooses the date, as it scores best on the
+HTML pages: htmldate (read with the page's metadata, pipeline/extract.py) chooses the date, as it scores best on the
 labelled dates; the page's JSON-LD, meta tags, microdata, `<time>` elements, a labelled
 date in its text, a dateline heading the article's text and its URL are kept as candidates
 beside it, confirm it (a confirmed htmldate date is right far more often) and give it a
@@ -287,10 +287,10 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
     date in its own time zone (or without one), or in both its JSON-LD and its meta tags,
     or failing that in a visible label or a dateline heading its text. A time in UTC is
-    not the day the site's readers saw; htmldate often reads that one. Where htmldate and the page's publication markup
-    agree, a label more than a day away is passed over; where the JSON-LD and meta tags
-    agree against htmldate by more than a day, they win: in either case a time zone cannot
-    explain the difference, and two sources agree."""
+    not the day the site's readers saw; htmldate often reads that one. Where htmldate and
+    the page's publication markup agree, a label more than a day away is passed over; where
+    the JSON-LD and meta tags agree against htmldate by more than a day, they win: in either
+    case a time zone cannot explain the difference, and two sources agree."""
     own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0]
     confirmed = _confirmed(usable[0], usable[1:])
     far = [c for c in usable if abs((c.day - usable[0].day).days) > 1]
