@@ -24,7 +24,7 @@ from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 from trafilatura.settings import Document as TrafilaturaResult
 
-from pipeline import prune_rules
+from pipeline import xpath_rules
 from pipeline.clean import clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, count_words
@@ -59,8 +59,8 @@ INERT = etree.XPath('//script[not(contains(@type, "json"))]|//style|//svg')
 EXTRACTION_LOOKUP = etree.ElementDefaultClassLookup(
     element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity)
 trafilatura.utils.HTML_PARSER.set_element_class_lookup(EXTRACTION_LOOKUP)
-# Its costliest pruning XPaths, as the same tests in Python: 6 ms a page less (pipeline/prune_rules.py).
-prune_rules.install()
+# Its costliest pruning XPaths, as the same tests in Python: 6 ms a page less (pipeline/xpath_rules.py).
+xpath_rules.install()
 # (extract_method, the text found)
 Extraction = tuple[str, str]
 

@@ -1,17 +1,18 @@
-"""trafilatura's pruning XPaths, the costliest ones, as Python tests of each element's attributes.
+"""trafilatura's costliest XPaths as Python tests of each element's attributes.
 
 Before extracting, trafilatura deletes the elements its pruning XPaths select (navigation,
-share bars, comments, hidden blocks, ...). libxml2 evaluates their long predicates at about
-5 µs an element, and they were a fifth of extraction time: 6 ms a page of 34 on make bench's
-pages. The same tests over the same elements in Python take 6 ms less a page, and gave
-the same documents on 2,471 eval and bench pages in both extraction modes. lxml has no
-faster way to evaluate them: XPath's own string functions in place of the regular
-expressions measured slower still.
+share bars, comments, hidden blocks, ...), and where a page's metadata names no author it
+looks for one with more XPaths. libxml2 evaluates their long predicates at about 5 µs an
+element: they were a quarter of extraction time, 8 ms a page of 34 on make bench's pages.
+The same tests over the same elements in Python take a third of that, and gave the same
+documents on 2,471 eval and bench pages in both extraction modes. lxml has no faster way
+to evaluate them: XPath's own string functions in place of the regular expressions
+measured slower still.
 
 Each rule stands for one XPath, which it checks before it takes its place: the XPath's text
 with its regular expressions left out must read as the rule's `shape`, and the regular
 expressions themselves are taken from it. A trafilatura whose tokens change stays
-equivalent; one whose expression changes keeps its own XPath (tests/test_prune_rules.py
+equivalent; one whose expression changes keeps its own XPath (tests/test_xpath_rules.py
 fails then, to have the rule brought up to date).
 """
 
@@ -74,6 +75,25 @@ def _comments(el: HtmlElement, rx: tuple[re.Pattern[str], ...]) -> bool:
     return _id_or_class(el, rx[0], rx[1])
 
 
+def _author(el: HtmlElement, rx: tuple[re.Pattern[str], ...]) -> bool:
+    get = el.get
+    return (el.tag == "author" or get("rel") == "author" or get("id") == "author" or get("class") == "author"
+            or get("itemprop") == "author name"
+            # trafilatura's `rel='me'` (no @) compares a child element <rel>, not the attribute
+            or any(child.tag == "rel" and child.text_content() == "me" for child in el)
+            or get("data-testid") in ("AuthorCard", "AuthorURL") or rx[0].search(get("class") or "") is not None)
+
+
+def _byline(el: HtmlElement, rx: tuple[re.Pattern[str], ...]) -> bool:
+    return (el.get("class") in ("byline", "username", "byl", "BBL") or "author" in (el.get("itemprop") or "")
+            or _id_or_class(el, rx[0], rx[1]))
+
+
+def _any_author(el: HtmlElement, rx: tuple[re.Pattern[str], ...]) -> bool:
+    return ("Byline" in (el.get("data-component") or "") or "author" in (el.get("itemprop") or "")
+            or _id_or_class(el, rx[0], rx[1]))
+
+
 def _not_author(el: HtmlElement, rx: tuple[re.Pattern[str], ...]) -> bool:
     return (el.get("id") == "comments" or el.get("class") in ("comments", "title", "date")
             or _id_or_class(el, rx[0], rx[1]) or "Figure" in (el.get("data-component") or ""))
@@ -83,12 +103,14 @@ def _not_author(el: HtmlElement, rx: tuple[re.Pattern[str], ...]) -> bool:
 class Rule:
     """A stand-in for the XPath at `xpaths.<table>[index]`, whose text without its regular
     expressions is `shape`: `test` over the context's descendants named `tags` (all
-    elements when empty), given the XPath's expressions in order."""
+    elements when empty), given the XPath's expressions in order; with `document`, over
+    all of the document's elements, as `//*` reads."""
     table: str
     index: int
     shape: str
     tags: tuple[str, ...]
     test: Test
+    document: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +123,8 @@ class Compiled:
 
     def __call__(self, tree: HtmlElement) -> list[HtmlElement]:
         rule, rx = self.rule, self.expressions
-        found = tree.iterdescendants(*rule.tags) if rule.tags else tree.iterdescendants(etree.Element)
+        tags = rule.tags or (etree.Element,)
+        found = tree.getroottree().getroot().iter(*tags) if rule.document else tree.iterdescendants(*tags)
         return [el for el in found if rule.test(el, rx)]
 
 
@@ -147,6 +170,20 @@ RULES = (
          "@class='title' or @class='date' or re:test(@id, …) or re:test(@class, …) or "
          "contains(@data-component, 'Figure')]",
          ("a", "div", "section", "span"), _not_author),
+    Rule("AUTHOR_XPATHS", 0,
+         "//*[self::a or self::address or self::div or self::link or self::p or self::span or self::strong][ "
+         "@rel='author' or @id='author' or @class='author' or @itemprop='author name' or rel='me' or "
+         "@data-testid='AuthorCard' or @data-testid='AuthorURL' or re:test(@class, …)]|//author",
+         ("a", "address", "div", "link", "p", "span", "strong", "author"), _author, document=True),
+    Rule("AUTHOR_XPATHS", 1,
+         "//*[self::a or self::div or self::h3 or self::h4 or self::p or self::span][ @class='byline' or "
+         "@class='username' or @class='byl' or @class='BBL' or contains(@itemprop, 'author') or re:test(@id, …) or "
+         "re:test(@class, …)]",
+         ("a", "div", "h3", "h4", "p", "span"), _byline, document=True),
+    Rule("AUTHOR_XPATHS", 2,
+         "//*[ contains(@data-component, 'Byline') or contains(@itemprop, 'author') or re:test(@id, …) or "
+         "re:test(@class, …)]",
+         (), _any_author, document=True),
 )
 
 

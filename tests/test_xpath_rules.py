@@ -1,4 +1,4 @@
-"""pipeline/prune_rules.py: trafilatura's costliest pruning XPaths as Python tests. Each must
+"""pipeline/xpath_rules.py: trafilatura's costliest pruning XPaths as Python tests. Each must
 select what its XPath selects, from any element, and extraction must give the same document."""
 
 import pytest
@@ -6,13 +6,13 @@ import trafilatura
 from lxml import etree
 from trafilatura import xpaths
 
-from pipeline import prune_rules
+from pipeline import xpath_rules
 from pipeline.extract import extract_page
 from tests.test_extract import ARTICLE_HTML, FIXTURES, FORM_HTML, make_page
 
 # Each branch of each rule, and the near misses beside it: which of two attributes comes
 # first, a token anchored at the start, a case translated or not, a lookahead, a heading
-# inside, a list that needs its second test.
+# inside, a list that needs its second test, a child element <rel> (not an attribute).
 BRANCHES_HTML = """<html><head><title>t</title></head><body class="sidebar" style="display:none">
 <div id="cookie-notice" class="x">a</div><div class="cookie" id="y">b</div><div id="y" class="cookie">c</div>
 <section role="Navigation">d</section><section role="NAV">e</section><span data-lp-replacement-content="">f</span>
@@ -27,22 +27,26 @@ BRANCHES_HTML = """<html><head><title>t</title></head><body class="sidebar" styl
 <div style="visibility:hidden" id="a">ee</div><p class="reply-box">ff</p><p class="replybox">ff2</p><p id="x" class="reply-box">gg</p>
 <b aria-hidden="true">hh</b><b aria-hidden="True">ii</b><div class="comments-title">jj</div><a class="title">kk</a>
 <a id="comments">ll</a><span data-component="FigureX">mm</span><a class="print-button">nn</a><span class="quote">oo</span>
-<div id="ProductReviews"><div><span class="meta-date">pp</span></div></div></body></html>"""
+<div id="ProductReviews"><div><span class="meta-date">pp</span></div></div>
+<author>qq</author><span><rel>me</rel>rr</span><span><rel>you</rel>ss</span><a rel="author">tt</a><em rel="author">uu</em>
+<div itemprop="author name">vv</div><p data-testid="AuthorCard">ww</p><strong class="authorName">xx</strong>
+<h3 class="byl">yy</h3><h4 itemprop="xauthorx">zz</h4><em data-component="BylineBlock">ab</em><em id="Author-box">ac</em>
+<em class="screenname">ad</em><h4 id="zuozhe">ae</h4><h5 class="byline">af</h5></body></html>"""
 
 
-def trafilaturas_xpath(compiled: prune_rules.Compiled) -> etree.XPath:
+def trafilaturas_xpath(compiled: xpath_rules.Compiled) -> etree.XPath:
     return etree.XPath(compiled.path, namespaces={"re": "http://exslt.org/regular-expressions"})
 
 
-def installed() -> list[prune_rules.Compiled]:
-    return [getattr(xpaths, rule.table)[rule.index] for rule in prune_rules.RULES]
+def installed() -> list[xpath_rules.Compiled]:
+    return [getattr(xpaths, rule.table)[rule.index] for rule in xpath_rules.RULES]
 
 
 def test_every_rule_stands_in_for_its_xpath():
     """Fails when trafilatura changes one of these XPaths: its rule then no longer applies,
     and should be brought up to date (extraction is still right, only slower)."""
-    assert prune_rules.install() == list(prune_rules.RULES)
-    assert all(isinstance(c, prune_rules.Compiled) for c in installed())
+    assert xpath_rules.install() == list(xpath_rules.RULES)
+    assert all(isinstance(c, xpath_rules.Compiled) for c in installed())
 
 
 def test_a_changed_xpath_keeps_its_own_place():
@@ -52,8 +56,8 @@ def test_a_changed_xpath_keeps_its_own_place():
     kept = table[0]
     table[0] = changed
     try:
-        assert prune_rules.RULES[4].table == "REMOVE_COMMENTS_XPATH"
-        assert prune_rules.RULES[4] not in prune_rules.install()
+        assert xpath_rules.RULES[4].table == "REMOVE_COMMENTS_XPATH"
+        assert xpath_rules.RULES[4] not in xpath_rules.install()
         assert table[0] is changed
     finally:
         table[0] = kept
