@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 
-from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 from lxml.html import HtmlElement
 
 from pipeline.records import WORD, Document
+from pipeline.tag.detector import detect_langs
 
-# langdetect samples at random; its own documented way to make results repeatable
-# is a fixed seed on the (global) factory.
-DetectorFactory.seed = 0
 # langdetect reads up to 10,000 characters, at a cost that grows with them; the opening
 # 3,000 tell an article's language as well (no change on the eval set's 968 articles,
 # 7.0 -> 4.9 ms an article).
