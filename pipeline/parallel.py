@@ -7,6 +7,10 @@ started in order, a chunk holding a long article came last as often as not, and 
 other workers waited for it. Everything else in a shard (reading, furniture,
 deduplication, writing) stays in the calling process: it is cheap and reads the archive.
 
+Batches can be handed over ahead of need, at a lower priority: a run queues the next
+shards' extraction, which keeps the workers busy while it does a shard's own work, and
+the shard's tagging, handed over at the normal priority, goes before it (run.py).
+
 The local pool starts once per process and is kept for its later shards and runs (its
 workers load trafilatura and spaCy once). On Dask the chunks go to the cluster's workers;
 they never touch the archive, they only receive pages and return rows."""
@@ -14,12 +18,15 @@ they never touch the archive, they only receive pages and return rows."""
 from __future__ import annotations
 
 import atexit
+import heapq
+import itertools
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Protocol, Sequence, TypeVar
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
+from typing import Callable, Generic, Sequence, TypeVar
 
 from pipeline.settings import Settings
 
@@ -27,47 +34,135 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class Workers(Protocol):
+class Batch(Generic[R]):
+    """Chunks handed over: their results, in the chunks' order, once all are done."""
+
+    def __init__(self, futures: list, gather: Callable[[list], list[R]] | None = None):
+        self._futures = futures
+        self._gather = gather or (lambda futures: [f.result() for f in futures])
+
+    def results(self) -> list[R]:
+        try:
+            return self._gather(self._futures)
+        except BaseException:  # the stage has failed: its other chunks need not run
+            for future in self._futures:
+                future.cancel()
+            raise
+
+
+class Done(Batch[R]):
+    def __init__(self, results: list[R]):
+        super().__init__([])
+        self._results = results
+
+    def results(self) -> list[R]:
+        return self._results
+
+
+class Workers:
     def width(self) -> int:
         """How many chunks run at once."""
+        raise NotImplementedError
+
+    def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
+               priority: int = 0) -> Batch[R]:
+        """fn over each chunk, started once every chunk of a higher priority has been; on
+        several workers, the costliest chunks (by `cost`) are started first."""
+        raise NotImplementedError
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
-        """fn over each chunk, the results in the chunks' order; on several workers, the
-        costliest chunks (by `cost`) are started first."""
+        """fn over each chunk now: the results in the chunks' order."""
+        return self.submit(fn, chunks, cost).results()
+
+    def runs_apart(self) -> bool:
+        """Whether a batch handed over runs while this process goes on (so reading ahead pays)."""
+        return False
+
+    def close(self) -> None:
+        pass
 
 
-class InProcess:
+class InProcess(Workers):
     def width(self) -> int:
         return 1
 
-    def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
-        return [fn(c) for c in chunks]
+    def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
+               priority: int = 0) -> Batch[R]:
+        return Done([fn(c) for c in chunks])
 
 
-class ProcessPool:
+class ProcessPool(Workers):
     """Worker processes on this machine. Started by spawn, not fork: a run may be inside
-    Prefect's threads, and a forked child of a threaded process can deadlock."""
+    Prefect's threads, and a forked child of a threaded process can deadlock.
+
+    Chunks wait here, not in the executor's queue, and one is handed to the executor as a
+    worker comes free, highest priority first: a batch handed over later at a higher
+    priority does not wait behind those already queued."""
 
     def __init__(self, processes: int):
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_exit_with_parent, initargs=(os.getpid(),))
         self._processes = processes
+        self._waiting: list[tuple] = []  # a heap of (-priority, order, fn, chunk, future)
+        self._order = itertools.count()
+        self._running = 0
+        self._closed = False
+        self._changed = threading.Condition()
+        threading.Thread(target=self._hand_out, name="pool-hand-out", daemon=True).start()
 
     def width(self) -> int:
         return self._processes
 
+    def runs_apart(self) -> bool:
+        return True
+
+    def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
+               priority: int = 0) -> Batch[R]:
+        futures: list[Future] = [Future() for _ in chunks]
+        with self._changed:
+            for i in costliest_first(chunks, cost):
+                heapq.heappush(self._waiting, (-priority, next(self._order), fn, chunks[i], futures[i]))
+            self._changed.notify()
+        return Batch(futures)
+
     def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
         if len(chunks) <= 1:  # one chunk gains nothing from another process
             return [fn(c) for c in chunks]
-        futures = {i: self._pool.submit(fn, chunks[i]) for i in costliest_first(chunks, cost)}
+        return super().map(fn, chunks, cost)
+
+    def _hand_out(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._closed or (self._waiting and self._running < self._processes))
+                if self._closed:
+                    return
+                *_, fn, chunk, future = heapq.heappop(self._waiting)
+                if not future.set_running_or_notify_cancel():  # its stage failed meanwhile
+                    continue
+                self._running += 1
+            try:
+                self._pool.submit(fn, chunk).add_done_callback(partial(self._finished, future))
+            except BaseException as error:  # the pool is broken (a worker killed) or shut down
+                self._finished(future, None, error)
+
+    def _finished(self, future: Future, done: Future | None, error: BaseException | None = None) -> None:
         try:
-            return [futures[i].result() for i in range(len(chunks))]
-        except BaseException:  # the stage has failed: its other chunks need not run
-            for future in futures.values():
-                future.cancel()
-            raise
+            if error is not None:
+                raise error
+            future.set_result(done.result())
+        except BaseException as e:  # first, so that a failed stage can cancel its chunks before the next is handed out
+            future.set_exception(e)
+        with self._changed:
+            self._running -= 1
+            self._changed.notify()
 
     def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            for *_, future in self._waiting:
+                future.cancel()
+            self._waiting.clear()
+            self._changed.notify()
         self._pool.shutdown(cancel_futures=True)
 
 
@@ -84,10 +179,11 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-class DaskCluster:
+class DaskCluster(Workers):
     """The workers of a running Dask cluster (`dask scheduler`, `dask worker`s). From a
     task already running on the cluster (a shard run by Prefect's DaskTaskRunner) the
-    chunks are submitted through that worker's client, which leaves its thread free."""
+    chunks are submitted through that worker's client, which leaves its thread free, and
+    gathered before `submit` returns."""
 
     def __init__(self, address: str):
         self.address = address
@@ -106,13 +202,18 @@ class DaskCluster:
         client = get_client() if _on_dask_worker() else self._own_client()
         return max(1, sum(client.nthreads().values()))
 
-    def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
+    def runs_apart(self) -> bool:
+        return not _on_dask_worker()
+
+    def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
+               priority: int = 0) -> Batch[R]:
         from distributed import worker_client
 
         if not _on_dask_worker():  # this process is the cluster's client
-            return _gathered(self._own_client(), fn, chunks, cost)
+            client = self._own_client()
+            return Batch(_submitted(client, fn, chunks, cost, priority), client.gather)
         with worker_client() as client:
-            return _gathered(client, fn, chunks, cost)
+            return Done(client.gather(_submitted(client, fn, chunks, cost, priority)))
 
     def close(self) -> None:
         if self._client is not None:
@@ -130,16 +231,18 @@ def _on_dask_worker() -> bool:
         return False
 
 
-def _gathered(client, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float]) -> list[R]:
+def _submitted(client, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float], priority: int) -> list:
     """A task per chunk, each with its pages (typically a few MB): the scheduler hands them
     out as workers free up. Scattered to the workers first, the chunks were each bound to
     the worker that held them, and a worker handed a slow chunk (one long article) made
     the others wait at the stage's end. One graph of every chunk would be tens of MB
-    through the scheduler. The order to start them in is given as their priority: tasks
-    submitted within 100 ms of each other otherwise share one."""
+    through the scheduler. The order to start them in is given as their priority, after
+    the batch's own: tasks submitted within 100 ms of each other otherwise share one.
+    Returns the futures in the chunks' order."""
     order = costliest_first(chunks, cost)
-    futures = {i: client.submit(fn, chunks[i], pure=False, priority=-rank) for rank, i in enumerate(order)}
-    return client.gather([futures[i] for i in range(len(chunks))])
+    futures = {i: client.submit(fn, chunks[i], pure=False, priority=priority * 1_000_000 - rank)
+               for rank, i in enumerate(order)}
+    return [futures[i] for i in range(len(chunks))]
 
 
 _lock = threading.Lock()

@@ -3,9 +3,11 @@
 `begin_run` takes the archive lock, records crashed runs, lists the sources and
 splits the pages into shards. `process_shard` does the work of one shard (read,
 decode, extract, dedup, tag) and leaves its tables in the run's staging folder; it
-takes a plan path and an index, so it can run anywhere and be retried. `finish_run`
-deduplicates across shards, builds the search postings, writes the runs row and
-publishes everything at once. The plain loop (pipeline/job.py) and the Prefect flow
+takes a plan path and an index, so it can run anywhere and be retried. Where the
+workers run apart from it, the next shards are read meanwhile and their extraction
+queued behind the shard's own tagging, so that the workers never wait for its work in
+this process (shard_pages). `finish_run` deduplicates across shards, builds the
+search postings, writes the runs row and publishes everything at once. The plain loop (pipeline/job.py) and the Prefect flow
 (flows/archive.py) call exactly these.
 """
 
@@ -14,11 +16,13 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import threading
 import traceback
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import sources
+from pipeline.ahead import ReadAhead
 from pipeline.decode import raw_hash
 from pipeline.dedup import (
     ArchiveKeys, KeyFiles, drop_known_rejects, drop_unchanged, duplicate_row, find_duplicates, number_versions,
@@ -37,11 +42,12 @@ from pipeline.extracted import forget_extracted, keep_extracted
 from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly_learned, note_check, record_check,
                                 stale_articles, write_snapshot)
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
-from pipeline.parallel import Workers, workers_for
+from pipeline.parallel import Batch, Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import (
-    TAG_TABLES, build_postings, document_row, extract_pages, outlets_of, strip_learned_furniture, tag_documents,
+    TAG_TABLES, build_postings, document_row, extracted, outlets_of, start_extraction, strip_learned_furniture,
+    tag_documents,
 )
 from pipeline.stats import StageCount, StageStats
 from pipeline.stories import group_stories
@@ -260,6 +266,8 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
                 row = run_row(plan, "failed", utcnow(), {"pages_read": len(plan.entries)}, error)
                 publish(paths, plan.dir, {"runs": [row]})
             raise
+        finally:
+            stop_reading(run_id)
 
 
 def _reject_row(r: Reject, run_id: str, now: datetime) -> dict:
@@ -312,30 +320,82 @@ def _raw_page_row(raw: RawPage, digest: str, run_id: str) -> dict:
     }
 
 
-def process_shard(plan_path: str, index: int) -> str:
-    """Read, store, decode, extract, deduplicate and tag one shard; write its tables to staging."""
-    plan = RunPlan.load(plan_path)
-    settings = Settings(**plan.settings)
-    paths = ArchivePaths(Path(plan.archive))
-    entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
-    stats, now, run_id = StageStats(), utcnow(), plan.run_id
+# Shards read ahead, their extraction queued for the workers behind the current shard's
+# tagging: two keep the workers busy through a shard's own work in this process
+# (furniture, dedup, writing) and the reading of the next.
+READ_AHEAD = 2
 
+
+@dataclass
+class ShardPages:
+    """A shard's pages as read, and their extraction as handed to the workers."""
+    entries: int
+    rejects: list[Reject]
+    fetch_rows: list[dict]
+    unchanged: int  # archived already, or unchanged by the server's word (304)
+    keys: ArchiveKeys
+    raw_rows: dict[str, dict]  # the pages' bytes not archived already, by raw_hash
+    stats: StageStats
+    extraction: Batch
+
+
+def read_shard(plan: RunPlan, index: int, workers: Workers, priority: int = 0) -> ShardPages:
+    """Read one shard's pages and hand their extraction to `workers`. Looks only at the
+    archive as the run found it, so it can run before the shards ahead of it are done."""
+    settings = Settings(**plan.settings)
+    entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
+    stats = StageStats()
     with stats.stage("read", len(entries)) as s:
         raws, rejects, fetch_rows, not_modified = sources.read_entries(entries, settings)
         s.pages_out, s.rejected = len(raws), len(rejects)
         digests = [raw_hash(r.content) for r in raws]
         keys = ArchiveKeys.for_pages(plan.keys, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
         # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
-        stored = keys.stored_pages | {h for i in range(index) for h in pq.read_table(
-            plan.shard_dir(i) / "raw_pages.parquet", columns=["raw_hash"])["raw_hash"].to_pylist()}
         raw_rows = {}
         for raw, digest in zip(raws, digests):
-            if raw.content and digest not in stored and digest not in raw_rows:
-                raw_rows[digest] = _raw_page_row(raw, digest, run_id)
-
+            if raw.content and digest not in keys.stored_pages and digest not in raw_rows:
+                raw_rows[digest] = _raw_page_row(raw, digest, plan.run_id)
     raws, unchanged = drop_unchanged(raws, keys)
+    extraction = start_extraction(raws, workers, settings.chunk_pages, settings.fast_extraction, priority)
+    return ShardPages(len(entries), rejects, fetch_rows, not_modified + unchanged, keys, raw_rows, stats, extraction)
+
+
+_reading_lock = threading.Lock()
+_reading: dict[str, ReadAhead[ShardPages]] = {}  # by run_id: the run whose shards this process works on
+
+
+def shard_pages(plan: RunPlan, index: int, workers: Workers) -> ShardPages:
+    """The shard's pages: read ahead where the workers run apart from this process (the
+    next shards' extraction then waits for them at a lower priority), else read now."""
+    if not workers.runs_apart():
+        return read_shard(plan, index, workers)
+    with _reading_lock:
+        if plan.run_id not in _reading:
+            _reading[plan.run_id] = ReadAhead(partial(read_shard, plan, workers=workers, priority=-1),
+                                              plan.shard_count, READ_AHEAD)
+        ahead = _reading[plan.run_id]
+    return ahead.take(index)
+
+
+def stop_reading(run_id: str) -> None:
+    with _reading_lock:
+        if ahead := _reading.pop(run_id, None):
+            ahead.close()
+
+
+def process_shard(plan_path: str, index: int) -> str:
+    """Read, store, decode, extract, deduplicate and tag one shard; write its tables to staging."""
+    plan = RunPlan.load(plan_path)
+    settings = Settings(**plan.settings)
+    paths = ArchivePaths(Path(plan.archive))
+    now, run_id = utcnow(), plan.run_id
     workers = workers_for(settings)
-    docs, extract_rejects = extract_pages(raws, stats, workers, settings.chunk_pages, settings.fast_extraction)
+    pages = shard_pages(plan, index, workers)
+    stats, rejects, keys = pages.stats, list(pages.rejects), pages.keys
+    earlier = {h for i in range(index) for h in pq.read_table(
+        plan.shard_dir(i) / "raw_pages.parquet", columns=["raw_hash"])["raw_hash"].to_pylist()}
+    raw_rows = [row for digest, row in pages.raw_rows.items() if digest not in earlier]
+    docs, extract_rejects = extracted(pages.extraction, stats)
     rejects += extract_rejects
     keys.add_documents(plan.keys, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
@@ -363,16 +423,16 @@ def process_shard(plan_path: str, index: int) -> str:
         "duplicates": [{**row, "run_id": run_id} for row in duplicates],
         "article_versions": [{**row, "run_id": run_id} for row in versions],
         "rejects": [_reject_row(r, run_id, now) for r in fresh_rejects],
-        "raw_pages": list(raw_rows.values()),
+        "raw_pages": raw_rows,
         "furniture_lines": [{**row, "run_id": run_id} for row in line_rows],
-        "fetches": [{**row, "run_id": run_id} for row in fetch_rows],
+        "fetches": [{**row, "run_id": run_id} for row in pages.fetch_rows],
     }
     for name, rows in tables.items():
         # Uncompressed: finish_run reads the shard back once and publishes it compressed;
         # compressing the pages' bytes here too cost the run's process 1.4 ms a page.
         write_table(out, TABLES[name], rows, compression="none")
     write_json(out / "stats.json", {
-        "stages": stats.to_dict(), "pages_read": len(entries), "pages_unchanged": unchanged + known_rejects + not_modified,
+        "stages": stats.to_dict(), "pages_read": pages.entries, "pages_unchanged": pages.unchanged + known_rejects,
     })
     return str(out)
 

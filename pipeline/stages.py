@@ -17,7 +17,7 @@ from pipeline.decode import decode_page
 from pipeline.extract import extract_page
 from pipeline.furniture import strip_outlet_furniture
 from pipeline.neardup import signature_rows
-from pipeline.parallel import InProcess, Workers, chunked
+from pipeline.parallel import Batch, InProcess, Workers, chunked
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
@@ -44,9 +44,19 @@ def extract_pages(raws: list[RawPage], stats: StageStats, workers: Workers = InP
     """Decode and extract, in chunks on `workers`: the documents, and the pages rejected
     on the way (those of decoding first, as one process would list them); `fast` as
     Settings.fast_extraction."""
+    return extracted(start_extraction(raws, workers, chunk_pages, fast), stats)
+
+
+def start_extraction(raws: list[RawPage], workers: Workers, chunk_pages: int = 16, fast: bool = False,
+                     priority: int = 0) -> Batch:
+    """extract_pages handed to the workers, to be collected by `extracted`."""
+    return workers.submit(partial(_extract_chunk, fast=fast), chunked(raws, chunk_pages, workers.width()),
+                          cost=lambda chunk: sum(len(r.content) for r in chunk), priority=priority)
+
+
+def extracted(batch: Batch, stats: StageStats) -> tuple[list[Document], list[Reject]]:
     docs, decode_rejects, extract_rejects = [], [], []
-    for chunk_docs, chunk_decode, chunk_extract, chunk_stats in workers.map(
-            partial(_extract_chunk, fast=fast), chunked(raws, chunk_pages, workers.width()), cost=lambda chunk: sum(len(r.content) for r in chunk)):
+    for chunk_docs, chunk_decode, chunk_extract, chunk_stats in batch.results():
         docs += chunk_docs
         decode_rejects += chunk_decode
         extract_rejects += chunk_extract

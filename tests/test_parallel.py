@@ -200,3 +200,49 @@ def test_dask_runner_needs_an_address(pages, tmp_path):
     assert result.returncode == 2
     assert "runner dask needs dask_address" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_pool_starts_a_batch_of_higher_priority_before_the_chunks_of_lower_priority_still_waiting():
+    """A run hands over the next shards' extraction ahead at a lower priority: the current
+    shard's tagging, handed over later, must not wait behind it."""
+    pool = ProcessPool(1)
+    try:
+        ahead = pool.submit(started, [[1], [2], [3]], priority=-1)
+        time.sleep(0.1)  # the first chunk has gone to the one worker
+        now = pool.submit(started, [[4], [5]])
+        later, first = ahead.results(), now.results()
+    finally:
+        pool.close()
+    assert [chunk for chunk, _ in later + first] == [[1], [2], [3], [4], [5]]
+    starts = {chunk[0]: start for chunk, start in later + first}
+    assert starts[1] < starts[4] < starts[5] < starts[2] < starts[3]
+
+
+def test_a_run_that_fails_with_shards_read_ahead_leaves_the_pool_to_the_next_run(pages, one_process, tmp_path,
+                                                                                  monkeypatch):
+    """A shard fails while the next shards are read and their extraction queued on the
+    workers: the run is recorded as failed, and the next run in the same process (the
+    same pool) archives exactly what a clean run does."""
+    import pipeline.run
+
+    strip, calls = pipeline.run.strip_learned_furniture, []
+
+    def failing_on_the_second_shard(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return strip(*args, **kwargs)
+
+    archive, settings = tmp_path / "archive", {"workers": 2, "chunk_pages": 4, "shard_size": 20}
+    monkeypatch.setattr(pipeline.run, "strip_learned_furniture", failing_on_the_second_shard)
+    with pytest.raises(OSError, match="disk full"):
+        run_plain(Settings(archive=archive, **settings), [str(pages)])
+    monkeypatch.setattr(pipeline.run, "strip_learned_furniture", strip)
+    summary = run_plain(Settings(archive=archive, **settings), [str(pages)])
+    assert counts(summary) == one_process[1]
+    expected, got = archive_rows(one_process[0]), archive_rows(archive)
+    for name in expected:
+        assert got[name] == expected[name], name
+    with connect(archive) as con:
+        assert con.sql("SELECT status, error FROM runs WHERE kind = 'run' ORDER BY started_at").fetchall() == [
+            ("failed", "OSError: disk full"), ("succeeded", None)]
