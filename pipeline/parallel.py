@@ -146,11 +146,13 @@ class ProcessPool(Workers):
                 self._finished(future, None, error)
 
     def _finished(self, future: Future, done: Future | None, error: BaseException | None = None) -> None:
+        # The result first, the worker freed after: a failed stage can then cancel its
+        # waiting chunks before the next one is handed out.
         try:
             if error is not None:
                 raise error
             future.set_result(done.result())
-        except BaseException as e:  # first, so that a failed stage can cancel its chunks before the next is handed out
+        except BaseException as e:
             future.set_exception(e)
         with self._changed:
             self._running -= 1

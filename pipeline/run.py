@@ -7,8 +7,8 @@ takes a plan path and an index, so it can run anywhere and be retried. Where the
 workers run apart from it, the next shards are read meanwhile and their extraction
 queued behind the shard's own tagging, so that the workers never wait for its work in
 this process (shard_pages). `finish_run` deduplicates across shards, builds the
-search postings, writes the runs row and publishes everything at once. The plain loop (pipeline/job.py) and the Prefect flow
-(flows/archive.py) call exactly these.
+search postings, writes the runs row and publishes everything at once. The plain loop
+(pipeline/job.py) and the Prefect flow (flows/archive.py) call exactly these.
 """
 
 from __future__ import annotations
