@@ -23,10 +23,8 @@ class ReadAhead(Generic[T]):
 
     def take(self, index: int) -> T:
         """read(index), as read ahead or read now (an index taken again: a retried shard)."""
-        if index >= self._next:
-            self._start(index)
-        future = self._pending.pop(index, None) or self._thread.submit(self._read, index)
         self._start(min(index + self._depth, self._count - 1))
+        future = self._pending.pop(index, None) or self._thread.submit(self._read, index)
         return future.result()
 
     def _start(self, last: int) -> None:
