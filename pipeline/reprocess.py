@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator
@@ -24,10 +25,10 @@ import pyarrow.parquet as pq
 from pipeline.extracted import key_of, read_extracted
 from pipeline.furniture import forget_unlearned, learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
-from pipeline.parallel import workers_for
-from pipeline.records import RawPage
+from pipeline.parallel import Batch, workers_for
+from pipeline.records import Document, RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
-from pipeline.stages import build_postings, document_row, extract_pages, outlets_of, tag_documents
+from pipeline.stages import build_postings, document_row, extract_pages, outlets_of, start_tagging, tagged
 from pipeline.settings import Settings
 from pipeline.stats import StageStats
 from pipeline.store import ArchiveMissing, ArchivePaths, publish_generation, read_table, stage_rewrite
@@ -165,20 +166,28 @@ def batches(selected: dict[str, list[dict]], pages: int) -> Iterator[list[tuple[
         yield batch
 
 
-def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
-                    learned: dict[str, dict[str, str]], stats: StageStats, kept: dict[str, int],
-                    job_runs: list[str]) -> Iterator[tuple[dict[str, pa.Table], int]]:
-    """Each folder's article and index tables with its changed articles' rows replaced
-    (empty when none changed), and how many articles changed, one folder at a time (a
-    folder's tables are large beside its few changed articles); `learned` is the
-    archive's furniture (furniture.learned_lines); `job_runs` as for reprocess."""
+@dataclass
+class Tagging:
+    """A batch's documents, their furniture stripped, handed to the workers for tagging."""
+    batch: list[tuple[Path, list[dict]]]
+    docs: list[Document]
+    stored: dict[str, tuple[Path, dict]]  # raw_hash -> folder, article
+    tags: Batch
+
+
+def start_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, settings: Settings,
+                learned: dict[str, dict[str, str]], stats: StageStats, kept: dict[str, int],
+                job_runs: list[str]) -> Tagging:
+    """The batch's documents (as its runs kept them, or extracted again) stripped of the
+    archive's furniture (`learned`: furniture.learned_lines), their tagging handed to the
+    workers; `job_runs` as for reprocess."""
     runs = {a["run_id"] for _, articles in batch for a in articles} & set(job_runs)
     extracted = read_extracted(paths, sorted(runs), {key_of(a) for _, articles in batch for a in articles})
 
     def fast(article: dict) -> bool:
         return article["extract_method"].endswith("_fast") if job_runs else settings.fast_extraction
 
-    stored: dict[str, tuple[Path, dict]] = {}  # raw_hash -> folder, article
+    stored: dict[str, tuple[Path, dict]] = {}
     pages: dict[bool, list[RawPage]] = {False: [], True: []}  # by fast extraction
     docs = []
     for folder, articles in batch:
@@ -200,19 +209,27 @@ def reprocess_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, s
         kept[r.reason] = kept.get(r.reason, 0) + 1
     for doc in docs:
         doc.article_id = stored[doc.page.raw_hash][1]["article_id"]  # an article keeps its id
-    tags, failed = tag_documents(docs, settings, stats, workers)
+    return Tagging(batch, docs, stored, start_tagging(docs, settings, workers))
+
+
+def rewritten(started: Tagging, paths: ArchivePaths, settings: Settings, stats: StageStats,
+              kept: dict[str, int]) -> Iterator[tuple[dict[str, pa.Table], int]]:
+    """Each folder of the batch: its article and index tables with its changed articles'
+    rows replaced (empty when none changed), and how many articles changed, one folder at
+    a time (a folder's tables are large beside its few changed articles)."""
+    tags, failed = tagged(started.tags, stats)
     for reject in failed.values():  # such an article is kept as it was
         kept[reject.reason] = kept.get(reject.reason, 0) + 1
-    folder_of = {d.article_id: stored[d.page.raw_hash][0] for d in docs}
+    folder_of = {d.article_id: started.stored[d.page.raw_hash][0] for d in started.docs}
     docs_in: dict[Path, list] = defaultdict(list)
-    for doc in docs:
+    for doc in started.docs:
         if doc.article_id not in failed:
             docs_in[folder_of[doc.article_id]].append(doc)
     tags_in: dict[Path, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for name, rows in tags.items():
         for row in rows:
             tags_in[folder_of[row["article_id"]]][name].append(row)
-    for folder, articles in batch:
+    for folder, articles in started.batch:
         with stats.stage("rewrite", len(docs_in[folder])) as s:  # its own work only: the stages above count theirs
             tables, s.pages_out = _replaced_rows(folder, docs_in[folder], {name: tags_in[folder][name] for name in tags},
                                                  articles, paths, settings)
@@ -282,9 +299,15 @@ def reprocess(settings: Settings, selection: Selection,
         renamed: dict[str, str] = {}  # run folder -> its rewritten copy
         n_replaced = 0
         done = 0
-        for batch in batches(selected, settings.shard_size):
-            for (folder, articles), (tables, changed) in zip(batch, reprocess_batch(
-                    batch, paths, settings, learned, stats, kept, job_runs)):
+        start = partial(start_batch, paths=paths, settings=settings, learned=learned, stats=stats, kept=kept,
+                        job_runs=job_runs)
+        groups = list(batches(selected, settings.shard_size))
+        ahead = start(groups[0]) if groups else None
+        for following in [*groups[1:], None]:
+            # The workers tag the following batch while this process rewrites this one's folders.
+            current, ahead = ahead, start(following) if following else None
+            for (folder, articles), (tables, changed) in zip(current.batch, rewritten(
+                    current, paths, settings, stats, kept)):
                 if changed:
                     with stats.stage("rewrite", 0):
                         renamed[folder.name] = stage_rewrite(paths, plan.run_id, folder.name, tables)

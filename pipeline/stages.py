@@ -103,11 +103,19 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
     """Every tagger over the batch, in chunks on `workers`: the rows of each tag table,
     keyed by article_id, in the documents' order; and the articles a tagger failed on, by
     article_id, as `tag_error` rejects (none of their rows is returned)."""
+    return tagged(start_tagging(docs, settings, workers), stats)
+
+
+def start_tagging(docs: list[Document], settings: Settings, workers: Workers, priority: int = 0) -> Batch:
+    """tag_documents handed to the workers, to be collected by `tagged`."""
+    return workers.submit(partial(_tag_chunk, settings=settings), chunked(docs, settings.chunk_pages, workers.width()),
+                          cost=lambda chunk: sum(len(d.text) for d in chunk), priority=priority)
+
+
+def tagged(batch: Batch, stats: StageStats) -> tuple[dict[str, list[dict]], dict[str, Reject]]:
     tags: dict[str, list[dict]] = {table: [] for table in TAG_TABLES}
     failed: dict[str, Reject] = {}
-    for chunk_tags, chunk_failed, chunk_stats in workers.map(partial(_tag_chunk, settings=settings),
-                                                             chunked(docs, settings.chunk_pages, workers.width()),
-                                                             cost=lambda chunk: sum(len(d.text) for d in chunk)):
+    for chunk_tags, chunk_failed, chunk_stats in batch.results():
         for table, rows in chunk_tags.items():
             tags[table].extend(rows)
         failed |= chunk_failed

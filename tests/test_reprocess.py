@@ -258,9 +258,11 @@ def test_reprocess_finds_a_page_whose_bytes_an_earlier_run_stored(tmp_path, monk
     assert (summary.selected, summary.kept) == (1, {})
 
 
-def test_one_reprocess_rewrites_the_articles_of_several_run_folders_each_in_its_own(tmp_path):
-    """Folders are reprocessed in batches (their pages extracted and tagged together);
-    each article's new rows go back to the folder and run that hold it."""
+@pytest.mark.parametrize("shard_size", [200, 2], ids=["one batch", "a batch a folder, the next tagged meanwhile"])
+def test_one_reprocess_rewrites_the_articles_of_several_run_folders_each_in_its_own(tmp_path, shard_size):
+    """Folders are reprocessed in batches (their pages extracted and tagged together, the
+    next batch's tagging handed over before this one's folders are rewritten); each
+    article's new rows go back to the folder and run that hold it."""
     archive = tmp_path / "archive"
     for part in range(3):
         folder = write_pages(tmp_path / f"part{part}", GAZETTE, range(2 * part, 2 * part + 2))
@@ -269,7 +271,8 @@ def test_one_reprocess_rewrites_the_articles_of_several_run_folders_each_in_its_
         runs_before = dict(con.sql("SELECT article_id, run_id FROM documents").fetchall())
     assert len(set(runs_before.values())) == 3
 
-    summary = reprocess(Settings(archive=archive, entities=False, furniture_min_articles=3), Selection(outlet=GAZETTE))
+    summary = reprocess(Settings(archive=archive, entities=False, furniture_min_articles=3, shard_size=shard_size),
+                        Selection(outlet=GAZETTE))
     assert (summary.selected, summary.replaced) == (6, 6)
     rows = duckdb.sql(f"SELECT source_ref, run_id, text, parse_dirpath(filename) "
                       f"FROM {ArchivePaths(archive).parquet('documents', filename=True)}").fetchall()
