@@ -4,7 +4,7 @@ extraction to the workers this way)."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
@@ -20,6 +20,14 @@ class ReadAhead(Generic[T]):
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
         self._pending: dict[int, Future] = {}
         self._next = 0  # the first index not yet handed to the thread
+
+    def begin(self) -> None:
+        """Start the first `depth` reads before any is taken."""
+        self._start(min(self._depth, self._count) - 1)
+
+    def wait(self) -> None:
+        """Until every read started is done (its error, if any, is raised at `take`)."""
+        wait(list(self._pending.values()))
 
     def take(self, index: int) -> T:
         """read(index), as read ahead or read now (an index taken again: a retried shard)."""

@@ -85,6 +85,8 @@ class RunPlan:
     listing: dict[str, int] = field(default_factory=dict)
     # Pages listed beyond Settings.run_pages: the next part's (not saved with the plan).
     later: list[dict] = field(default_factory=list, repr=False)
+    # The entries of the next part's first shards, read during this run's last (shard_pages).
+    next_entries: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def dir(self) -> Path:
@@ -192,6 +194,7 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
                     return replace(combined(parts), stale_articles=stale)
                 entries = plan.later
         finally:
+            stop_reading_next_part(str(paths.root))
             shutil.rmtree(paths.listing, ignore_errors=True)
 
 
@@ -254,6 +257,7 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
                 if entries is None:
                     entries, plan.listing = sources.plan_entries(source_refs, settings, paths, paths.listing)
                 plan.entries, plan.later = entries[:settings.run_pages], entries[settings.run_pages:]
+                plan.next_entries = plan.later[:settings.run_pages][:(READ_AHEAD + 1) * settings.shard_size]
                 plan.save()
                 if plan.entries:  # nothing to read, nothing to look up (a night with nothing new)
                     # The archive stays as the run found it until it publishes: the lock is ours.
@@ -322,13 +326,30 @@ def _raw_page_row(raw: RawPage, digest: str, run_id: str) -> dict:
 
 # Shards read ahead, their extraction queued for the workers behind the current shard's
 # tagging: two keep the workers busy through a shard's own work in this process
-# (furniture, dedup, writing) and the reading of the next.
+# (furniture, dedup, writing) and the reading of the next. The next part's first shards
+# are read the same way during a run's last shard, for its finish.
 READ_AHEAD = 2
 
 
 @dataclass
+class Fetched:
+    """A shard's pages as read, their extraction handed to the workers: all but those the
+    archive had when `key_files` were written."""
+    entries: int
+    raws: list[RawPage]
+    digests: list[str]
+    rejects: list[Reject]
+    fetch_rows: list[dict]
+    not_modified: int  # unchanged by the server's word (304)
+    key_files: KeyFiles
+    keys: ArchiveKeys  # the pages' keys in key_files
+    stats: StageStats
+    extraction: Batch
+
+
+@dataclass
 class ShardPages:
-    """A shard's pages as read, and their extraction as handed to the workers."""
+    """A shard's pages, looked up in the archive as its run found it."""
     entries: int
     rejects: list[Reject]
     fetch_rows: list[dict]
@@ -336,32 +357,53 @@ class ShardPages:
     keys: ArchiveKeys
     raw_rows: dict[str, dict]  # the pages' bytes not archived already, by raw_hash
     stats: StageStats
-    extraction: Batch
+    extraction: Batch  # may hold pages archived since they were read: keys.raw_hashes tells
 
 
-def read_shard(plan: RunPlan, index: int, workers: Workers, priority: int = 0) -> ShardPages:
-    """Read one shard's pages and hand their extraction to `workers`. Looks only at the
-    archive as the run found it, so it can run before the shards ahead of it are done."""
-    settings = Settings(**plan.settings)
-    entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
+def fetch_shard(entries: list[dict], settings: Settings, key_files: KeyFiles, workers: Workers,
+                priority: int = 0) -> Fetched:
+    """Read a shard's pages and hand the extraction of those not in `key_files` to `workers`."""
     stats = StageStats()
     with stats.stage("read", len(entries)) as s:
         raws, rejects, fetch_rows, not_modified = sources.read_entries(entries, settings)
         s.pages_out, s.rejected = len(raws), len(rejects)
         digests = [raw_hash(r.content) for r in raws]
-        keys = ArchiveKeys.for_pages(plan.keys, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
-        # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
-        raw_rows = {}
-        for raw, digest in zip(raws, digests):
-            if raw.content and digest not in keys.stored_pages and digest not in raw_rows:
-                raw_rows[digest] = _raw_page_row(raw, digest, plan.run_id)
-    raws, unchanged = drop_unchanged(raws, keys)
-    extraction = start_extraction(raws, workers, settings.chunk_pages, settings.fast_extraction, priority)
-    return ShardPages(len(entries), rejects, fetch_rows, not_modified + unchanged, keys, raw_rows, stats, extraction)
+        keys = ArchiveKeys.for_pages(key_files, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
+    fresh, _ = drop_unchanged(raws, keys)
+    extraction = start_extraction(fresh, workers, settings.chunk_pages, settings.fast_extraction, priority)
+    return Fetched(len(entries), raws, digests, rejects, fetch_rows, not_modified, key_files, keys, stats, extraction)
+
+
+def looked_up(fetched: Fetched, plan: RunPlan) -> ShardPages:
+    """The pages as `plan`'s run takes them. Read for it ahead of its start, they were
+    looked up in the archive before the run before it published: they are looked up again."""
+    keys = fetched.keys
+    if fetched.key_files != plan.keys:
+        refs = {r.source_ref for r in fetched.raws} | {r.source_ref for r in fetched.rejects}
+        keys = ArchiveKeys.for_pages(plan.keys, set(fetched.digests), refs)
+    # Kept once per distinct bytes, so the archive can be re-extracted without fetching.
+    raw_rows = {}
+    for raw, digest in zip(fetched.raws, fetched.digests):
+        if raw.content and digest not in keys.stored_pages and digest not in raw_rows:
+            raw_rows[digest] = _raw_page_row(raw, digest, plan.run_id)
+    unchanged = sum(digest in keys.raw_hashes for digest in fetched.digests)
+    return ShardPages(fetched.entries, fetched.rejects, fetched.fetch_rows, fetched.not_modified + unchanged, keys,
+                      raw_rows, fetched.stats, fetched.extraction)
+
+
+def read_shard(plan: RunPlan, index: int, workers: Workers, priority: int = 0) -> ShardPages:
+    """Read one shard's pages and hand their extraction to `workers`. Looks only at the
+    archive as the run found it, so it can run before the shards ahead of it are done."""
+    entries = plan.entries[index * plan.shard_size:(index + 1) * plan.shard_size]
+    fetched = _read_for_next_part(plan, index) or fetch_shard(entries, Settings(**plan.settings), plan.keys, workers,
+                                                              priority)
+    return looked_up(fetched, plan)
 
 
 _reading_lock = threading.Lock()
 _reading: dict[str, ReadAhead[ShardPages]] = {}  # by run_id: the run whose shards this process works on
+# By archive: the first shards of a job's next part, read during a run's last shard, and their entries.
+_next_part: dict[str, tuple[list[dict], ReadAhead[Fetched]]] = {}
 
 
 def shard_pages(plan: RunPlan, index: int, workers: Workers) -> ShardPages:
@@ -374,6 +416,40 @@ def shard_pages(plan: RunPlan, index: int, workers: Workers) -> ShardPages:
             _reading[plan.run_id] = ReadAhead(partial(read_shard, plan, workers=workers, priority=-1),
                                               plan.shard_count, READ_AHEAD)
         ahead = _reading[plan.run_id]
+        if index == plan.shard_count - 1 and plan.next_entries:
+            if earlier := _next_part.get(plan.archive):
+                earlier[1].close()
+            _next_part[plan.archive] = (plan.next_entries, _read_next_part(plan, workers))
+    return ahead.take(index)
+
+
+def _read_next_part(plan: RunPlan, workers: Workers) -> ReadAhead[Fetched]:
+    """The next part's first shards read now, looked up in this run's keys, their
+    extraction queued behind this run's work: the workers extract them while this run
+    finishes (finish_run uses one core), and the next run looks them up again."""
+    settings, size = Settings(**plan.settings), plan.shard_size
+    shards = [plan.next_entries[i:i + size] for i in range(0, len(plan.next_entries), size)]
+    ahead = ReadAhead(lambda i: fetch_shard(shards[i], settings, plan.keys, workers, priority=-1), len(shards), len(shards))
+    ahead.begin()
+    return ahead
+
+
+def wait_for_next_part(plan: RunPlan) -> None:
+    """Once a run's last shard is done: the next part's shards read, looked up in this
+    run's keys, which go when it publishes."""
+    with _reading_lock:
+        entry = _next_part.get(plan.archive)
+    if entry is not None:
+        entry[1].wait()
+
+
+def _read_for_next_part(plan: RunPlan, index: int) -> Fetched | None:
+    """Shard `index` of `plan`, if a run before it read it ahead."""
+    with _reading_lock:
+        entries, ahead = _next_part.get(plan.archive, ([], None))
+    size = plan.shard_size
+    if ahead is None or index * size >= len(entries) or plan.entries[:len(entries)] != entries:
+        return None
     return ahead.take(index)
 
 
@@ -381,6 +457,12 @@ def stop_reading(run_id: str) -> None:
     with _reading_lock:
         if ahead := _reading.pop(run_id, None):
             ahead.close()
+
+
+def stop_reading_next_part(archive: str) -> None:
+    with _reading_lock:
+        if entry := _next_part.pop(archive, None):
+            entry[1].close()
 
 
 def process_shard(plan_path: str, index: int) -> str:
@@ -396,6 +478,7 @@ def process_shard(plan_path: str, index: int) -> str:
         plan.shard_dir(i) / "raw_pages.parquet", columns=["raw_hash"])["raw_hash"].to_pylist()}
     raw_rows = [row for digest, row in pages.raw_rows.items() if digest not in earlier]
     docs, extract_rejects = extracted(pages.extraction, stats)
+    docs = [d for d in docs if d.page.raw_hash not in keys.raw_hashes]  # archived since read (looked_up)
     rejects += extract_rejects
     keys.add_documents(plan.keys, {d.canonical_url for d in docs}, {d.content_hash for d in docs})
     with stats.stage("furniture", len(docs)) as s:
@@ -433,6 +516,8 @@ def process_shard(plan_path: str, index: int) -> str:
     write_json(out / "stats.json", {
         "stages": stats.to_dict(), "pages_read": pages.entries, "pages_unchanged": pages.unchanged + known_rejects,
     })
+    if index == plan.shard_count - 1:
+        wait_for_next_part(plan)
     return str(out)
 
 

@@ -73,3 +73,16 @@ def test_closed_it_drops_the_reads_not_begun():
     ahead.close()
     settle()
     assert reads.indexes() in ([0], [0, 1])  # the read under way at most, not the five queued
+
+
+def test_begun_before_any_is_taken_the_first_depth_reads_start_and_can_be_waited_for():
+    reads = Reads(fail={0})
+    ahead = ReadAhead(reads, count=5, depth=2)
+    try:
+        ahead.begin()
+        ahead.wait()  # a failed read is waited for, not raised
+        assert reads.indexes() == [0, 1]
+        with pytest.raises(OSError, match="page 0 unreadable"):
+            ahead.take(0)
+    finally:
+        ahead.close()

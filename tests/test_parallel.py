@@ -246,3 +246,35 @@ def test_a_run_that_fails_with_shards_read_ahead_leaves_the_pool_to_the_next_run
     with connect(archive) as con:
         assert con.sql("SELECT status, error FROM runs WHERE kind = 'run' ORDER BY started_at").fetchall() == [
             ("failed", "OSError: disk full"), ("succeeded", None)]
+
+
+def test_a_job_in_parts_reads_the_next_parts_first_shards_during_a_runs_last(pages, tmp_path, monkeypatch):
+    """During each run's last shard the next part's first shards are read, looked up in that
+    run's keys and extracted on the workers, for its finish; the next run looks them up again
+    in its own. A page of the third part whose bytes the second archived is extracted ahead
+    all the same, and then skipped as unchanged: the job stores what one process stores."""
+    import pipeline.run
+
+    folder = tmp_path / "pages"
+    shutil.copytree(pages, folder)
+    # After every numbered page of the Gazette: in the third part of 20 pages, its original in the second.
+    shutil.copy(folder / "riversidegazette-5.txt", folder / "riversidegazette-copy.txt")
+    options = {"entities": False, "chunk_pages": 4, "shard_size": 10, "run_pages": 20}
+    alone = run_plain(Settings(archive=tmp_path / "one", workers=1, **options), [str(folder)])
+
+    fetch, fetched = pipeline.run.fetch_shard, []
+
+    def recorded(entries, settings, key_files, workers, priority=0):
+        fetched.append((Path(entries[0]["path"]).name, key_files.folder.parent.name))
+        return fetch(entries, settings, key_files, workers, priority)
+
+    monkeypatch.setattr(pipeline.run, "fetch_shard", recorded)
+    pooled = run_plain(Settings(archive=tmp_path / "two", workers=2, **options), [str(folder)])
+    assert len(pooled.parts) == len(alone.parts) == 3
+    assert (pooled.pages_unchanged, counts(pooled)) == (alone.pages_unchanged, counts(alone)) == (1, counts(alone))
+    runs = dict(fetched)  # each shard's first page: the run whose keys it was first looked up in
+    # Parts of two shards, two and one: the second and third parts' read during the run before.
+    assert len(fetched) == 5 and [runs[page] for page in sorted(runs)] == [*[pooled.parts[0]] * 4, pooled.parts[1]]
+    expected, got = archive_rows(tmp_path / "one"), archive_rows(tmp_path / "two")
+    for name in expected:
+        assert got[name] == expected[name], name
