@@ -400,15 +400,46 @@ def read_shard(plan: RunPlan, index: int, workers: Workers, priority: int = 0) -
     return looked_up(fetched, plan)
 
 
+class NextPartReads:
+    """The first shards of a job's next part, read during a run's last shard and looked up
+    in that run's keys, their extraction queued behind its work: the workers extract them
+    while the run finishes (finish_run uses one core). The next run looks them up again
+    (looked_up); each is handed to it once, since the keys they were read with go when the
+    run before publishes (a retried shard reads again)."""
+
+    def __init__(self, plan: RunPlan, workers: Workers):
+        settings, size = Settings(**plan.settings), plan.shard_size
+        self.entries = plan.next_entries
+        shards = [self.entries[i:i + size] for i in range(0, len(self.entries), size)]
+        self._ahead = ReadAhead(lambda i: fetch_shard(shards[i], settings, plan.keys, workers, priority=-1),
+                                len(shards), len(shards))
+        self._ahead.begin()
+        self._taken: set[int] = set()
+
+    def take(self, plan: RunPlan, index: int) -> Fetched | None:
+        """Shard `index` of `plan`, if read here and not taken yet."""
+        if index in self._taken or index * plan.shard_size >= len(self.entries) \
+                or plan.entries[:len(self.entries)] != self.entries:
+            return None
+        self._taken.add(index)
+        return self._ahead.take(index)
+
+    def wait(self) -> None:
+        self._ahead.wait()
+
+    def close(self) -> None:
+        self._ahead.close()
+
+
 _reading_lock = threading.Lock()
 _reading: dict[str, ReadAhead[ShardPages]] = {}  # by run_id: the run whose shards this process works on
-# By archive: the first shards of a job's next part, read during a run's last shard, and their entries.
-_next_part: dict[str, tuple[list[dict], ReadAhead[Fetched]]] = {}
+_next_part: dict[str, NextPartReads] = {}  # by archive
 
 
 def shard_pages(plan: RunPlan, index: int, workers: Workers) -> ShardPages:
     """The shard's pages: read ahead where the workers run apart from this process (the
-    next shards' extraction then waits for them at a lower priority), else read now."""
+    next shards' extraction then waits for them at a lower priority), else read now.
+    During a job's run's last shard, the next part's first shards are read."""
     if not workers.runs_apart():
         return read_shard(plan, index, workers)
     with _reading_lock:
@@ -416,41 +447,27 @@ def shard_pages(plan: RunPlan, index: int, workers: Workers) -> ShardPages:
             _reading[plan.run_id] = ReadAhead(partial(read_shard, plan, workers=workers, priority=-1),
                                               plan.shard_count, READ_AHEAD)
         ahead = _reading[plan.run_id]
-        if index == plan.shard_count - 1 and plan.next_entries:
+    pages = ahead.take(index)
+    if index == plan.shard_count - 1 and plan.next_entries:  # after this run's last read: one reader at a time
+        with _reading_lock:
             if earlier := _next_part.get(plan.archive):
-                earlier[1].close()
-            _next_part[plan.archive] = (plan.next_entries, _read_next_part(plan, workers))
-    return ahead.take(index)
-
-
-def _read_next_part(plan: RunPlan, workers: Workers) -> ReadAhead[Fetched]:
-    """The next part's first shards read now, looked up in this run's keys, their
-    extraction queued behind this run's work: the workers extract them while this run
-    finishes (finish_run uses one core), and the next run looks them up again."""
-    settings, size = Settings(**plan.settings), plan.shard_size
-    shards = [plan.next_entries[i:i + size] for i in range(0, len(plan.next_entries), size)]
-    ahead = ReadAhead(lambda i: fetch_shard(shards[i], settings, plan.keys, workers, priority=-1), len(shards), len(shards))
-    ahead.begin()
-    return ahead
-
-
-def wait_for_next_part(plan: RunPlan) -> None:
-    """Once a run's last shard is done: the next part's shards read, looked up in this
-    run's keys, which go when it publishes."""
-    with _reading_lock:
-        entry = _next_part.get(plan.archive)
-    if entry is not None:
-        entry[1].wait()
+                earlier.close()
+            _next_part[plan.archive] = NextPartReads(plan, workers)
+    return pages
 
 
 def _read_for_next_part(plan: RunPlan, index: int) -> Fetched | None:
-    """Shard `index` of `plan`, if a run before it read it ahead."""
     with _reading_lock:
-        entries, ahead = _next_part.get(plan.archive, ([], None))
-    size = plan.shard_size
-    if ahead is None or index * size >= len(entries) or plan.entries[:len(entries)] != entries:
-        return None
-    return ahead.take(index)
+        reads = _next_part.get(plan.archive)
+    return reads.take(plan, index) if reads else None
+
+
+def wait_for_next_part(plan: RunPlan) -> None:
+    """The next part's reads done before this run publishes: its keys go then."""
+    with _reading_lock:
+        reads = _next_part.get(plan.archive)
+    if reads:
+        reads.wait()
 
 
 def stop_reading(run_id: str) -> None:
@@ -461,8 +478,8 @@ def stop_reading(run_id: str) -> None:
 
 def stop_reading_next_part(archive: str) -> None:
     with _reading_lock:
-        if entry := _next_part.pop(archive, None):
-            entry[1].close()
+        if reads := _next_part.pop(archive, None):
+            reads.close()
 
 
 def process_shard(plan_path: str, index: int) -> str:

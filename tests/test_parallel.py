@@ -278,3 +278,41 @@ def test_a_job_in_parts_reads_the_next_parts_first_shards_during_a_runs_last(pag
     expected, got = archive_rows(tmp_path / "one"), archive_rows(tmp_path / "two")
     for name in expected:
         assert got[name] == expected[name], name
+
+
+def test_a_later_parts_first_shard_retried_is_read_again_in_its_own_runs_keys(pages, tmp_path, monkeypatch):
+    """As Prefect retries a failed shard (flows/archive.py): the second part's first shard,
+    read during the first run's last with that run's keys (gone once it published), fails
+    and is done again, reading its pages again: the job stores what one process stores."""
+    import pipeline.run
+    from pipeline.job import clean_stale
+    from pipeline.run import finish_run, process_shard, run_in_parts
+
+    options = {"entities": False, "chunk_pages": 4, "shard_size": 10, "run_pages": 20}
+    alone = run_plain(Settings(archive=tmp_path / "one", workers=1, **options), [str(pages)])
+    strip, calls = pipeline.run.strip_learned_furniture, []
+
+    def failing_once_in_the_second_part(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # the first part has two shards
+            raise OSError("worker lost")
+        return strip(*args, **kwargs)
+
+    def run_part(plan):
+        shard_dirs = []
+        for index in range(plan.shard_count):
+            try:
+                shard_dirs.append(process_shard(str(plan.path), index))
+            except OSError:
+                shard_dirs.append(process_shard(str(plan.path), index))
+        return finish_run(str(plan.path), shard_dirs)
+
+    monkeypatch.setattr(pipeline.run, "strip_learned_furniture", failing_once_in_the_second_part)
+    settings = Settings(archive=tmp_path / "two", workers=2, **options)
+    pooled = run_in_parts(settings, [str(pages)], "plain", run_part)
+    clean_stale(settings, pooled.parts, pooled.stale_articles)
+    assert len(calls) == 6 and len(pooled.parts) == 3  # 2, 2 (one retried) and 1 shards
+    assert counts(pooled) == counts(alone)
+    expected, got = archive_rows(tmp_path / "one"), archive_rows(tmp_path / "two")
+    for name in expected:
+        assert got[name] == expected[name], name
