@@ -10,7 +10,6 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
-from pipeline.decode import raw_hash
 from pipeline.records import RawPage, Reject
 from pipeline.store import ArchivePaths, sql_string
 
@@ -114,10 +113,10 @@ def _lookup(**keys: set[str]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def drop_unchanged(raws: list[RawPage], keys: ArchiveKeys) -> tuple[list[RawPage], int]:
-    """Pages whose exact bytes the archive has already taken are skipped: re-running on the
-    same input adds nothing."""
-    fresh = [r for r in raws if raw_hash(r.content) not in keys.raw_hashes]
+def drop_unchanged(raws: list[RawPage], digests: list[str], keys: ArchiveKeys) -> tuple[list[RawPage], int]:
+    """Pages whose exact bytes (`digests`: their raw_hash) the archive has already taken
+    are skipped: re-running on the same input adds nothing."""
+    fresh = [r for r, digest in zip(raws, digests) if digest not in keys.raw_hashes]
     return fresh, len(raws) - len(fresh)
 
 

@@ -369,7 +369,7 @@ def fetch_shard(entries: list[dict], settings: Settings, key_files: KeyFiles, wo
         s.pages_out, s.rejected = len(raws), len(rejects)
         digests = [raw_hash(r.content) for r in raws]
         keys = ArchiveKeys.for_pages(key_files, set(digests), {r.source_ref for r in raws} | {r.source_ref for r in rejects})
-    fresh, _ = drop_unchanged(raws, keys)
+    fresh, _ = drop_unchanged(raws, digests, keys)
     extraction = start_extraction(fresh, workers, settings.chunk_pages, settings.fast_extraction, priority)
     return Fetched(len(entries), raws, digests, rejects, fetch_rows, not_modified, key_files, keys, stats, extraction)
 

@@ -106,10 +106,10 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
     return tagged(start_tagging(docs, settings, workers), stats)
 
 
-def start_tagging(docs: list[Document], settings: Settings, workers: Workers, priority: int = 0) -> Batch:
+def start_tagging(docs: list[Document], settings: Settings, workers: Workers) -> Batch:
     """tag_documents handed to the workers, to be collected by `tagged`."""
     return workers.submit(partial(_tag_chunk, settings=settings), chunked(docs, settings.chunk_pages, workers.width()),
-                          cost=lambda chunk: sum(len(d.text) for d in chunk), priority=priority)
+                          cost=lambda chunk: sum(len(d.text) for d in chunk))
 
 
 def tagged(batch: Batch, stats: StageStats) -> tuple[dict[str, list[dict]], dict[str, Reject]]:

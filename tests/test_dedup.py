@@ -164,7 +164,8 @@ def test_drop_unchanged_skips_pages_whose_bytes_are_archived():
     old, new, new_copy = RawPage("a", b"old page"), RawPage("b", b"new page"), RawPage("c", b"new page")
     keys = empty_keys()
     keys.raw_hashes.add(hashlib.sha256(b"old page").hexdigest())
-    fresh, unchanged = drop_unchanged([new, old, new_copy], keys)
+    pages = [new, old, new_copy]
+    fresh, unchanged = drop_unchanged(pages, [hashlib.sha256(p.content).hexdigest() for p in pages], keys)
     assert fresh == [new, new_copy]  # the same bytes twice in one batch are find_duplicates' to judge
     assert unchanged == 1
 
