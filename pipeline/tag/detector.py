@@ -6,13 +6,17 @@ an indexed loop over its 55 languages; they were two thirds of its time. Here th
 characters are normalised by one `str.translate` over a table of langdetect's own
 normalisation, the buffer is local variables, and the update is the same float operations
 mapped over the lists: 4.3 -> 3.25 ms an article on make bench's pages (its first 3,000
-characters). The n-grams, their order and the random draws are langdetect's, so the
-probabilities are identical: the same on 1,367 eval and bench articles, and
-tests/tag/test_detector.py compares them with langdetect's own detector.
+characters). Its reading of the text (collapsing spaces, dropping Latin letters from a
+text mostly in another script) is done by regular expressions instead of a loop a
+character at a time: 0.55 ms an article less. The n-grams, their order and the random
+draws are langdetect's, so the probabilities are identical: the same on 1,367 eval and
+bench articles, and tests/tag/test_detector.py compares them with langdetect's own
+detector.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from operator import mul
 
@@ -32,9 +36,22 @@ class Normalised(dict):
 
 
 NORMALISED = Normalised()
+SPACES = re.compile(" {2,}")
+LATIN = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z', the six signs between Z and a included
+# langdetect means to leave Latin Extended Additional (Vietnamese) out, but compares its
+# block number with a name, so it counts every character from U+0300 on; so does this.
+NON_LATIN = re.compile("[^\x00-\u02ff]")
 
 
 class FastDetector(Detector):
+    def append(self, text: str) -> None:
+        text = NGram.normalize_vi(self.MAIL_RE.sub(" ", self.URL_RE.sub(" ", text)))
+        self.text += SPACES.sub(" ", text[:self.max_text_length])
+
+    def cleaning_text(self) -> None:
+        if 2 * len(LATIN.findall(self.text)) < len(NON_LATIN.findall(self.text)):
+            self.text = LATIN.sub("", self.text)
+
     def _extract_ngrams(self) -> list[str]:
         """NGram.add_char and Detector._extract_ngrams over the whole text, with their state
         in local variables: the buffer's last two characters (`before` is "" where it holds

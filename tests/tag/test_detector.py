@@ -44,6 +44,24 @@ def test_the_ngrams_are_langdetects_in_order():
         assert ours._extract_ngrams() == theirs._extract_ngrams(), repr(text)
 
 
+def test_the_text_is_read_and_cleaned_as_langdetect_does():
+    """Spaces collapsed, URLs and addresses blanked, Vietnamese marks joined, the text cut
+    at its limit, and Latin letters dropped from a text mostly in another script."""
+    rng = random.Random(1)
+    pieces = [*ALPHABET, "   ", "https://example.com/a?b=1 ", " news@example.org ", "a\u0301", "_`^[]\\", "\U0001f600"]
+    texts = TEXTS + ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 120))) for _ in range(3000)]
+    for text in texts:
+        theirs, ours = Detector(factory()), FastDetector(factory())
+        theirs.set_max_text_length(90)
+        ours.set_max_text_length(90)
+        for detector in (theirs, ours):
+            detector.append(text)
+            detector.append(text[::-1])
+            detector.cleaning_text()
+        assert ours.text == theirs.text, repr(text)
+    assert any(2 * sum("A" <= c <= "z" for c in t) < sum(c >= "\u0300" for c in t) for t in texts)  # both ways
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_probabilities_are_langdetects(text):
     langdetect.DetectorFactory.seed = 0
