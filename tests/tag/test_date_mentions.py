@@ -1,12 +1,15 @@
 """Date mentions: expressions in the text resolved to absolute ranges against publication."""
 
+import random
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from pipeline.records import Document, Page, RawPage
-from pipeline.tag.date_mentions import DateMention, find_date_mentions, tag_date_mentions
+from pipeline.tag import date_mentions
+from pipeline.tag.date_mentions import RULES, DateMention, find_date_mentions, folded, tag_date_mentions
 
 SEEDS = Path(__file__).parents[2] / "seeds"
 THU = date(2021, 12, 23)  # a Thursday, the LAist seed's publication date
@@ -226,3 +229,41 @@ def test_tag_date_mentions_rows():
         "article_id": "a1", "mention": "next month", "position": 12, "start_date": date(2022, 1, 1),
         "end_date": date(2022, 1, 31), "granularity": "month", "relative": True,
     }]
+
+
+def test_every_character_a_rule_matches_to_a_letter_of_its_words_folds_to_that_letter():
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    letters = {ch for _, _, words in RULES for word in words for ch in word}
+    for letter in letters:
+        matched = re.findall(re.escape(letter), every, re.I)
+        assert matched and all(letter in folded(ch) for ch in matched), letter
+    assert "s" in folded("\u017f") and folded("\u0130N") == "in"  # a long s, and İ that lower() makes two
+
+
+def test_words_in_odd_letters_that_rules_match_are_resolved():
+    """re.IGNORECASE matches a long ſ to s and İ to i: such a word is resolved, not an error."""
+    assert resolved("Talks resumed on THURſDAY, after MİD-2021.") == [
+        ("THURſDAY", "2021-12-23", "2021-12-23", "day"), ("MİD-2021", "2021-05-01", "2021-08-31", "year")]
+
+
+def test_skipping_rules_whose_words_a_text_lacks_changes_no_mention(monkeypatch):
+    """Each rule's words against the same rules run on every text: the gate only saves time."""
+    rng = random.Random(0)
+    phrases = ["Dec. 23, 2021", "23 December 2021", "2021-12-23", "since March", "until May", "in 2014", "the 1990s",
+               "the 1990’s", "third quarter of 2021", "Q3 2022", "yesterday", "tonight", "this evening", "last night",
+               "on Thursday", "next Friday", "this coming Sunday", "next month", "last weekend", "the past year",
+               "the past five years", "within a month", "three days ago", "in two weeks", "early next year",
+               "later this month", "the end of the year", "mid-2022", "the beginning of next week", "by 2030",
+               "Monat", "im Jahr", "Dezember", "vor drei Tagen", "Anfang", "Mitte", "Ende", "der Woche"]
+    odd = {"i": ["I", "ı", "İ"], "s": ["S", "ſ"], "k": ["K", "K"]}
+
+    def scrambled(phrase: str) -> str:
+        return "".join(rng.choice(odd[c.lower()] + [c]) if c.lower() in odd and rng.random() < 0.3 else
+                       c.swapcase() if rng.random() < 0.1 else c for c in phrase)
+
+    texts = [" ".join(scrambled(rng.choice(phrases)) + rng.choice([".", ",", "", " and"])
+                      for _ in range(rng.randrange(1, 6))) for _ in range(3000)]
+    gated = [find_date_mentions(text, THU) for text in texts]
+    monkeypatch.setattr(date_mentions, "RULES", [(pattern, resolve, ()) for pattern, resolve, _ in RULES])
+    assert [find_date_mentions(text, THU) for text in texts] == gated
+    assert sum(map(len, gated)) > 3000
