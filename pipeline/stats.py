@@ -16,6 +16,10 @@ class StageCount:
     pages_out: int = 0
     rejected: int = 0
     seconds: float = 0.0
+    # CPU time of the thread that ran the stage: its cost without the moments that thread
+    # waited for a core, the disk or another process. Work it hands to DuckDB's or pyarrow's
+    # own threads is not in it.
+    cpu_seconds: float = 0.0
     # Which processes did the work ("host/pid"): the run's own, its worker processes, Dask workers.
     processes: list[str] = field(default_factory=list)
 
@@ -31,11 +35,12 @@ class StageStats:
     @contextmanager
     def stage(self, name: str, pages_in: int) -> Iterator[StageCount]:
         count = StageCount(pages_in=pages_in, processes=[this_process()])
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         try:
             yield count
         finally:
             count.seconds = time.perf_counter() - start
+            count.cpu_seconds = time.thread_time() - cpu_start
             self.add(name, count)
 
     def add(self, name: str, count: StageCount) -> None:
@@ -44,6 +49,7 @@ class StageStats:
         total.pages_out += count.pages_out
         total.rejected += count.rejected
         total.seconds += count.seconds
+        total.cpu_seconds += count.cpu_seconds
         total.processes = sorted(set(total.processes) | set(count.processes))
 
     def merge(self, other: StageStats) -> None:

@@ -312,6 +312,7 @@ RUN_STAGES = Table(
         Column("pages_out", pa.int64(), "Pages it passed on.", nullable=False),
         Column("rejected", pa.int64(), "Pages it rejected.", nullable=False),
         Column("seconds", pa.float64(), "Time spent in the stage, summed over shards and over the processes that ran it in parallel (its cost, not its wall time).", nullable=False),
+        Column("cpu_seconds", pa.float64(), "CPU time of the threads that ran the stage, summed as `seconds` is: less than it where they waited for a core (processes on more cores than the machine has), the disk or the network; work handed to DuckDB's or pyarrow's own threads is not counted (empty before this column existed)."),
         Column("processes", pa.int32(), "Distinct processes that did the stage's work: the run's own, its worker processes or Dask workers (empty before this column existed)."),
     ),
 )

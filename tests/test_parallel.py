@@ -54,10 +54,15 @@ def archive_rows(archive: Path) -> dict[str, list[tuple]]:
 
 def stage_processes(archive: Path) -> dict[str, int]:
     """Processes per stage of the run itself (not of the reprocess of stale articles after it)."""
+    return {stage: processes for stage, (processes, _, _) in run_stages(archive).items()}
+
+
+def run_stages(archive: Path) -> dict[str, tuple[int, float, float]]:
+    """(processes, seconds, cpu_seconds) per stage of the run itself."""
     with connect(archive) as con:
-        return dict(con.sql("""
-            SELECT stage, processes FROM run_stages
-            WHERE run_id = (SELECT run_id FROM runs WHERE kind = 'run')""").fetchall())
+        return {stage: tuple(rest) for stage, *rest in con.sql("""
+            SELECT stage, processes, seconds, cpu_seconds FROM run_stages
+            WHERE run_id = (SELECT run_id FROM runs WHERE kind = 'run')""").fetchall()}
 
 
 def counts(summary) -> tuple:
@@ -150,6 +155,9 @@ def test_worker_processes_store_what_one_process_stores(pages, one_process, tmp_
     processes = stage_processes(archive)
     assert {processes[s] for s in ("decode", "extract", "outlets", "dates", "language", "entities")} == {2}
     assert processes["dedup"] == 1  # the run's own process
+    # The workers' CPU time comes back with their stages: the cost, not counting their waits.
+    costs = run_stages(archive)
+    assert all(0 < costs[s][2] <= costs[s][1] + 0.01 for s in ("extract", "entities", "language"))
     assert set(stage_processes(one_process[0]).values()) == {1}
 
 

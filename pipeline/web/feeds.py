@@ -89,7 +89,7 @@ FEEDS: dict[str, Feed] = {
         "Seconds per stage and run",
         """
         SELECT s.run_id, r.started_at, s.stage, s.pages_in, round(s.seconds, 3) AS seconds,
-               round(1000 * s.seconds / nullif(s.pages_in, 0), 3) AS ms_per_page
+               round(1000 * s.seconds / nullif(s.pages_in, 0), 3) AS ms_per_page, round(s.cpu_seconds, 3) AS cpu_seconds
         FROM run_stages s
         LEFT JOIN runs r USING (run_id)
         ORDER BY r.started_at, s.run_id, s.stage
