@@ -127,6 +127,9 @@ def test_other_feeds_equal_direct_counts(small_archive):
     stages = records(small_archive, "stage_costs")
     assert len(stages) == query(small_archive, "SELECT count(*) FROM run_stages")[0][0]
     assert all(s["ms_per_page"] is None or s["ms_per_page"] >= 0 for s in stages)
+    # CPU time beside wall time: stages that did work report some, never more than their time took
+    assert all(0 <= s["cpu_seconds"] <= s["seconds"] + 0.002 for s in stages)
+    assert any(s["cpu_seconds"] > 0 for s in stages if s["stage"] == "extract")
     stories = records(small_archive, "largest_stories")
     assert sum(s["articles"] for s in stories) == query(small_archive, "SELECT count(*) FROM story_members")[0][0]
     assert records(small_archive, "largest_stories", limit=2) == stories[:2]
