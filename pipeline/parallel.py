@@ -190,6 +190,7 @@ class DaskCluster(Workers):
     def __init__(self, address: str):
         self.address = address
         self._client = None
+        self._batches = itertools.count()
 
     def _own_client(self):
         from distributed import Client
@@ -213,9 +214,9 @@ class DaskCluster(Workers):
 
         if not _on_dask_worker():  # this process is the cluster's client
             client = self._own_client()
-            return Batch(_submitted(client, fn, chunks, cost, priority), client.gather)
+            return Batch(_submitted(client, fn, chunks, cost, priority, next(self._batches)), client.gather)
         with worker_client() as client:
-            return Done(client.gather(_submitted(client, fn, chunks, cost, priority)))
+            return Done(client.gather(_submitted(client, fn, chunks, cost, priority, next(self._batches))))
 
     def close(self) -> None:
         if self._client is not None:
@@ -233,16 +234,20 @@ def _on_dask_worker() -> bool:
         return False
 
 
-def _submitted(client, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float], priority: int) -> list:
+def _submitted(client, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float], priority: int,
+               batch: int) -> list:
     """A task per chunk, each with its pages (typically a few MB): the scheduler hands them
     out as workers free up. Scattered to the workers first, the chunks were each bound to
     the worker that held them, and a worker handed a slow chunk (one long article) made
     the others wait at the stage's end. One graph of every chunk would be tens of MB
-    through the scheduler. The order to start them in is given as their priority, after
-    the batch's own: tasks submitted within 100 ms of each other otherwise share one.
-    Returns the futures in the chunks' order."""
+    through the scheduler. The order to start them in is given as their priority, as the
+    local pool orders them: the batch's own priority, then batches in the order handed
+    over (`batch` counts them), then each batch's costliest first. Ordered by priority and
+    cost alone, the shards read ahead were extracted all at once, the current shard's
+    last: its tagging started late, and the workers had nothing queued while this process
+    did each shard's own work. Returns the futures in the chunks' order."""
     order = costliest_first(chunks, cost)
-    futures = {i: client.submit(fn, chunks[i], pure=False, priority=priority * 1_000_000 - rank)
+    futures = {i: client.submit(fn, chunks[i], pure=False, priority=priority * 10**15 - batch * 10**6 - rank)
                for rank, i in enumerate(order)}
     return [futures[i] for i in range(len(chunks))]
 

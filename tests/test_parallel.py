@@ -203,6 +203,27 @@ def test_a_dask_cluster_starts_the_costliest_chunks_first(dask_cluster):
     assert max(starts[2], starts[3]) < min(starts[0], starts[1])  # two workers: the two costliest first
 
 
+def test_a_dask_cluster_starts_batches_of_one_priority_in_the_order_handed_over(dask_cluster):
+    """As the local pool does: a run reads shards ahead and hands over their extraction at
+    one priority; the shard it works on first must be extracted first, not beside the others."""
+    def started_on_worker(chunk: list[int]) -> tuple[list[int], float]:
+        start = time.time()
+        time.sleep(0.3)
+        return chunk, start
+
+    cluster = DaskCluster(dask_cluster)
+    try:
+        # More chunks than the workers take at once: the rest wait on the scheduler.
+        first = cluster.submit(started_on_worker, [list(range(n)) for n in range(1, 9)], cost=len, priority=-1)
+        second = cluster.submit(started_on_worker, [[9] * n for n in range(1, 5)], cost=len, priority=-1)
+        earlier, later = first.results(), second.results()
+    finally:
+        cluster.close()
+    assert max(start for _, start in earlier) < min(start for _, start in later)
+    starts = {len(chunk): start for chunk, start in later}
+    assert starts[4] < starts[1]  # each batch costliest first
+
+
 def test_dask_runner_needs_an_address(pages, tmp_path):
     result = newsarchive("run", str(pages), "--archive", str(tmp_path / "a"), "--runner", "dask", check=False)
     assert result.returncode == 2
