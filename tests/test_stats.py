@@ -24,7 +24,8 @@ def test_a_stage_that_works_costs_its_cpu_time_and_both_add_up_over_shards():
                 pass
     stats.merge(other)
     count = stats.stages["extract"]
-    assert 0.4 <= count.cpu_seconds <= count.seconds
+    # Two clocks: the CPU clock may run a few microseconds ahead of the wall clock.
+    assert 0.4 <= count.cpu_seconds <= count.seconds + 0.002
     assert count.pages_in == 4
     assert StageStats.from_dict(stats.to_dict()).stages["extract"].cpu_seconds == count.cpu_seconds
     assert stats.rows()[0]["cpu_seconds"] == count.cpu_seconds
