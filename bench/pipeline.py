@@ -172,7 +172,8 @@ def bench_dask(files: list[Path], workdir: Path, warm_up: int = DASK_WARM_UP, ro
     for workers, runs in speeds.items():
         print(f"{workers} worker{'s' if workers > 1 else ''}: {max(runs):.1f} pages/s "
               f"(runs: {', '.join(f'{r:.1f}' for r in runs)})")
-    print(f"two workers / one: {max(speeds[2]) / max(speeds[1]):.2f}x")
+    print(f"two workers / one: {max(speeds[2]) / max(speeds[1]):.2f}x (each run against the one-worker run just "
+          f"before it: {', '.join(f'{two / one:.2f}' for one, two in zip(speeds[1], speeds[2]))})")
     bench_core_scaling(files[warm_up:warm_up + 200], files[:warm_up])
     return max(speeds[2]) / max(speeds[1])
 
