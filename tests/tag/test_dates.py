@@ -193,6 +193,31 @@ def test_microdata_publication_date_without_a_zone_is_the_sites_day():
     assert ("htmldate", date(2022, 1, 21)) in candidates
 
 
+@pytest.mark.parametrize("time, evidence", [
+    ('<time datetime="2022-01-25T08:00:00+01:00">25. Januar 2022</time>', "<time datetime=2022-01-25T08:00:00+01:00>"),
+    ('<time class="create-date">  31.03.2020 </time>', "<time>31.03.2020</time>"),
+])
+def test_the_pages_one_time_element_far_from_an_unconfirmed_htmldate_date_overrides_it(time, evidence):
+    doc = document(f"<html><body><p>Text.</p><footer>{time}</footer></body></html>", is_html=True, html_date="2019-06-02")
+    found, candidates = choose(doc)
+    shown = date(2022, 1, 25) if "2022" in time else date(2020, 3, 31)
+    assert (found.source, found.day, found.evidence) == ("time_element", shown, evidence)
+    assert ("htmldate", date(2019, 6, 2), "candidate") in [(c.source, c.day, c.status) for c in candidates]
+
+
+@pytest.mark.parametrize("head, times", [
+    # htmldate confirmed by the page's publication time
+    ('<meta property="article:published_time" content="2019-06-02T10:00:00+02:00">', '<time datetime="2022-01-25">x</time>'),
+    ("", '<time datetime="2022-01-25">x</time><time datetime="2022-01-27">y</time>'),  # two days shown
+    ("", '<time datetime="2022-01-25T23:00:00Z">x</time>'),  # in UTC, as many sites write any time
+    ("", '<time datetime="2019-06-03">x</time>'),  # a day apart: a time zone
+    ("", "<time>vor 3 Stunden</time>"),  # no date
+])
+def test_htmldate_stands_against_other_time_elements(head, times):
+    doc = document(f"<html><head>{head}</head><body><p>Text.</p>{times}</body></html>", is_html=True, html_date="2019-06-02")
+    assert choose(doc)[0].source == "htmldate"
+
+
 @pytest.mark.parametrize("footer, expected", [
     ("Letzte \u00c4nderung: 31.10.2023 - 14:49<br>Erschienen am: 01.11.2023<br>Lesungen: 61", date(2023, 11, 1)),
     ("<span>Erschienen am:</span> <h2>13. Oktober 2021</h2>", date(2021, 10, 13)),
