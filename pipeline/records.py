@@ -85,10 +85,12 @@ class Candidate:
 class PageMarkup:
     """What the taggers read in an HTML page's markup (pipeline/tag/markup.py), taken
     while extraction has the page parsed, so that a page is parsed once: the publication
-    dates it states, the texts of its byline and credit elements, the language it declares
+    dates it states, the days htmldate may misread from its dotted dates (with the date as
+    written), the texts of its byline and credit elements, the language it declares
     (code, where), and the URLs it names as the story's original source."""
 
     dates: tuple[Candidate, ...] = ()
+    month_first: tuple[tuple[date, str], ...] = ()
     bylines: tuple[str, ...] = ()
     declared_language: tuple[str, str] | None = None
     source_links: tuple[str, ...] = ()

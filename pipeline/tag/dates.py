@@ -5,7 +5,8 @@ HTML pages: htmldate (read with the page's metadata, pipeline/extract.py) choose
 labelled dates; the page's JSON-LD, meta tags, microdata, `<time>` elements, a labelled
 date in its text, a dateline heading the article's text and its URL are kept as candidates
 beside it, confirm it (a confirmed htmldate date is right far more often) and give it a
-time and time zone. A publication time the page states in its own zone, or in both its
+time and time zone; a date htmldate read month first from the page's "4. 2. 2022" is
+read day first. A publication time the page states in its own zone, or in both its
 JSON-LD and meta tags more than a day from htmldate's, or labels as such, overrides
 htmldate, which often reads a UTC or modification time; so does a dateline heading the
 article's text, the date its readers are shown (the gold date on all 27 labelled pages
@@ -75,6 +76,10 @@ VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]
 TIME_ELEMENTS = etree.XPath("//time[@datetime or normalize-space()]")
 # Where the update's date begins ("Written: 2023-11-07 / Updated: 2023-11-08").
 UPDATE_LABEL = re.compile(r"\b(?:updated|modified|aktualisiert|ge\u00e4ndert|stand|mis \u00e0 jour|actualizado|aggiornato)\b", re.I)
+# A numeric date with dots is day first wherever it is written (German, Czech, Slovak, Polish
+# pages). htmldate reads "04.02.2022" so, but hands one with a space ("4. 2. 2022",
+# "04.02. 2022") to dateparser, which, knowing no language, reads it month first.
+DOTTED_DATE = re.compile(r"(?<![\d.])(\d{1,2})\s*\.\s*(\d{1,2})\s*\.\s*((?:19|20)\d\d)(?!\d)")
 LABELLED_DATE_START = re.compile(r"\d|[^\W\d_]{3,9}\.?\s+\d")  # "01.11.2023", "Oktober 13", "Jan. 5"
 MAX_FUTURE = timedelta(days=1)
 # Before this, a stated date is a placeholder ("0001-01-01") or not the page's (htmldate's floor is 1995).
@@ -145,9 +150,12 @@ def _json_ld_dates(node: object) -> list[str]:
     return own + [v for key, item in node.items() if key != "datePublished" for v in _json_ld_dates(item)]
 
 
-def labelled_date(tree: HtmlElement) -> Candidate | None:
+def visible_text(tree: HtmlElement) -> str:
+    return " ".join(" ".join(VISIBLE_TEXT(tree)).split())
+
+
+def labelled_date(text: str) -> Candidate | None:
     """The first date the page's visible text labels as the publication's."""
-    text = " ".join(" ".join(VISIBLE_TEXT(tree)).split())
     for m in PUBLISHED_LABEL.finditer(text):
         following = UPDATE_LABEL.split(text[m.end():m.end() + LABELLED_DATE_CHARS], 1)[0]
         if not LABELLED_DATE_START.match(following):  # "Posted by …", "veröffentlicht. Digital-Life 11.09.2017"
@@ -175,7 +183,21 @@ def _time_candidate(time: HtmlElement) -> Candidate | None:
     return Candidate(day, "time_element", f"<time>{shown}</time>") if (day := read_date(shown)) else None
 
 
-def markup_candidates(tree: HtmlElement, url: str | None) -> list[Candidate]:
+def month_first_readings(text: str) -> tuple[tuple[date, str], ...]:
+    """The days htmldate may misread from the page's spaced dotted dates ("4. 2. 2022" as
+    2022-04-02), each with the date as written; not a day the page also writes day first."""
+    written: dict[date, str] = {}
+    for m in DOTTED_DATE.finditer(text):
+        try:
+            written.setdefault(date(int(m[3]), int(m[2]), int(m[1])), m.group(0))
+        except ValueError:
+            continue
+    return tuple((misread, shown) for day, shown in written.items()
+                 if any(c.isspace() for c in shown) and day.day <= 12 and day.day != day.month
+                 and (misread := date(day.year, day.day, day.month)) not in written)
+
+
+def markup_candidates(tree: HtmlElement, url: str | None, text: str) -> list[Candidate]:
     """The publication dates a page's markup and URL state: JSON-LD `datePublished`,
     publication meta tags, microdata `datePublished`, `<time>` elements, a labelled date
     in the visible text, and a date in the URL path."""
@@ -195,7 +217,7 @@ def markup_candidates(tree: HtmlElement, url: str | None) -> list[Candidate]:
         if c := _timestamp_candidate(value, "microdata", f'itemprop="datePublished" {value.strip()}'):
             found.append(c)
     found += filter(None, map(_time_candidate, TIME_ELEMENTS(tree)[:3]))
-    if c := labelled_date(tree):
+    if c := labelled_date(text):
         found.append(c)
     if url and (m := URL_DATE.search(url)):
         year, *rest = (int(g) for g in m.groups() if g)
@@ -323,13 +345,24 @@ def _confirmed(found: Candidate, others: list[Candidate]) -> bool:
     return found.source == "htmldate" and any(c.source in ("json_ld", "meta") and c.day == found.day for c in others)
 
 
+def htmldate_candidate(doc: Document) -> Candidate | None:
+    """htmldate's date, read day first where it is a dotted date of the page's that htmldate
+    read month first, and nothing else on the page states htmldate's day."""
+    if not doc.html_date:
+        return None
+    found = date.fromisoformat(doc.html_date)
+    misread = next((shown for day, shown in doc.markup.month_first if day == found), None)
+    if misread and not any(c.day == found for c in doc.markup.dates):
+        return Candidate(date(found.year, found.day, found.month), "htmldate", f"{doc.html_date} read day first: {misread}")
+    return Candidate(found, "htmldate", doc.html_date)
+
+
 def choose(doc: Document, founded: int | None = None) -> tuple[Candidate | None, list[Candidate]]:
     """The chosen candidate (None when nothing dates the page) and every candidate, each
     with its status."""
     fetched = doc.raw.fetched_at
     if doc.page.is_html:
-        stated = [*(([Candidate(date.fromisoformat(doc.html_date), "htmldate", doc.html_date)]) if doc.html_date else []),
-                  *doc.markup.dates, *filter(None, [dateline_candidate(doc)])]
+        stated = [*filter(None, [htmldate_candidate(doc)]), *doc.markup.dates, *filter(None, [dateline_candidate(doc)])]
     else:
         stated = text_candidates(doc)
     if (listed := listed_candidate(doc)) is not None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from lxml.html import HtmlElement
 
 from pipeline.records import PageMarkup
-from pipeline.tag.dates import markup_candidates
+from pipeline.tag.dates import markup_candidates, month_first_readings, visible_text
 from pipeline.tag.language import markup_language
 from pipeline.tag.wire import markup_lines, markup_source_links
 
 
 def read_markup(tree: HtmlElement, url: str | None, html: str) -> PageMarkup:
-    return PageMarkup(dates=tuple(markup_candidates(tree, url)), bylines=tuple(markup_lines(tree)),
-                      declared_language=markup_language(tree, html), source_links=tuple(markup_source_links(tree)))
+    text = visible_text(tree)
+    return PageMarkup(dates=tuple(markup_candidates(tree, url, text)), month_first=month_first_readings(text),
+                      bylines=tuple(markup_lines(tree)), declared_language=markup_language(tree, html),
+                      source_links=tuple(markup_source_links(tree)))

@@ -4,7 +4,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 import trafilatura
+from htmldate import find_date
 
+from pipeline.extract import DATE_PARAMS
 from pipeline.records import Document, Page, PageMarkup, RawPage
 from pipeline.tag.dates import (
     CONFIDENCE, choose, find_text_date, parse_timestamp, redate_from_story, tag_dates, weekday_near, weekday_of,
@@ -203,6 +205,27 @@ def test_the_pages_one_time_element_far_from_an_unconfirmed_htmldate_date_overri
     shown = date(2022, 1, 25) if "2022" in time else date(2020, 3, 31)
     assert (found.source, found.day, found.evidence) == ("time_element", shown, evidence)
     assert ("htmldate", date(2019, 6, 2), "candidate") in [(c.source, c.day, c.status) for c in candidates]
+
+
+@pytest.mark.parametrize("shown", ["4. 2. 2022", "04.02. 2022", "4. 2. 2022 | 10:15"])
+def test_a_spaced_dotted_date_htmldate_reads_month_first_is_read_day_first(shown):
+    page = f"""<html><body><article><h1>Davis Cup</h1><p>Der Teamchef hat nominiert.</p>
+      <span class="date">{shown}</span></article></body></html>"""
+    html_date = find_date(page, **DATE_PARAMS)  # 2022-04-02 with htmldate 1.11
+    found, _ = choose(document(page, is_html=True, html_date=html_date))
+    assert (found.source, found.day) == ("htmldate", date(2022, 2, 4))
+
+
+@pytest.mark.parametrize("page_dates, url", [
+    ("4. 2. 2022 and 2. 4. 2022", None),  # the page writes both days day first
+    ("4. 2. 2022", "https://example.org/2022/04/02/story"),  # another source states htmldate's day
+    ("13. 2. 2022", None),  # no month-first reading
+    ("04.02.2022", None),  # htmldate reads it day first itself
+])
+def test_htmldate_read_month_first_only_where_the_page_misleads_it(page_dates, url):
+    page = f"<html><body><p>Text.</p><p>{page_dates}</p></body></html>"
+    found, _ = choose(document(page, is_html=True, html_date="2022-04-02", url=url))
+    assert (found.source, found.day) == ("htmldate", date(2022, 4, 2))
 
 
 @pytest.mark.parametrize("head, times", [
