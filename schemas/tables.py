@@ -117,7 +117,7 @@ ARTICLE_DATES = Table(
                "`fetch_time`; or `none`.", nullable=False),
         Column("published_evidence", pa.string(), "The text or value the date was read from."),
         Column("published_confidence", pa.float64(), "How often this way of dating is right: measured on labelled pages for HTML "
-               "(0.97 when htmldate agrees with the page's JSON-LD or meta time, 0.92 alone), set for the rest (see pipeline/tag/dates.py)."),
+               "(0.97 when htmldate agrees with the page's JSON-LD or meta time, 0.93 alone), set for the rest (see pipeline/tag/dates.py)."),
         Column("published_inferred", pa.bool_(), "True when the page does not state the date: it was inferred from a weekday, "
                "the story or the fetch time.", nullable=False),
         RUN_ID,
