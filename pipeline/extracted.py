@@ -2,7 +2,9 @@
 stripped), kept until the job's furniture check: the articles that furniture learned
 later in the job made stale are stripped again from these instead of being extracted
 again from their raw pages. In a first import, where every outlet's furniture is still
-to be learned, that was a third of the job's pages extracted twice (`make bench`).
+to be learned, that was a third of the job's pages extracted twice (`make bench`). Each
+document comes with the entity tagger's parse of its lines (`Document.entity_lines`):
+the check took lines out and changed none, so spaCy reads none of them again.
 
 Kept by the id the run archived each under, with its page (source and bytes): copies of
 a page in the job (a duplicate, the same bytes fetched again) give the same id, and only
@@ -19,10 +21,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 from pydantic import TypeAdapter
 
-from pipeline.records import Document
+from pipeline.records import Document, ParsedLines
 from pipeline.store import ArchivePaths
 
 # (article id, source_ref, raw_hash): an archived article's, in `documents`.
@@ -35,16 +38,19 @@ def key_of(article: dict) -> Key:
 
 
 def keep_extracted(paths: ArchivePaths, run_id: str, shard: int, extracted: list[Document],
-                   archived_ids: list[str]) -> None:
+                   archived_ids: list[str], parses: dict[str, ParsedLines]) -> None:
     """A shard's documents before learned furniture was stripped, by the id each would be
-    archived under (after stripping) and its page."""
+    archived under (after stripping) and its page, each with the entity tagger's parse of
+    its lines where it was tagged (`parses`, by article id)."""
     folder = paths.extracted
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{run_id}-{shard:05d}.jsonl"
     tmp = folder / f".{path.name}.tmp"
     # JSON escapes tabs and line breaks within strings: neither occurs in a line but as these separators.
-    tmp.write_bytes(b"".join(json.dumps([a, d.raw.source_ref, d.page.raw_hash]).encode() + b"\t" + DOCUMENT.dump_json(d) + b"\n"
-                             for a, d in zip(archived_ids, extracted)))
+    lines = (json.dumps([a, d.raw.source_ref, d.page.raw_hash]).encode() + b"\t"
+             + DOCUMENT.dump_json(replace(d, entity_lines=parses.get(a, {}))) + b"\n"
+             for a, d in zip(archived_ids, extracted))
+    tmp.write_bytes(b"".join(lines))
     tmp.replace(path)
 
 

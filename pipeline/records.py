@@ -12,6 +12,11 @@ CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(rf"[{CJK}]|[^\W{CJK}]+")
 
 
+# spaCy's mentions in one line of a text, by the line (pipeline/tag/entities.py: line_key):
+# (name, type, start, end), within the line.
+ParsedLines = dict[str, list[tuple[str, str, int, int]]]
+
+
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
 
@@ -103,6 +108,8 @@ class Document:
     `page` (the decoded page, shed of its bytes and HTML: `Page.shed`), `markup` (what its
     markup states) and `furniture` (the stripped lines, with their reasons) are kept for
     the taggers, which find dates, outlets and wire services in them; they are not stored.
+    `entity_lines` is the entity tagger's parse of the text's lines, where a document kept
+    by its job (pipeline/extracted.py) was tagged before: only other lines are parsed again.
     """
 
     article_id: str
@@ -119,6 +126,7 @@ class Document:
     html_date: str | None = None
     furniture: list[tuple[str, str]] = field(default_factory=list)
     markup: PageMarkup = PageMarkup()
+    entity_lines: ParsedLines = field(default_factory=dict)
 
     @property
     def raw(self) -> RawPage:

@@ -46,7 +46,7 @@ from pipeline.parallel import Batch, Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.stages import (
-    TAG_TABLES, build_postings, document_row, extracted, outlets_of, start_extraction, strip_learned_furniture,
+    ENTITY_LINES, TAG_TABLES, build_postings, document_row, extracted, outlets_of, start_extraction, strip_learned_furniture,
     tag_documents,
 )
 from pipeline.stats import StageCount, StageStats
@@ -505,10 +505,11 @@ def process_shard(plan_path: str, index: int) -> str:
         fresh = [not keys.knows(d.canonical_url, d.content_hash) and d.article_id not in counted for d in docs]
         stripped, line_rows = strip_learned_furniture(docs, settings, paths, plan.furniture_snapshot, staged, fresh)
         s.pages_out = len(stripped)
-        keep_extracted(paths, run_id, index, docs, [d.article_id for d in stripped])
 
     originals, duplicates, versions, tags, failed = dedup_and_tag(
         stripped, [document_row(d, run_id, now) for d in stripped], keys, settings, stats, workers)
+    keep_extracted(paths, run_id, index, docs, [d.article_id for d in stripped],
+                   {row["article_id"]: row["lines"] for row in tags.pop(ENTITY_LINES)})
     if failed:  # their lines are not counted: the pages are not archived
         rejects += [reject for _, reject in failed]
         gone = {id(d) for d, _ in failed}

@@ -123,8 +123,12 @@ def tagged(batch: Batch, stats: StageStats) -> tuple[dict[str, list[dict]], dict
     return tags, failed
 
 
+# Not a table: each tagged article's parse by line (pipeline/tag/entities.py), which a run
+# keeps with its extracted documents (pipeline/extracted.py) for the job's furniture check.
+ENTITY_LINES = "entity_lines"
+# What the taggers return, each tag table's rows and ENTITY_LINES's, keyed by article_id.
 TAG_TABLES = ("article_outlets", "article_dates", "date_candidates", "date_mentions", "article_languages",
-              "mentions", "entity_status", "neardup_signatures")
+              "mentions", "entity_status", "neardup_signatures", ENTITY_LINES)
 
 
 class TaggerFailed(Exception):
@@ -181,9 +185,10 @@ def _tag_pages(docs: list[Document], settings: Settings) -> tuple[dict[str, list
     if settings.entities:
         with _tagger(stats, "entities", len(docs)):
             languages = {r["article_id"]: r["language"] for r in tags["article_languages"]}
-            tags["mentions"], tags["entity_status"] = tag_entities(docs, settings.spacy_model, languages)
+            tags["mentions"], tags["entity_status"], parses = tag_entities(docs, settings.spacy_model, languages)
+            tags[ENTITY_LINES] = [{"article_id": a, "lines": lines} for a, lines in parses.items()]
     else:
-        tags["mentions"], tags["entity_status"] = [], []
+        tags["mentions"], tags["entity_status"], tags[ENTITY_LINES] = [], [], []
     with _tagger(stats, "sign", len(docs)):  # the near-duplicate signatures, for pipeline/neardup.py
         tags["neardup_signatures"] = signature_rows([d.article_id for d in docs], [d.text for d in docs])
     return tags, stats

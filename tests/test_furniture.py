@@ -4,6 +4,7 @@ archive and stripped from all of that outlet's pages, earlier ones included."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pipeline.records import Candidate, Document, Page, PageMarkup, RawPage
 from pipeline.reprocess import Selection, reprocess
 from pipeline.settings import Settings
 from pipeline.store import ArchivePaths, connect, ensure_archive, write_table
+from pipeline.tag import entities
 from schemas.tables import TABLES
 from corpus import COURIER, FURNITURE, GAZETTE, unique_sentence, write_pages
 
@@ -124,6 +126,51 @@ def test_a_jobs_stale_articles_are_stripped_from_the_documents_its_runs_extracte
     assert not ArchivePaths(tmp_path / "kept").extracted.exists()  # gone with the job's check
 
 
+def test_a_jobs_check_parses_none_of_the_lines_its_runs_parsed_and_stores_the_same_entities(tmp_path, monkeypatch):
+    """With entities on, a stale article's kept document carries its lines' parse: the
+    check only took lines out, so spaCy reads none of its lines again, and the mentions
+    stored are those of an article parsed afresh."""
+    folder = write_pages(tmp_path / "in", GAZETTE, range(6), html=True)
+    model = entities.load_model(Settings().spacy_model)
+    parsed: list[tuple[str, str]] = []  # (phase, line)
+    phase = ["run"]
+    pipe, clean = model.pipe, job.clean_stale
+
+    def counted_pipe(texts, **options):
+        texts = list(texts)
+        parsed.extend((phase[0], t) for t in texts)
+        return pipe(texts, **options)
+
+    def marked_clean(*args, **options):
+        phase[0] = "check"
+        try:
+            return clean(*args, **options)
+        finally:
+            phase[0] = "run"
+
+    monkeypatch.setattr(model, "pipe", counted_pipe)
+    monkeypatch.setattr(job, "clean_stale", marked_clean)
+    options = dict(shard_size=2, run_pages=4, workers=1)  # tagged in this process, by this model
+    kept = run_plain(Settings(archive=tmp_path / "kept", **options), [str(folder)])
+    in_kept_check = [line for when, line in parsed if when == "check"]
+    parsed.clear()
+    monkeypatch.setattr(reprocess_module, "read_extracted", lambda *_: {})
+    again = run_plain(Settings(archive=tmp_path / "again", **options), [str(folder)])
+    in_check_again = [line for when, line in parsed if when == "check"]
+
+    assert kept.stale_cleaned == again.stale_cleaned == 2
+    assert in_kept_check == [] and len(in_check_again) > 4
+    assert not set(FURNITURE[GAZETTE]) & set(in_check_again)
+
+    def mentions(archive: Path) -> list[tuple]:
+        with connect(archive) as con:
+            return con.sql("SELECT article_id, entity, entity_type, surface_forms, mention_count, first_position "
+                           "FROM mentions ORDER BY ALL").fetchall()
+
+    assert mentions(tmp_path / "kept") == mentions(tmp_path / "again")
+    assert ("Ines Moreau", "person") in {(entity, kind) for _, entity, kind, *_ in mentions(tmp_path / "kept")}
+
+
 def test_kept_documents_are_data_read_back_as_written_and_a_bad_file_is_passed_over(tmp_path):
     """A kept file is JSON (a pickle would run whatever code whoever wrote it put in it),
     read back into the same typed records; a file cut short or not ours is passed over,
@@ -139,16 +186,17 @@ def test_kept_documents_are_data_read_back_as_written_and_a_bad_file_is_passed_o
                                                        datetime(2026, 11, 1, 8, tzinfo=timezone.utc), 60),),
                                       bylines=("By Ana Diaz",), declared_language=("de", "html_lang")))
     text = doc("Scraped text.\n\nDonate now.", "t1")
-    keep_extracted(paths, "run1", 0, [html], ["h1"])
-    keep_extracted(paths, "run1", 1, [text], ["t1-archived"])
-    keep_extracted(paths, "run1", 2, [doc("Another.", "x1")], ["x1"])
+    parse = {"0123abcd": [("Ana Diaz", "person", 0, 8)], "4567ef01": []}
+    keep_extracted(paths, "run1", 0, [html], ["h1"], {"h1": parse})
+    keep_extracted(paths, "run1", 1, [text], ["t1-archived"], {"t1": parse})
+    keep_extracted(paths, "run1", 2, [doc("Another.", "x1")], ["x1"], {})
     files = sorted(paths.extracted.iterdir())
     assert [f.name for f in files] == ["run1-00000.jsonl", "run1-00001.jsonl", "run1-00002.jsonl"]
     key, document = files[0].read_text().split("\t")
     assert (json.loads(key), json.loads(document)["authors"]) == (["h1", "g.html", "hash-h"], ["Ana Diaz"])
     files[2].write_bytes(files[2].read_bytes()[:40])  # cut short
     wanted = {("h1", "g.html", "hash-h"), ("t1-archived", "x.txt", "rawhash"), ("x1", "x.txt", "rawhash")}
-    assert read_extracted(paths, ["run1"], wanted) == {("h1", "g.html", "hash-h"): html,
+    assert read_extracted(paths, ["run1"], wanted) == {("h1", "g.html", "hash-h"): replace(html, entity_lines=parse),
                                                        ("t1-archived", "x.txt", "rawhash"): text}
     forget_extracted(paths, ["run1"])
     assert not paths.extracted.exists()

