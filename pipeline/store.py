@@ -32,7 +32,7 @@ import logging
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,14 +136,29 @@ def write_table(folder: Path, table: Table, data: pa.Table | list[dict], compres
     return path
 
 
-def write_tables(folder: Path, tables: dict[str, pa.Table | list[dict]], compression: str = "zstd") -> None:
+def write_table_soon(folder: Path, table: Table, data: pa.Table) -> Future[Path]:
+    """write_table on a thread of its own, while the caller goes on; write_tables takes
+    the future for the table and moves the file in."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix=f"write-{table.name}")
+    written = pool.submit(write_table, folder, table, data)
+    pool.shutdown(wait=False)  # the thread ends with its write
+    return written
+
+
+def write_tables(folder: Path, tables: dict[str, pa.Table | list[dict] | Future[Path]], compression: str = "zstd") -> None:
     """Every table's file (write_table), two at a time, largest first: pyarrow sorts,
     encodes and compresses without the GIL, so a run's page bytes are written beside its
     other tables (a run of 2,000 pages: 1.5 s one after another, 1.1 s of it the pages;
-    1.1 s on two threads)."""
-    largest_first = sorted(tables.items(), key=lambda item: -item[1].nbytes if isinstance(item[1], pa.Table) else 0)
+    1.1 s on two threads). A table already being written (write_table_soon) is moved in."""
+    to_write = {name: data for name, data in tables.items() if not isinstance(data, Future)}
+    largest_first = sorted(to_write.items(), key=lambda item: -item[1].nbytes if isinstance(item[1], pa.Table) else 0)
     with ThreadPoolExecutor(2, thread_name_prefix="write") as pool:
-        for written in [pool.submit(write_table, folder, TABLES[name], data, compression) for name, data in largest_first]:
+        writing = [pool.submit(write_table, folder, TABLES[name], data, compression) for name, data in largest_first]
+        for name, data in tables.items():
+            if isinstance(data, Future):
+                folder.mkdir(parents=True, exist_ok=True)
+                os.replace(data.result(), folder / f"{name}.parquet")
+        for written in writing:
             written.result()
 
 
@@ -160,7 +175,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | list[dict]]) -> Path:
+def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | list[dict] | Future[Path]]) -> Path:
     """Write every table of the run into its staging folder, then make it visible at once."""
     out = run_dir / "out"
     if out.exists():
@@ -329,7 +344,7 @@ def stage_rewrite(paths: ArchivePaths, run_id: str, folder: str, tables: dict[st
     return name
 
 
-def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, pa.Table | list[dict]],
+def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, pa.Table | list[dict] | Future[Path]],
                        renamed: dict[str, str]) -> None:
     """Publish a run's own tables together with the run folders it rewrote (`renamed`:
     old folder name -> new, from `stage_rewrite`), at once, as a new generation. The

@@ -7,8 +7,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,7 +19,8 @@ from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
 from pipeline.store import (
-    READER_GRACE_S, ArchiveBusy, ArchivePaths, connect, genesis_run, pin, remove_old_generations,
+    READER_GRACE_S, ArchiveBusy, ArchivePaths, connect, genesis_run, pin, remove_old_generations, write_table_soon,
+    write_tables,
 )
 from schemas.tables import TABLES
 
@@ -164,3 +167,18 @@ def test_a_reader_is_pinned_to_the_archive_as_it_was_when_it_connected(tmp_path)
         assert con.sql("SELECT count(*) FROM articles").fetchone() == (2,)
         pin(con, paths)  # and sees the new one when pinned again
         assert paths.data.resolve().name in con.sql("SELECT min(filename) FROM read_parquet(getvariable('na_files_documents'), filename = true)").fetchone()[0]
+
+
+def test_a_table_written_ahead_joins_the_others_and_its_failure_fails_their_write(tmp_path):
+    page = {"raw_hash": "h1", "content": b"<html>one</html>", "size": 16, "source_ref": "seeds/one.html", "run_id": "r1"}
+    reject = {"source_ref": "seeds/two.html", "stage": "decode", "reason": "empty", "detail": "no bytes",
+              "run_id": "r1", "rejected_at": datetime(2026, 1, 2, tzinfo=timezone.utc)}
+    ahead = write_table_soon(tmp_path / "early", TABLES["raw_pages"], pa.Table.from_pylist([page], TABLES["raw_pages"].schema))
+    write_tables(tmp_path / "out", {"raw_pages": ahead, "rejects": [reject]})
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == ["raw_pages.parquet", "rejects.parquet"]
+    assert pq.read_table(tmp_path / "out" / "raw_pages.parquet").to_pylist()[0]["content"] == b"<html>one</html>"
+    assert not any((tmp_path / "early").iterdir()), "moved in, not copied"
+
+    broken = write_table_soon(tmp_path / "early", TABLES["raw_pages"], pa.table({"raw_hash": ["h2"]}))  # columns missing
+    with pytest.raises(ValueError, match="field names are not matching"):
+        write_tables(tmp_path / "out2", {"raw_pages": broken, "rejects": [reject]})
