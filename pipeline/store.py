@@ -147,9 +147,10 @@ def write_table_soon(folder: Path, table: Table, data: pa.Table) -> Future[Path]
 
 def write_tables(folder: Path, tables: dict[str, pa.Table | list[dict] | Future[Path]], compression: str = "zstd") -> None:
     """Every table's file (write_table), two at a time, largest first: pyarrow sorts,
-    encodes and compresses without the GIL, so a run's page bytes are written beside its
-    other tables (a run of 2,000 pages: 1.5 s one after another, 1.1 s of it the pages;
-    1.1 s on two threads). A table already being written (write_table_soon) is moved in."""
+    encodes and compresses without the GIL, so the largest is written beside the others
+    (a run of 2,000 pages with its page bytes: 1.5 s one after another, 1.1 s of it the
+    pages; 1.1 s on two threads). A table already being written (write_table_soon) is
+    moved in once done."""
     to_write = {name: data for name, data in tables.items() if not isinstance(data, Future)}
     largest_first = sorted(to_write.items(), key=lambda item: -item[1].nbytes if isinstance(item[1], pa.Table) else 0)
     with ThreadPoolExecutor(2, thread_name_prefix="write") as pool:
