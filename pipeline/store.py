@@ -136,6 +136,10 @@ def write_table(folder: Path, table: Table, data: pa.Table | list[dict], compres
     return path
 
 
+# What write_tables takes for a table: its rows, or the future of a file being written.
+TableData = pa.Table | list[dict] | Future[Path]
+
+
 def write_table_soon(folder: Path, table: Table, data: pa.Table) -> Future[Path]:
     """write_table on a thread of its own, while the caller goes on; write_tables takes
     the future for the table and moves the file in."""
@@ -145,7 +149,7 @@ def write_table_soon(folder: Path, table: Table, data: pa.Table) -> Future[Path]
     return written
 
 
-def write_tables(folder: Path, tables: dict[str, pa.Table | list[dict] | Future[Path]], compression: str = "zstd") -> None:
+def write_tables(folder: Path, tables: dict[str, TableData], compression: str = "zstd") -> None:
     """Every table's file (write_table), two at a time, largest first: pyarrow sorts,
     encodes and compresses without the GIL, so the largest is written beside the others
     (a run of 2,000 pages with its page bytes: 1.5 s one after another, 1.1 s of it the
@@ -176,7 +180,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, pa.Table | list[dict] | Future[Path]]) -> Path:
+def publish(paths: ArchivePaths, run_dir: Path, tables: dict[str, TableData]) -> Path:
     """Write every table of the run into its staging folder, then make it visible at once."""
     out = run_dir / "out"
     if out.exists():
@@ -345,7 +349,7 @@ def stage_rewrite(paths: ArchivePaths, run_id: str, folder: str, tables: dict[st
     return name
 
 
-def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, pa.Table | list[dict] | Future[Path]],
+def publish_generation(paths: ArchivePaths, run_id: str, run_tables: dict[str, TableData],
                        renamed: dict[str, str]) -> None:
     """Publish a run's own tables together with the run folders it rewrote (`renamed`:
     old folder name -> new, from `stage_rewrite`), at once, as a new generation. The
