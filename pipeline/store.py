@@ -270,7 +270,8 @@ def load_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _build_catalog(paths: ArchivePaths, version: str) -> None:
-    tmp = paths.root / f".{CATALOG}.tmp"
+    # A name of this process's own: a reader re-pointing a moved archive may build beside a writer.
+    tmp = paths.root / f".{CATALOG}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
@@ -298,11 +299,16 @@ def _catalog_current(paths: ArchivePaths, version: str) -> bool:
     except duckdb.Error:
         return False
     try:
-        return con.execute("SELECT version FROM catalog_info").fetchone()[0] == version
-    except duckdb.Error:
-        return False
+        return _built_as(con) == version
     finally:
         con.close()
+
+
+def _built_as(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        return con.execute("SELECT version FROM catalog_info").fetchone()[0]
+    except duckdb.Error:
+        return None
 
 
 def current_generation(paths: ArchivePaths) -> Path:
@@ -414,10 +420,22 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
 
 
 def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
-    """The catalog opened read-only and not yet pinned (`connect` pins it)."""
+    """The catalog opened read-only and not yet pinned (`connect` pins it). A catalog built
+    for another place (the archive was moved or copied: its views name the old place's
+    files, which a plain DuckDB client would read) or by another version is rebuilt first,
+    as a writer would; where that fails (a read-only archive) our own queries still read
+    the right files, being pinned."""
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: run `newsarchive run SOURCE --archive {paths.root}` first")
     con = duckdb.connect(str(paths.catalog), read_only=True)
+    if _built_as(con) != (version := catalog_version(paths)):
+        con.close()
+        try:
+            _build_catalog(paths, version)
+        except (duckdb.Error, OSError) as e:
+            log.warning("%s was built for another archive path or version and could not be rebuilt (%s): "
+                        "plain DuckDB clients may read the wrong files until a run rebuilds it", paths.catalog, e)
+        con = duckdb.connect(str(paths.catalog), read_only=True)
     # Published files never change, so their footers can be cached for the database's life.
     con.execute("SET parquet_metadata_cache = true")
     return con

@@ -3,6 +3,7 @@ that keeps archive.duckdb open while runs publish."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -104,6 +106,23 @@ def test_a_reader_holding_the_catalog_open_sees_each_published_run(tmp_path, see
     finally:
         reader.kill()
     assert out.split() == ["2", "2"]
+
+
+def test_a_copied_archive_is_repointed_at_its_own_files_by_the_first_command_on_it(tmp_path, seed_folder):
+    first = tmp_path / "first"
+    first.mkdir()
+    (seed_folder / "000_c8b65d296b825c04.txt").rename(first / "000.txt")
+    original, copy = tmp_path / "archive", tmp_path / "copy"
+    run_plain(settings(original), [str(first)])
+    shutil.copytree(original, copy, symlinks=True)
+    run_plain(settings(original), [str(seed_folder)])  # the original moves on: 2 articles, the copy has 1
+    newsarchive("sql", "SELECT 1", "--archive", str(copy))
+    con = duckdb.connect(str(copy / "archive.duckdb"), read_only=True)  # a plain client, unpinned
+    try:
+        assert con.sql("SELECT count(*) FROM articles").fetchone()[0] == 1
+        assert con.sql("SELECT count(*) FROM runs").fetchone()[0] == 1
+    finally:
+        con.close()
 
 
 def test_a_failed_run_is_recorded_and_writes_nothing_else(tmp_path):
