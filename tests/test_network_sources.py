@@ -220,6 +220,31 @@ def test_a_site_is_read_from_its_feeds_else_its_robots_sitemaps_and_a_url_list_l
         assert not without_feed.requests_to("/sitemap.xml")  # robots.txt named the sitemap
 
 
+def test_a_home_page_that_links_a_sitemap_or_a_broken_feed_is_still_read(tmp_path):
+    """No feed advertised: discovery takes an <a> link ending in .xml. A sitemap there is read
+    as one; a link that is neither falls back to robots.txt's sitemaps, and is a reject."""
+    with WebServer() as mapped, WebServer() as broken:
+        mapped.routes.update({
+            "/robots.txt": robots(""),
+            "/": html('<html><body><p>Home</p><a href="/map.xml">Site map</a></body></html>'),
+            "/map.xml": Route(body=sitemap_index([mapped.url("/news.xml")])),
+            "/news.xml": Route(body=urlset([mapped.url("/a")])),
+            "/a": html(article(33)),
+        })
+        broken.routes.update({
+            "/robots.txt": robots(f"User-agent: *\nAllow: /\nSitemap: {broken.url('/maps/news.xml')}\n"),
+            "/": html('<html><body><p>Home</p><a href="/data.xml">Data</a></body></html>'),
+            "/data.xml": Route(body=b'<?xml version="1.0"?><prices><price>3</price></prices>'),
+            "/maps/news.xml": Route(body=urlset([broken.url("/c")])),
+            "/c": html(article(34)),
+        })
+        config = settings(tmp_path)
+        run_plain(config, [f"site:{mapped.url('/')}", f"site:{broken.url('/')}"])
+        archived = {ref for (ref,) in query(config.archive_dir, "SELECT source_ref FROM documents")}
+        assert archived == {mapped.url("/a"), broken.url("/c")}
+        assert query(config.archive_dir, "SELECT source_ref, reason FROM rejects") == [(broken.url("/data.xml"), "not_a_feed")]
+
+
 def test_a_listing_that_fails_is_a_reject_and_the_other_sources_are_archived(tmp_path):
     with WebServer({"/robots.txt": robots("")}) as site:
         site.routes["/a"] = html(article(40))

@@ -95,15 +95,34 @@ def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]
         return []
 
 
+def _discovered_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> list[Link]:
+    """What a home page links as its feed: a feed, or a sitemap. With no feed advertised,
+    discovery takes the page's links that end in .xml or name rss, a site map's as often
+    as a feed's."""
+    if (result := _get(fetcher, source, url, problems)) is None:
+        return []
+    base = result.final_url or url
+    try:
+        return parse_feed(result.content, base)
+    except FeedError as e:
+        try:
+            sitemap = parse_sitemap(result.content, base)
+        except SitemapError:
+            problems.append(_problem(source, result, url, "not_a_feed", str(e)))
+            return []
+    return sitemap.links + _sitemap_links(fetcher, source, sitemap.sitemaps, problems)
+
+
 def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
-    """A home page's feeds; failing those, the sitemaps its robots.txt names, or /sitemap.xml."""
+    """A home page's feeds; failing those (none, or none that lists a page), the sitemaps
+    its robots.txt names, or /sitemap.xml."""
     home = source.location
     if (result := _get(fetcher, source, home, problems)) is None:
         return []
     base = result.final_url or home
     feeds = discover_feeds(result.content.decode("utf-8", "replace"), base)
-    if feeds:
-        return [link for feed in feeds for link in _feed_links(fetcher, source, feed, problems)]
+    if links := [link for feed in feeds for link in _discovered_links(fetcher, source, feed, problems)]:
+        return links
     robots = fetcher.get(_root(base) + "/robots.txt")
     named = sitemaps_from_robots(robots.content.decode("utf-8", "replace"), base) if robots.status == 200 else []
     return _sitemap_links(fetcher, source, named or [_root(base) + "/sitemap.xml"], problems)
