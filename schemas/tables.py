@@ -271,7 +271,7 @@ REJECTS = Table(
         Column("source_ref", pa.string(), "Where the page came from.", nullable=False),
         Column("raw_hash", pa.string(), "SHA-256 of the bytes read (empty when nothing could be read)."),
         Column("stage", pa.string(), "`list` (a source could not be listed), `fetch`, `read`, `decode`, `extract` or `tag`.", nullable=False),
-        Column("reason", pa.string(), "Reason code: `empty`, `unreadable`, `corrupt_gzip`, `corrupt_warc`, `binary`, `undecodable`, `no_text`, `extract_error` (a library failed on the page; the detail gives its error), `tag_error` (a tagger failed on the page; the detail names it and gives its error); for `list` and `fetch` the fetch reasons of `fetches.reason`.", nullable=False),
+        Column("reason", pa.string(), "Reason code. `read`: `unsupported_type` (not a page file), `unreadable`, `corrupt_gzip`, `corrupt_warc`, and for a WARC record `empty_record`, `http_status` (not a 2xx answer), `unsupported_encoding` (a Content-Encoding that cannot be decoded) or `too_large`. `decode`: `empty`, `binary`, `undecodable`. `extract`: `no_text`, `extract_error` (a library failed on the page; the detail gives its error). `tag`: `tag_error` (a tagger failed on the page; the detail names it and gives its error). `list`: `not_a_feed`, `not_a_sitemap`, `unreadable` (a local URL list), or a fetch reason. `fetch`: the fetch reasons of `fetches.reason`.", nullable=False),
         Column("detail", pa.string(), "A sentence a person can act on.", nullable=False),
         RUN_ID,
         Column("rejected_at", TS, "When the page was rejected.", nullable=False),
