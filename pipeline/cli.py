@@ -349,8 +349,12 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--address", help="the Dask scheduler for --runner dask, e.g. tcp://10.0.0.5:8786")
         return sp
 
-    run = with_parallel(with_archive(sub.add_parser("run", help="archive pages from folders or files")))
-    run.add_argument("sources", nargs="+", help="folders or files (.html, .htm, .txt, optionally .gz)")
+    run = with_parallel(with_archive(sub.add_parser(
+        "run", help="archive pages from folders, files, WARC files, URL lists, feeds, sitemaps and sites")))
+    run.add_argument("sources", nargs="+", help=(
+        "source references: a folder or file of pages (.html, .htm, .txt, optionally .gz), crawl.warc.gz, "
+        "warc:URL, urls:URL-or-file, feed:URL, sitemap:URL, site:URL, page:URL or a bare URL; "
+        "append |Outlet to name the outlet of pages the registry does not know"))
     run.add_argument("--executor", choices=["prefect", "plain"], help="Prefect flow (default) or a plain loop")
     run.add_argument("--shard-size", type=int, help="pages per shard")
     run.add_argument("--no-entities", action="store_true", help="skip named-entity tagging")
@@ -467,6 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     except ArchiveBusy as e:
         err.print(f"newsarchive: {e}")
         return 3
+    except duckdb.Error as e:
+        if args.command != "sql":
+            raise
+        err.print(f"newsarchive sql: {e}", markup=False, highlight=False)  # the user's query: no traceback
+        return 4
 
 
 if __name__ == "__main__":

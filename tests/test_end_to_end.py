@@ -196,6 +196,11 @@ def test_cli_run_prints_summary_and_archive_answers_sql(tmp_path, prefect_api_ur
     assert "daily_volume_by_outlet" in report and "LAist" in report and "Vladimir Putin" in report
     con = duckdb.connect(str(archive / "archive.duckdb"), read_only=True)
     assert con.sql("SELECT count(*) FROM run_health WHERE status = 'succeeded'").fetchone()[0] == 1
+    for query, error in [("selec 1", "Parser Error"), ("SELECT * FROM no_such_table", "Catalog Error"),
+                         ("CREATE TABLE t (x INT)", "read-only")]:
+        failed = newsarchive("sql", query, "--archive", str(archive), check=False)
+        assert failed.returncode == 4 and failed.stderr.startswith("newsarchive sql: ") and error in failed.stderr
+        assert "Traceback" not in failed.stderr
 
 
 def test_cli_reports_a_missing_archive_clearly(tmp_path):

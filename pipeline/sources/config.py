@@ -7,7 +7,7 @@ A source reference is one string, so that a run's plan and its `runs` row can na
     urls:https://example.org/list.txt       a list of page URLs, one per line
     feed:https://example.org/rss            an RSS or Atom feed
     sitemap:https://example.org/sitemap.xml a sitemap, news sitemap or sitemap index
-    site:https://example.org/               a home page: its feeds, else its robots.txt sitemaps
+    site:https://example.org/               a home page: its feeds (or a sitemap it links), else its robots.txt sitemaps
     page:https://example.org/story.html     one page
 
 followed by `|Outlet name` when the config names the outlet (the name is the outlet of
