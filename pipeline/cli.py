@@ -291,7 +291,16 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_name(name: str) -> str:
+    if name not in REPORTS:
+        raise argparse.ArgumentTypeError(f"no report {name!r} (choose from {', '.join(REPORTS)})")
+    return name
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.format != "table" and len(args.names) != 1:
+        err.print(f"newsarchive report: --format {args.format} prints one report; name one of {', '.join(REPORTS)}")
+        return 2
     with connect(settings_from(args).archive_dir) as con:
         for name in args.names or list(REPORTS):
             print_relation(report(con, name, args.limit, args.include_duplicates), args.format,
@@ -426,11 +435,12 @@ def parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_sql)
 
     r = with_archive(sub.add_parser("report", help="print the reporting views"))
-    r.add_argument("names", nargs="*", choices=[[], *REPORTS], metavar="NAME", help=", ".join(REPORTS))
+    r.add_argument("names", nargs="*", type=report_name, metavar="NAME", help=f"{', '.join(REPORTS)} (default: all)")
     r.add_argument("--limit", type=int, default=20)
     r.add_argument("--include-duplicates", action="store_true",
                    help="count the duplicates of each day's articles too (column `pages`)")
-    r.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    r.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="json and csv print one report: name it")
     r.set_defaults(func=cmd_report)
 
     sv = with_archive(sub.add_parser("serve", help="the search page, dashboard, feeds and JSON API over HTTP"))
