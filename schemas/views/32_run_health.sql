@@ -1,4 +1,4 @@
--- One row per run: outcome, counts, rejects by reason and seconds per stage.
+-- One row per run (a run, reprocess, compact or reindex): outcome, counts, rejects by reason and seconds per stage.
 CREATE OR REPLACE VIEW run_health AS
 WITH reasons AS (
     SELECT run_id, string_agg(reason || ' ' || n, ', ' ORDER BY n DESC, reason) AS rejects_by_reason
@@ -11,7 +11,7 @@ stages AS (
     GROUP BY run_id
 )
 SELECT
-    r.run_id, r.status, r.executor, r.started_at, round(r.duration_s, 2) AS duration_s,
+    r.run_id, coalesce(r.kind, 'run') AS kind, r.status, r.executor, r.started_at, round(r.duration_s, 2) AS duration_s,
     r.pages_read, r.pages_unchanged, r.articles_archived, r.duplicates, r.rejected,
     reasons.rejects_by_reason, stages.stage_seconds, r.error
 FROM runs r
