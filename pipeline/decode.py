@@ -54,12 +54,30 @@ def _bad_char_share(text: str) -> float:
 
 
 def _declared_encoding(label: str) -> str:
-    # Browsers read a page declared ISO-8859-1 as windows-1252 (WHATWG Encoding Standard),
-    # and such pages use its quotes and dashes at 0x80-0x9F, which latin-1 makes control characters.
+    """The encoding a browser reads a page in whose <meta> declares `label` (WHATWG):
+    ISO-8859-1 as windows-1252, whose quotes and dashes at 0x80-0x9F such pages use and
+    latin-1 makes control characters; UTF-16 and UTF-32 as UTF-8, since a declaration
+    read as ASCII bytes cannot be in them (read as declared, such a page is CJK noise)."""
     try:
-        return "windows-1252" if codecs.lookup(label).name == "iso8859-1" else label
+        name = codecs.lookup(label).name
     except LookupError:
         return label
+    if name == "iso8859-1":
+        return "windows-1252"
+    return "utf-8" if name.startswith(("utf-16", "utf-32")) else label
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark, told by its NUL bytes: Latin text has one in
+    every other byte, on the odd bytes (little-endian) or the even ones (big-endian)."""
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+    if odd > 0.9 and even < 0.1:
+        return "utf-16-le"
+    if even > 0.9 and odd < 0.1:
+        return "utf-16-be"
+    return None
 
 
 def _mostly_utf8(content: bytes) -> str | None:
@@ -74,6 +92,8 @@ def decode_bytes(content: bytes) -> tuple[str, str] | None:
     for bom, encoding in BOMS:
         if content.startswith(bom):
             return content.decode(encoding, errors="replace"), encoding
+    if encoding := _utf16_without_bom(content[:8192]):
+        return content.decode(encoding, errors="replace"), encoding
     candidates = ["utf-8"]
     if m := META_CHARSET.search(content[:4096]):
         candidates.insert(0, _declared_encoding(m.group(1).decode("ascii", "ignore").lower()))
@@ -102,7 +122,8 @@ def decode_page(raw: RawPage) -> Page | Reject:
         if content.startswith(magic):
             return Reject(raw.source_ref, digest, "decode", "binary", f"binary file ({kind}), not a page")
     head = content[:8192]
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)) \
+            and not _utf16_without_bom(head):
         return Reject(raw.source_ref, digest, "decode", "binary", "binary file (NUL bytes), not a page")
     decoded = decode_bytes(content)
     if decoded is None or _bad_char_share(decoded[0]) > MAX_BAD_CHAR_SHARE:

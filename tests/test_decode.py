@@ -86,6 +86,24 @@ def test_page_declared_iso_8859_1_reads_as_windows_1252():
     assert result.encoding == "windows-1252"
 
 
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
+def test_a_utf8_page_declaring_utf16_reads_as_utf8(charset):
+    # A declaration found by reading the bytes as ASCII cannot be in UTF-16: browsers read UTF-8.
+    html = HTML_PAGE.format(charset=charset)
+    result = decode(html.encode("utf-8"))
+    assert isinstance(result, Page), result
+    assert result.text == html
+    assert result.encoding == "utf-8"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_page_without_a_byte_order_mark_decodes(codec):
+    html = HTML_PAGE.format(charset="utf-16")
+    result = decode(html.encode(codec))
+    assert isinstance(result, Page), result
+    assert (result.text, result.encoding, result.is_html) == (html, codec, True)
+
+
 @pytest.mark.parametrize("bom, codec", [
     (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),

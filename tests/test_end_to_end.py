@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from conftest import LAIST, NBC, SEEDS, newsarchive
 from pipeline.store import connect
