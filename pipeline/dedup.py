@@ -121,7 +121,10 @@ def drop_unchanged(raws: list[RawPage], digests: list[str], keys: ArchiveKeys) -
 
 
 def drop_known_rejects(rejects: list[Reject], keys: ArchiveKeys) -> tuple[list[Reject], int]:
-    fresh = [r for r in rejects if (r.source_ref, r.raw_hash or "") not in keys.rejected]
+    """The rejects the archive does not have yet, and how many it has (pages unchanged).
+    A failed fetch is always new: it is that run's attempt, whose detail says which
+    ("failure 2 of 3", "quarantined"), where a page's bytes rejected again say nothing new."""
+    fresh = [r for r in rejects if r.stage == "fetch" or (r.source_ref, r.raw_hash or "") not in keys.rejected]
     return fresh, len(rejects) - len(fresh)
 
 

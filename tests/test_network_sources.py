@@ -284,3 +284,16 @@ def test_a_run_killed_while_fetching_then_run_again_archives_each_page_once(tmp_
         assert sorted(archived) == sorted(site.url(p) for p in pages)  # each page once
         assert query(archive, "SELECT count(DISTINCT url), count(*) FROM fetches") == [(len(pages), len(pages))]
         assert sorted(status for (status,) in query(archive, "SELECT status FROM runs")) == ["crashed", "succeeded"]
+
+
+def test_each_failed_attempt_at_a_page_is_a_reject_of_its_run_until_it_is_quarantined(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/down": Route(500)}) as site:
+        site.routes["/feed.xml"] = Route(body=rss([(site.url("/down"), PUBLISHED)]))
+        config = Settings(**{**settings(tmp_path).model_dump(), "max_fetch_failures": 3, "fetch_retries": 0})
+        summaries = [run_plain(config, [f"feed:{site.url('/feed.xml')}"]) for _ in range(4)]
+        assert [(s.rejected, s.pages_unchanged) for s in summaries] == [(1, 0), (1, 0), (1, 0), (0, 0)]
+        assert summaries[3].listing["quarantined"] == 1 and len(site.requests_to("/down")) == 3
+        details = query(config.archive_dir, "SELECT r.detail FROM rejects r JOIN runs USING (run_id) ORDER BY started_at")
+        assert [d.split("(")[-1] for (d,) in details] == [
+            "failure 1 of 3; tried again next run)", "failure 2 of 3; tried again next run)", "quarantined after 3 failed runs)"]
+
