@@ -49,4 +49,5 @@ eval: install
 	NEWSARCHIVE_EVAL_DIR=$(EVAL_DIR) $(BIN)/python -m bench.quality
 
 clean:
-	rm -rf $(VENV) $(ARCHIVE) bench-out test-artifacts
+	rm -rf $(VENV) $(ARCHIVE) bench-out test-artifacts *.egg-info .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
