@@ -297,3 +297,12 @@ def test_each_failed_attempt_at_a_page_is_a_reject_of_its_run_until_it_is_quaran
         assert [d.split("(")[-1] for (d,) in details] == [
             "failure 1 of 3; tried again next run)", "failure 2 of 3; tried again next run)", "quarantined after 3 failed runs)"]
 
+
+def test_a_local_url_list_with_a_byte_that_is_not_utf8_is_read(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/a": html(article(64))}) as site:
+        listed = tmp_path / "list.txt"
+        listed.write_bytes(b"# Caf\xe9 Gazette, exported in Latin-1\n" + site.url("/a").encode() + b"\n")
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"urls:{listed}"])
+        assert summary.articles_archived == 1
+        assert query(config.archive_dir, "SELECT count(*) FROM rejects") == [(0,)]

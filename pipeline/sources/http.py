@@ -137,13 +137,14 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
     if source.is_remote:
         if (result := _get(fetcher, source, source.location, problems)) is None:
             return []
-        text = result.content.decode("utf-8", "replace")
+        content = result.content
     else:
         try:
-            text = Path(source.location).expanduser().read_text(encoding="utf-8")
+            content = Path(source.location).expanduser().read_bytes()
         except OSError as e:
             problems.append(_problem(source, None, source.location, "unreadable", f"{source.location}: {e.strerror or e}"))
             return []
+    text = content.decode("utf-8", "replace")
     return [Link(line.strip()) for line in text.splitlines() if line.strip().startswith(("http://", "https://"))]
 
 
