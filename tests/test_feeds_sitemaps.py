@@ -1,4 +1,4 @@
-"""Feed and sitemap parsers over small fixtures written for them (tests/fixtures/feeds/)."""
+"""Feed, sitemap and URL list parsers over small fixtures written for them (tests/fixtures/feeds/)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.sources import sitemaps
 from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
-from pipeline.sources.links import Link
+from pipeline.sources.links import Link, UrlList, parse_url_list
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots, w3c_datetime
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -257,3 +257,17 @@ def test_sitemaps_from_robots():
 def test_sitemaps_from_robots_without_protego(monkeypatch):
     monkeypatch.setattr(sitemaps, "Protego", None)
     assert sitemaps_from_robots(ROBOTS, f"{SITE}/robots.txt") == ROBOTS_SITEMAPS
+
+
+# --- URL lists -----------------------------------------------------------------------
+
+def test_url_list_lines_comments_and_bad_lines():
+    content = ("\ufeffhttps://news.example.org/a\r\n"  # a BOM, Windows line ends
+               "  HTTPS://News.example.org/b  \r\n\r\n# caf\xe9\r\n  # indented\r\n"
+               "news.example.org/c\r\nhttps://news.example.org/d see this\r\nmailto:desk@example.org\r\n"
+               + "x" * 300).encode("utf-8").replace(b"\xc3\xa9", b"\xe9")  # Latin-1 in a comment
+    assert parse_url_list(content) == UrlList(
+        links=[Link("https://news.example.org/a"), Link("https://News.example.org/b")],  # the scheme in lower case
+        bad_lines=[(6, "news.example.org/c"), (7, "https://news.example.org/d see this"),
+                   (8, "mailto:desk@example.org"), (9, "x" * 200 + "…")],
+    )

@@ -306,3 +306,28 @@ def test_a_local_url_list_with_a_byte_that_is_not_utf8_is_read(tmp_path):
         summary = run_plain(config, [f"urls:{listed}"])
         assert summary.articles_archived == 1
         assert query(config.archive_dir, "SELECT count(*) FROM rejects") == [(0,)]
+
+
+def rejects_of(archive, base_url: str) -> set[tuple[str, str, str, str]]:
+    """(source_ref, stage, reason, detail) of every reject, the server's address cut from source_ref."""
+    return {(ref.replace(base_url, ""), stage, reason, detail) for ref, stage, reason, detail in
+            query(archive, "SELECT source_ref, stage, reason, detail FROM rejects")}
+
+
+def test_a_url_list_takes_any_case_scheme_and_rejects_a_line_that_is_not_a_url(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/a": html(article(65)), "/b": html(article(66))}) as site:
+        host = site.base_url.removeprefix("http://")
+        lines = f"HTTP://{host}/a\n\n# a comment\n   # an indented comment\n{host}/b\n{site.url('/b')}\n"
+        site.routes["/list.txt"] = Route(body=lines.encode())
+        local = tmp_path / "list.txt"
+        local.write_text(lines)
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"urls:{site.url('/list.txt')}", f"urls:{local}"])
+        archived = {ref for (ref,) in query(config.archive_dir, "SELECT source_ref FROM documents")}
+        assert archived == {site.url("/a"), site.url("/b")}
+        assert summary.listing["listed"] == 2  # each once, though in both lists
+        detail = f"line 5: '{host}/b' is not an http(s) URL"
+        assert rejects_of(config.archive_dir, site.base_url) == {
+            ("/list.txt", "list", "bad_url", f"urls:{site.url('/list.txt')}: {detail}"),
+            (str(local), "list", "bad_url", f"urls:{local}: {detail}"),
+        }

@@ -27,7 +27,7 @@ from pipeline.settings import Settings
 from pipeline.sources import warc
 from pipeline.sources.config import Source, parse_ref
 from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
-from pipeline.sources.links import Link
+from pipeline.sources.links import Link, parse_url_list
 from pipeline.sources.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
 
@@ -144,8 +144,10 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
         except OSError as e:
             problems.append(_problem(source, None, source.location, "unreadable", f"{source.location}: {e.strerror or e}"))
             return []
-    text = content.decode("utf-8", "replace")
-    return [Link(line.strip()) for line in text.splitlines() if line.strip().startswith(("http://", "https://"))]
+    listed = parse_url_list(content)
+    problems += [_problem(source, None, source.location, "bad_url", f"line {number}: {line!r} is not an http(s) URL")
+                 for number, line in listed.bad_lines]
+    return listed.links
 
 
 def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list[dict]) -> list[dict]:

@@ -1,4 +1,5 @@
-"""What feeds and sitemaps share: a page link with the dates and title they give, and URL checks."""
+"""What the listings share: a page link with the dates and title a feed or sitemap gives,
+URL checks, and URL lists (a page URL a line)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
+# A line of a URL list quoted in a reject is cut here (a page served as the list has long lines).
+MAX_LINE_CHARS = 200
 # An HTML page opens with its doctype or <html>, after a BOM, an XML declaration or comments at most.
 HTML_START = re.compile(
     rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])",
@@ -36,6 +39,37 @@ def absolute_url(base_url: str, href: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return url
+
+
+@dataclass(frozen=True)
+class UrlList:
+    links: list[Link]
+    bad_lines: list[tuple[int, str]]  # (line number, line) of lines that are not http(s) URLs
+
+
+def parse_url_list(content: bytes) -> UrlList:
+    """A list of page URLs, one a line, as UTF-8 (a bad byte replaced). Blank lines and
+    comments (lines starting with #) are skipped; any other line is a URL or a bad line."""
+    links, bad = [], []
+    for number, line in enumerate(content.decode("utf-8-sig", "replace").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        url = http_url(line)
+        if url:
+            links.append(Link(url))
+        else:
+            bad.append((number, line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + "…"))
+    return UrlList(links, bad)
+
+
+def http_url(text: str) -> str | None:
+    """`text` if it is one absolute http(s) URL with a host, its scheme in lower case; else None."""
+    url = absolute_url("", text) if len(text.split()) == 1 else None
+    if url is None:
+        return None
+    scheme = urlsplit(url).scheme  # lower case, and the URL's first characters
+    return scheme + url[len(scheme):]
 
 
 def unique_by_url(links: Iterable[Link]) -> list[Link]:
