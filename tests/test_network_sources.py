@@ -331,3 +331,22 @@ def test_a_url_list_takes_any_case_scheme_and_rejects_a_line_that_is_not_a_url(t
             ("/list.txt", "list", "bad_url", f"urls:{site.url('/list.txt')}: {detail}"),
             (str(local), "list", "bad_url", f"urls:{local}: {detail}"),
         }
+
+
+def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_path):
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes["/crawl.warc.gz"] = Route(body=warc_file(
+            {"https://wire.example/a/1": article(60), "https://wire.example/a/2": article(61)}))
+        site.routes["/other/crawl.warc.gz"] = Route(body=warc_file({"https://wire.example/b/1": article(62)}))
+        config = settings(tmp_path)
+        refs = [f"warc:{site.url('/crawl.warc.gz')}", f"warc:{site.url('/other/crawl.warc.gz')}"]
+        run_plain(config, refs)
+        assert query(config.archive_dir, "SELECT count(*) FROM rejects") == [(0,)]
+        archived = dict(query(config.archive_dir, "SELECT url, source_ref FROM documents"))
+        assert sorted(archived) == ["https://wire.example/a/1", "https://wire.example/a/2", "https://wire.example/b/1"]
+        # the WARC's URL and the record's offset, not the file the run downloaded it to
+        assert archived["https://wire.example/a/2"].startswith(site.url("/crawl.warc.gz#"))
+        assert archived["https://wire.example/b/1"].startswith(site.url("/other/crawl.warc.gz#"))
+
+        again = run_plain(config, refs)
+        assert (again.articles_archived, again.rejected) == (0, 0)

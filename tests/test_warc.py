@@ -117,6 +117,19 @@ def test_entries_read_back_by_offset(crawl):
     )
 
 
+def test_a_downloaded_file_is_named_by_its_url(crawl, tmp_path):
+    path, offsets = crawl
+    url = "https://wire.example/crawls/crawl.warc.gz"
+    cut = tmp_path / "download"
+    cut.write_bytes(path.read_bytes()[:offsets["page_2"] + 40])
+    page_1, broken = (read_entry(e) for e in list_entries(str(cut), url=url))
+    assert page_1.source_ref == f"{url}#{offsets['page_1']}"
+    assert broken.source_ref == f"{url}#{offsets['page_2']}" and broken.detail.startswith(f"{url}: ")
+    cut.write_bytes(b"<html>Moved</html>")
+    with pytest.raises(WarcError, match=f"^{url}: not a WARC or ARC file"):
+        list_entries(str(cut), url=url)
+
+
 @pytest.mark.parametrize("cut_in", ["page_2", "image"])
 @pytest.mark.parametrize("cut_at", ["headers", "middle"])
 def test_truncated_file_keeps_the_entries_before_the_break(crawl, tmp_path, cut_in, cut_at):

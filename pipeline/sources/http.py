@@ -12,6 +12,7 @@ becomes a reject of stage `list`; every fetch that fails, a reject of stage `fet
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -153,11 +154,17 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
 def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list[dict]) -> list[dict]:
     if (result := _get(fetcher, source, source.location, problems)) is None:
         return []
-    name = Path(source.location.split("?")[0]).name or "download.warc.gz"
-    path = staging / "warc" / name
+    path = staging / "warc" / download_name(source.location)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(result.content)
-    return warc.list_entries(str(path), source.outlet)
+    return warc.list_entries(str(path), source.outlet, source.location)
+
+
+def download_name(url: str) -> str:
+    """A file name of the URL's own (two WARCs of one name, from two places, are two files)
+    that ends in the URL's, so that it reads as the file it is."""
+    name = Path(urlsplit(url).path).name or "download.warc.gz"
+    return f"{hashlib.sha256(url.encode()).hexdigest()[:16]}-{name}"
 
 
 def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging: Path) -> Listing:

@@ -40,18 +40,22 @@ class WarcError(ValueError):
     """A file that cannot be read as WARC or ARC at all (missing, empty, another format)."""
 
 
-def list_entries(location: str, outlet: str | None = None) -> list[dict]:
+def list_entries(location: str, outlet: str | None = None, url: str | None = None) -> list[dict]:
     """One entry per page record of a local WARC or ARC file, plus a `broken` entry if it breaks part-way.
 
-    Raises WarcError for a file that cannot be opened, is empty or does not start as WARC or ARC.
+    `url` is the address of a file downloaded to `location`: it names the file in source
+    refs and messages. Raises WarcError for a file that cannot be opened, is empty or
+    does not start as WARC or ARC.
     """
     path = Path(location).expanduser().resolve()
+    name = url or location
     try:
         stream = path.open("rb")
     except OSError as e:
-        raise WarcError(f"{location}: cannot open ({e.strerror or e})") from None
+        raise WarcError(f"{name}: cannot open ({e.strerror or e})") from None
     with stream:
-        return scan_records(stream, path, archive_format(stream, location), outlet)
+        entries = scan_records(stream, path, archive_format(stream, name), outlet)
+    return [entry | {"warc_url": url} for entry in entries] if url else entries
 
 
 def scan_records(stream: BinaryIO, path: Path, layout: tuple[str, bool], outlet: str | None) -> list[dict]:
@@ -111,9 +115,9 @@ def read_entry(entry: dict, max_bytes: int = MAX_PAGE_BYTES) -> RawPage | Reject
     A payload larger than `max_bytes` once decoded is rejected (`too_large`).
     """
     path, offset = entry["path"], entry["offset"]
-    ref = f"{path}#{offset}"
+    ref = page_ref(entry)
     if entry.get("broken"):
-        return Reject(ref, None, "read", "corrupt_warc", f"{Path(path).name}: {entry['broken']}")
+        return Reject(ref, None, "read", "corrupt_warc", f"{file_name(entry)}: {entry['broken']}")
     try:
         with open(path, "rb") as stream:
             read = read_record(stream, entry, max_bytes)
@@ -122,7 +126,7 @@ def read_entry(entry: dict, max_bytes: int = MAX_PAGE_BYTES) -> RawPage | Reject
     except WarcError as e:
         read = "corrupt_warc", str(e)
     except DAMAGE as e:
-        read = "corrupt_warc", f"{Path(path).name}: the record at byte {offset} is unreadable ({reason(e)})"
+        read = "corrupt_warc", f"{file_name(entry)}: the record at byte {offset} is unreadable ({reason(e)})"
     return Reject(ref, None, "read", *read) if isinstance(read, tuple) else read
 
 
@@ -134,22 +138,32 @@ def read_record(stream: BinaryIO, entry: dict, max_bytes: int) -> RawPage | tupl
     records = ArchiveIterator(stream, arc2warc=True)
     record = next(records, None)
     if record is None:
-        return "corrupt_warc", f"{Path(path).name}: no record at byte {offset}"
+        return "corrupt_warc", f"{file_name(entry)}: no record at byte {offset}"
     problem = record_problem(record, entry)
     if problem:
         return problem
     content = payload(record, max_bytes)
     if len(content) > max_bytes:
-        return "too_large", f"{Path(path).name} at byte {offset}: {entry['url']}: more than {max_bytes} bytes decoded"
+        return "too_large", f"{file_name(entry)} at byte {offset}: {entry['url']}: more than {max_bytes} bytes decoded"
     damage = record_damage(stream, records, record, layout)
     if damage:
-        return "corrupt_warc", f"{Path(path).name}: {damage}"
+        return "corrupt_warc", f"{file_name(entry)}: {damage}"
     fetched_at = warc_date(record)
     return RawPage(
-        source_ref=f"{path}#{offset}", content=content, url=target_uri(record),
+        source_ref=page_ref(entry), content=content, url=target_uri(record),
         fetched_at=fetched_at, fetched_at_method="warc_date" if fetched_at else None,
         outlet=entry.get("outlet"), http_status=http_status(record), headers=headers_of(record),
     )
+
+
+def page_ref(entry: dict) -> str:
+    """An entry's source ref: its file (the URL of a downloaded one) and the record's offset."""
+    return f"{entry.get('warc_url') or entry['path']}#{entry['offset']}"
+
+
+def file_name(entry: dict) -> str:
+    """How a message names an entry's file: its name, or the URL of a downloaded one."""
+    return entry.get("warc_url") or Path(entry["path"]).name
 
 
 def payload(record: ArcWarcRecord, max_bytes: int) -> bytes:
@@ -195,7 +209,7 @@ def is_page_type(content_type: str | None) -> bool:
 
 def record_problem(record: ArcWarcRecord, entry: dict) -> tuple[str, str] | None:
     """Why the record at an entry's offset is not a page to archive, as (reason, detail); None if it is."""
-    where = f"{Path(entry['path']).name} at byte {entry['offset']}"
+    where = f"{file_name(entry)} at byte {entry['offset']}"
     url = target_uri(record)
     if record.rec_type not in PAGE_RECORDS or url != entry.get("url"):
         return "corrupt_warc", f"{where}: a {record.rec_type} record of {url}, not the listed {entry.get('url')} " \
