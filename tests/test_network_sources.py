@@ -350,3 +350,15 @@ def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_p
 
         again = run_plain(config, refs)
         assert (again.articles_archived, again.rejected) == (0, 0)
+
+
+def test_a_remote_warc_that_is_not_one_is_a_reject_and_the_run_goes_on(tmp_path):
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes["/a"] = html(article(63))
+        site.routes["/crawl.warc.gz"] = html("<html><body><p>Moved: see our archive page.</p></body></html>")
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"warc:{site.url('/crawl.warc.gz')}", f"page:{site.url('/a')}"])
+        assert summary.articles_archived == 1
+        [(ref, stage, reason, detail)] = rejects_of(config.archive_dir, site.base_url)
+        assert (ref, stage, reason) == ("/crawl.warc.gz", "list", "not_a_warc")
+        assert f"{site.url('/crawl.warc.gz')}: not a WARC or ARC file" in detail

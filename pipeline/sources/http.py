@@ -157,7 +157,11 @@ def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list
     path = staging / "warc" / download_name(source.location)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(result.content)
-    return warc.list_entries(str(path), source.outlet, source.location)
+    try:
+        return warc.list_entries(str(path), source.outlet, source.location)
+    except warc.WarcError as e:
+        problems.append(_problem(source, result, source.location, "not_a_warc", str(e)))
+        return []
 
 
 def download_name(url: str) -> str:
