@@ -18,6 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.job import run_plain
 from pipeline.settings import Settings
+from pipeline.sources import http
 from pipeline.store import ArchivePaths
 from tests.corpus import TOPICS
 from tests.processes import RunProcess, run_to_end
@@ -362,3 +363,48 @@ def test_a_remote_warc_that_is_not_one_is_a_reject_and_the_run_goes_on(tmp_path)
         [(ref, stage, reason, detail)] = rejects_of(config.archive_dir, site.base_url)
         assert (ref, stage, reason) == ("/crawl.warc.gz", "list", "not_a_warc")
         assert f"{site.url('/crawl.warc.gz')}: not a WARC or ARC file" in detail
+
+
+def test_sitemap_loops_and_chains_past_the_depth_limit_are_rejects(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/x": html(article(67)), "/deep": html(article(68))}) as site:
+        chain = [f"/chain-{n}.xml" for n in range(5)]  # an index 4 levels deep; 3 are followed
+        site.routes.update({
+            "/self.xml": Route(body=sitemap_index([site.url("/self.xml")])),
+            "/a.xml": Route(body=sitemap_index([site.url("/b.xml")])),
+            "/b.xml": Route(body=sitemap_index([site.url("/a.xml")])),
+            # a loop beside a sitemap that lists a page is no fault of the listing
+            "/looped.xml": Route(body=sitemap_index([site.url("/looped.xml"), site.url("/pages.xml")])),
+            "/pages.xml": Route(body=urlset([site.url("/x")])),
+            **{path: Route(body=sitemap_index([site.url(below)])) for path, below in zip(chain, chain[1:])},
+            chain[-1]: Route(body=urlset([site.url("/deep")])),
+        })
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"sitemap:{site.url(p)}" for p in ("/self.xml", "/a.xml", "/looped.xml", chain[0])])
+        assert summary.articles_archived == 1
+        assert not site.requests_to(chain[-1])
+        rejects = {ref: (stage, reason, detail) for ref, stage, reason, detail in
+                   rejects_of(config.archive_dir, site.base_url)}
+        assert rejects == {
+            "/self.xml": ("list", "sitemap_loop", f"sitemap:{site.url('/self.xml')}: {site.url('/self.xml')} "
+                          "lists itself (a loop), and no sitemap read lists a page"),
+            "/b.xml": ("list", "sitemap_loop", f"sitemap:{site.url('/a.xml')}: {site.url('/b.xml')} lists "
+                       f"{site.url('/a.xml')}, an index above it (a loop), and no sitemap read lists a page"),
+            chain[3]: ("list", "sitemap_limit", f"sitemap:{site.url(chain[0])}: {site.url(chain[3])} is a sitemap "
+                       f"index 3 levels below {site.url(chain[0])}, the limit: sitemaps it lists not read: 1 "
+                       f"({site.url(chain[4])} first)"),
+        }
+
+
+def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
+    monkeypatch.setattr(http, "MAX_SITEMAPS", 3)
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes.update({f"/news-{n}": html(article(70 + n)) for n in range(4)})
+        site.routes.update({f"/map-{n}.xml": Route(body=urlset([site.url(f"/news-{n}")])) for n in range(4)})
+        site.routes["/index.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in range(4)]))
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"sitemap:{site.url('/index.xml')}"])
+        assert summary.articles_archived == 2  # the index and two of its sitemaps read
+        assert rejects_of(config.archive_dir, site.base_url) == {
+            ("/map-2.xml", "list", "sitemap_limit", f"sitemap:{site.url('/index.xml')}: 3 sitemaps read, the limit: "
+             f"sitemaps not read: 2 ({site.url('/map-2.xml')} first)"),
+        }

@@ -29,7 +29,7 @@ from pipeline.sources import warc
 from pipeline.sources.config import Source, parse_ref
 from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
 from pipeline.sources.links import Link, parse_url_list
-from pipeline.sources.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
+from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
 
 # A sitemap index may nest; deeper or more than this is a crawler trap, not a site's archive.
@@ -66,24 +66,57 @@ def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> Fe
     return result
 
 
-def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems: list[dict]) -> list[Link]:
-    links, queue, seen = [], [(url, 0) for url in roots], set()
-    while queue and len(seen) < MAX_SITEMAPS:
-        url, depth = queue.pop(0)
-        if url in seen:
-            continue
-        seen.add(url)
-        if (result := _get(fetcher, source, url, problems)) is None:
-            continue
-        try:
-            sitemap = parse_sitemap(result.content, result.final_url or url)
-        except SitemapError as e:
-            problems.append(_problem(source, result, url, "not_a_sitemap", str(e)))
+def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems: list[dict],
+                   above: tuple[str, ...] = ()) -> list[Link]:
+    """The pages of sitemaps and of the sitemaps they index, breadth first, each sitemap
+    read once; `above` are the indexes already read that list the roots. What the limits
+    leave unread is a `sitemap_limit` problem; a loop of indexes, when no sitemap read
+    lists a page, a `sitemap_loop` one."""
+    links: list[Link] = []
+    loops: list[tuple[str, str]] = []  # (index, an index above it, or itself, that it lists)
+    queue = [(url, (*above, url)) for url in roots]  # each with its chain of indexes from the first
+    seen = {*above, *roots}
+    read = 0
+    while queue:
+        if read == MAX_SITEMAPS:
+            problems.append(_problem(source, None, queue[0][0], "sitemap_limit",
+                                     f"{MAX_SITEMAPS} sitemaps read, the limit: sitemaps not read: {len(queue)} "
+                                     f"({queue[0][0]} first)"))
+            break
+        url, chain = queue.pop(0)
+        read += 1
+        if (sitemap := _read_sitemap(fetcher, source, url, problems)) is None:
             continue
         links += sitemap.links
-        if depth < MAX_SITEMAP_DEPTH:
-            queue += [(child, depth + 1) for child in sitemap.sitemaps]
+        loops += [(url, child) for child in sitemap.sitemaps if child in chain]
+        children = [child for child in sitemap.sitemaps if child not in seen]
+        if children and len(chain) > MAX_SITEMAP_DEPTH:
+            problems.append(_problem(source, None, url, "sitemap_limit", (
+                f"{url} is a sitemap index {MAX_SITEMAP_DEPTH} levels below {chain[0]}, the limit: "
+                f"sitemaps it lists not read: {len(children)} ({children[0]} first)")))
+            continue
+        seen.update(children)
+        queue += [(child, (*chain, child)) for child in children]
+    if not links:
+        problems += [_problem(source, None, index, "sitemap_loop",
+                              f"{_loop(index, listed)}, and no sitemap read lists a page") for index, listed in loops]
     return links
+
+
+def _read_sitemap(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> Sitemap | None:
+    if (result := _get(fetcher, source, url, problems)) is None:
+        return None
+    try:
+        return parse_sitemap(result.content, result.final_url or url)
+    except SitemapError as e:
+        problems.append(_problem(source, result, url, "not_a_sitemap", str(e)))
+        return None
+
+
+def _loop(index: str, listed: str) -> str:
+    if index == listed:
+        return f"{index} lists itself (a loop)"
+    return f"{index} lists {listed}, an index above it (a loop)"
 
 
 def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> list[Link]:
@@ -111,7 +144,7 @@ def _discovered_links(fetcher: Fetcher, source: Source, url: str, problems: list
         except SitemapError:
             problems.append(_problem(source, result, url, "not_a_feed", str(e)))
             return []
-    return sitemap.links + _sitemap_links(fetcher, source, sitemap.sitemaps, problems)
+    return sitemap.links + _sitemap_links(fetcher, source, sitemap.sitemaps, problems, above=(url,))
 
 
 def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
