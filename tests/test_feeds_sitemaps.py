@@ -11,7 +11,7 @@ import feedparser
 import pytest
 
 from pipeline.sources import sitemaps
-from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
+from pipeline.sources.feeds import Feed, FeedError, discover_feeds, parse_feed
 from pipeline.sources.links import Link, UrlList, parse_url_list
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots, w3c_datetime
 
@@ -30,7 +30,9 @@ def utc(*args: int) -> datetime:
 # --- feeds ---------------------------------------------------------------------------
 
 def test_rss2_dates_in_several_zones_become_utc():
-    links = parse_feed(fixture("rss2.xml"), f"{SITE}/rss")
+    feed = parse_feed(fixture("rss2.xml"), f"{SITE}/rss")
+    assert feed.malformed is None  # feedparser's flag for a missing Content-Type is no fault
+    links = feed.links
     assert links == [
         Link(f"{SITE}/2024/03/01/budget.html", utc(2024, 3, 1, 9, 30), None, "Council approves budget"),
         # a relative <link>, -0500
@@ -45,7 +47,7 @@ def test_rss2_dates_in_several_zones_become_utc():
 
 
 def test_atom_alternate_links_and_both_dates():
-    links = parse_feed(fixture("atom.xml"), "https://blog.example.com/atom.xml")
+    links = parse_feed(fixture("atom.xml"), "https://blog.example.com/atom.xml").links
     assert links == [
         # rel=alternate, not the rel=self or rel=replies links before and after it
         Link("https://blog.example.com/posts/election-night",
@@ -58,21 +60,21 @@ def test_atom_alternate_links_and_both_dates():
 
 
 def test_rdf_dc_date_is_updated():
-    assert parse_feed(fixture("rdf.xml"), "https://zeitung.example.de/rss") == [
+    assert parse_feed(fixture("rdf.xml"), "https://zeitung.example.de/rss").links == [
         Link("https://zeitung.example.de/artikel/1", None, utc(2024, 3, 1, 9, 0), "Neue Brücke eröffnet"),
         Link("https://zeitung.example.de/artikel/2", None, utc(2024, 2, 29, 22, 30), "Wahl im Herbst"),
     ]
 
 
 def test_rss091_without_dates():
-    assert parse_feed(fixture("rss091.xml"), "http://gazette.example.net/rss") == [
+    assert parse_feed(fixture("rss091.xml"), "http://gazette.example.net/rss").links == [
         Link("http://gazette.example.net/y2k.html", None, None, "Millennium bug fixed"),
     ]
 
 
 def test_a_feed_without_items_is_empty_not_an_error():
     empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
-    assert parse_feed(empty, f"{SITE}/rss") == []
+    assert parse_feed(empty, f"{SITE}/rss") == Feed(links=[])
 
 
 @pytest.mark.parametrize("content, why", [
@@ -102,10 +104,25 @@ def test_content_that_looks_like_a_url_is_not_fetched(monkeypatch):
 
 def test_feed_entity_bomb_is_not_expanded():
     started = time.perf_counter()
-    links = parse_feed(fixture("feed_bomb.xml"), f"{SITE}/rss")
+    feed = parse_feed(fixture("feed_bomb.xml"), f"{SITE}/rss")
     assert time.perf_counter() - started < 2
-    assert [link.url for link in links] == [f"{SITE}/bomb.html"]
-    assert len(links[0].title) < 20
+    assert [link.url for link in feed.links] == [f"{SITE}/bomb.html"]
+    assert len(feed.links[0].title) < 20
+    assert "undefined entity" in feed.malformed  # feedparser's XML parser refused it
+
+
+def test_a_malformed_feed_gives_the_entries_read_and_its_fault():
+    unclosed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>G</title>'
+                b'<item><title>one</title><link>https://news.example.org/1</link></item>'
+                b'<item><title>two<link>https://news.example.org/2</link></item></channel></rss>')
+    assert parse_feed(unclosed, f"{SITE}/rss") == Feed(links=[Link(f"{SITE}/1", title="one")],
+                                                       malformed="not well-formed XML: <unknown>:1:209: mismatched tag")
+
+
+def test_a_malformed_feed_without_entries_is_not_a_feed():
+    cut = b'<?xml version="1.0"?><rss version="2.0"><channel><title>G</title>'
+    with pytest.raises(FeedError, match="not an RSS, RDF or Atom feed \\(not well-formed XML: .*no element found"):
+        parse_feed(cut, f"{SITE}/rss")
 
 
 def test_discover_feeds_advertised_by_a_home_page():

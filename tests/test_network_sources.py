@@ -408,3 +408,23 @@ def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
             ("/map-2.xml", "list", "sitemap_limit", f"sitemap:{site.url('/index.xml')}: 3 sitemaps read, the limit: "
              f"sitemaps not read: 2 ({site.url('/map-2.xml')} first)"),
         }
+
+
+def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/news/1": html(article(75)), "/news/2": html(article(76))}) as site:
+        # the second item's <title> is never closed: feedparser's lenient parser loses its <link>
+        site.routes["/feed.xml"] = Route(body=(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>G</title>'
+            f'<item><title>one</title><link>{site.url("/news/1")}</link></item>'
+            f'<item><title>two<link>{site.url("/news/2")}</link></item></channel></rss>').encode())
+        site.routes["/cut.xml"] = Route(body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>G</title>')
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"feed:{site.url('/feed.xml')}", f"feed:{site.url('/cut.xml')}"])
+        assert summary.articles_archived == 1
+        rejects = {ref: (stage, reason, detail) for ref, stage, reason, detail in
+                   rejects_of(config.archive_dir, site.base_url)}
+        assert rejects.keys() == {"/feed.xml", "/cut.xml"}
+        assert rejects["/feed.xml"][:2] == ("list", "malformed_feed")
+        assert "mismatched tag" in rejects["/feed.xml"][2] and "1 page" in rejects["/feed.xml"][2]
+        assert rejects["/cut.xml"][:2] == ("list", "not_a_feed")
+        assert "not well-formed XML" in rejects["/cut.xml"][2]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 import xml.sax
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -26,19 +27,38 @@ class FeedError(ValueError):
     """A document that is not an RSS, RDF or Atom feed."""
 
 
-def parse_feed(content: bytes, base_url: str) -> list[Link]:
+@dataclass(frozen=True)
+class Feed:
+    links: list[Link]  # the pages, each URL once
+    # Why a feed is not well-formed XML, when feedparser read its entries as far as its lenient parser could.
+    malformed: str | None = None
+
+
+def parse_feed(content: bytes, base_url: str) -> Feed:
     """The pages a feed lists, each URL once (its first entry), with absolute URLs.
 
     `published` is RSS pubDate or Atom <published>; `updated` is Atom <updated>, or
     dc:date (as feedparser reads it, RDF feeds' usual date). Raises FeedError when the
-    document is not a feed; a feed with no entries gives [].
+    document is not a feed, or is malformed and no entry could be read from it; a feed
+    with no entries gives no links.
     """
     # A stream, never bytes or str: feedparser fetches a str that looks like a URL.
     parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": base_url})
-    if not parsed.get("version") and not parsed.entries:
+    malformed = xml_error(parsed)
+    if not parsed.entries and (malformed or not parsed.get("version")):
         raise FeedError(f"{base_url}: not an RSS, RDF or Atom feed ({why_not_a_feed(content, parsed)})")
     links = (entry_link(entry, base_url) for entry in parsed.entries)
-    return unique_by_url(link for link in links if link)
+    return Feed(unique_by_url(link for link in links if link), malformed)
+
+
+def xml_error(parsed: feedparser.FeedParserDict) -> str | None:
+    """Why feedparser's XML parser gave up on the document (its lenient parser read it then),
+    which can lose entries; None if it did not. feedparser flags lesser faults too (no XML
+    Content-Type, which it is never given here; a wrong charset declared), which lose none."""
+    error = parsed.get("bozo_exception")
+    if error is None or isinstance(error, feedparser.ThingsNobodyCaresAboutButMe):
+        return None
+    return f"not well-formed XML: {error}"
 
 
 def why_not_a_feed(content: bytes, parsed: feedparser.FeedParserDict) -> str:

@@ -27,7 +27,7 @@ from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.sources import warc
 from pipeline.sources.config import Source, parse_ref
-from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
+from pipeline.sources.feeds import Feed, FeedError, discover_feeds, parse_feed
 from pipeline.sources.links import Link, parse_url_list
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
@@ -123,10 +123,19 @@ def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]
     if (result := _get(fetcher, source, url, problems)) is None:
         return []
     try:
-        return parse_feed(result.content, result.final_url or url)
+        return _feed_pages(parse_feed(result.content, result.final_url or url), source, url, problems)
     except FeedError as e:
         problems.append(_problem(source, result, url, "not_a_feed", str(e)))
         return []
+
+
+def _feed_pages(feed: Feed, source: Source, url: str, problems: list[dict]) -> list[Link]:
+    """A feed's pages; a malformed feed's are kept, and it is a `malformed_feed` problem,
+    since the entries after its fault may be lost."""
+    if feed.malformed:
+        problems.append(_problem(source, None, url, "malformed_feed", f"{url}: {feed.malformed}; the "
+                                 f"{len(feed.links)} pages read from it are kept, others may be lost"))
+    return feed.links
 
 
 def _discovered_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> list[Link]:
@@ -137,7 +146,7 @@ def _discovered_links(fetcher: Fetcher, source: Source, url: str, problems: list
         return []
     base = result.final_url or url
     try:
-        return parse_feed(result.content, base)
+        return _feed_pages(parse_feed(result.content, base), source, url, problems)
     except FeedError as e:
         try:
             sitemap = parse_sitemap(result.content, base)
