@@ -428,3 +428,14 @@ def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
         assert "mismatched tag" in rejects["/feed.xml"][2] and "1 page" in rejects["/feed.xml"][2]
         assert rejects["/cut.xml"][:2] == ("list", "not_a_feed")
         assert "not well-formed XML" in rejects["/cut.xml"][2]
+        again = run_plain(config, [f"feed:{site.url('/feed.xml')}", f"feed:{site.url('/cut.xml')}"])
+        assert (again.rejected, again.pages_unchanged) == (2, 0)  # tonight's listing failed again: its own rejects
+
+
+def test_a_downloaded_warc_is_named_by_its_url_within_a_file_name_s_length():
+    from pipeline.sources.http import download_name
+
+    a, b = download_name("https://a.example/crawl.warc.gz"), download_name("https://b.example/x/crawl.warc.gz")
+    assert a != b and a.endswith("-crawl.warc.gz") and b.endswith("-crawl.warc.gz")
+    long = download_name("https://a.example/" + "w" * 400 + ".warc.gz")
+    assert len(long.encode()) < 255 and long.endswith(".warc.gz")

@@ -208,8 +208,9 @@ def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list
 
 def download_name(url: str) -> str:
     """A file name of the URL's own (two WARCs of one name, from two places, are two files)
-    that ends in the URL's, so that it reads as the file it is."""
-    name = Path(urlsplit(url).path).name or "download.warc.gz"
+    that ends in the URL's, so that it reads as the file it is (its last 100 characters:
+    a file name holds 255 bytes)."""
+    name = (Path(urlsplit(url).path).name or "download.warc.gz")[-100:]
     return f"{hashlib.sha256(url.encode()).hexdigest()[:16]}-{name}"
 
 
