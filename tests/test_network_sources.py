@@ -18,6 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.job import run_plain
 from pipeline.settings import Settings
+from pipeline.sources.http import download_name
 from pipeline.sources import http
 from pipeline.store import ArchivePaths
 from tests.corpus import TOPICS
@@ -433,8 +434,6 @@ def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
 
 
 def test_a_downloaded_warc_is_named_by_its_url_within_a_file_name_s_length():
-    from pipeline.sources.http import download_name
-
     a, b = download_name("https://a.example/crawl.warc.gz"), download_name("https://b.example/x/crawl.warc.gz")
     assert a != b and a.endswith("-crawl.warc.gz") and b.endswith("-crawl.warc.gz")
     long = download_name("https://a.example/" + "w" * 400 + ".warc.gz")
