@@ -9,6 +9,7 @@ does: each URL gives a `FetchResult`, with `error` one of
     tls_error            the certificate did not verify (never retried, never unverified)
     too_many_redirects   more redirects than allowed (a redirect loop ends here)
     too_large            the body, decompressed, is over the size limit
+    bad_encoding         the body does not decode in its Content-Encoding (gzip, deflate, br)
     robots_disallowed    the host's robots.txt forbids the URL to our user agent
     robots_unavailable   robots.txt answered 5xx or could not be fetched: the host is off limits
     private_address      the host is private, loopback, link-local or reserved
@@ -25,6 +26,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -53,6 +55,8 @@ MAX_THREADS = 32
 # The codings asked for and undone, with a bound on the output (_Inflater); a body in
 # another coding is kept as it came.
 CODINGS = ("gzip", "deflate", "br")
+# A host as httpx gives it: IDNA-encoded names (an underscore is common though not allowed), IPv4, IPv6.
+HOST = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,9 @@ class Fetcher:
             return _Refusal("bad_url", f"not a URL: {exc}")
         if parsed.scheme not in ("http", "https") or not parsed.host:
             return _Refusal("bad_url", f"not an http(s) URL with a host: {url!r}")
+        if not HOST.fullmatch(parsed.raw_host.decode("ascii")):
+            # httpx percent-encodes what a host cannot hold ("exa mple.com"): no lookup finds it.
+            return _Refusal("bad_url", f"not a host name: {parsed.raw_host.decode('ascii')!r} in {url!r}")
         refusal = self._address_refusal(parsed)
         if refusal is None and obey_robots:
             refusal = self._robots_refusal(parsed)
@@ -377,7 +384,9 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             answer.error, answer.retryable = "timeout", True
             answer.detail = f"{_describe(exc)} (timeout {self.policy.timeout_s:g} s)"
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except httpx.DecodingError as exc:  # a server's bad gzip, or a transfer spoilt: tried again
+            answer.error, answer.detail, answer.retryable = "bad_encoding", _describe(exc), True
+        except httpx.TransportError as exc:
             tls = _tls_cause(exc) if isinstance(exc, httpx.ConnectError) else None
             if tls is not None:
                 answer.error, answer.detail = "tls_error", f"TLS: {tls}"

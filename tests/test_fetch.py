@@ -109,11 +109,11 @@ def test_a_body_in_a_coding_not_asked_for_is_kept_as_it_came():
     assert (result.error, result.content) == (None, zstd_frame)
 
 
-def test_a_body_that_does_not_inflate_is_a_connection_error():
+def test_a_body_that_does_not_inflate_is_a_bad_encoding():
     with WebServer({"/broken": Route(headers={"Content-Encoding": "gzip"}, body=b"plain, not gzip")}) as server:
         result = fetch(server.url("/broken"), replace(POLICY, retries=0))
 
-    assert (result.error, result.status, result.content) == ("connection_error", 200, b"")
+    assert (result.error, result.status, result.content, result.retryable) == ("bad_encoding", 200, b"", True)
     assert "does not inflate" in result.detail
 
 
@@ -415,7 +415,8 @@ def test_a_redirect_to_a_private_address_is_refused(server, target):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/file", "file:///etc/passwd", "javascript:alert(1)",
-                                 "not a url", "http://", "https:///path"])
+                                 "not a url", "http://", "https:///path", "http://exa mple.com/x",
+                                 "http://exa%20mple.com/"])
 def test_what_is_not_an_http_url_is_a_bad_url(url):
     result = fetch(url)
 
