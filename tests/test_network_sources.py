@@ -438,3 +438,19 @@ def test_a_downloaded_warc_is_named_by_its_url_within_a_file_name_s_length():
     assert a != b and a.endswith("-crawl.warc.gz") and b.endswith("-crawl.warc.gz")
     long = download_name("https://a.example/" + "w" * 400 + ".warc.gz")
     assert len(long.encode()) < 255 and long.endswith(".warc.gz")
+
+
+def test_a_fetched_body_that_is_not_a_page_by_its_content_type_is_rejected_as_such(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/a": html(article(77)),
+                    "/api": Route(headers={"Content-Type": "application/json"}, body=b'{"words": "' + b"many " * 50 + b'"}'),
+                    "/typeless": Route(headers={"Content-Type": ""}, body=article(78).encode())}) as site:
+        listed = tmp_path / "list.txt"
+        listed.write_text("\n".join(site.url(p) for p in ("/a", "/api", "/typeless")) + "\n")
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"urls:{listed}"])
+        assert summary.articles_archived == 2  # a page served without a type is read as one
+        assert rejects_of(config.archive_dir, site.base_url) == {
+            ("/api", "read", "unsupported_type", "Content-Type application/json: not a page")}
+        again = run_plain(config, [f"urls:{listed}"])
+        assert (again.rejected, len(site.requests_to("/api"))) == (0, 1)  # fetched once, rejected once
+

@@ -323,6 +323,10 @@ def read_fetched(entry: dict, result: FetchResult, max_failures: int) -> tuple[R
     """A fetch's page (None for a 304: nothing changed) or reject, and its `fetches` row."""
     if result.error is None and result.not_modified:
         return None, _fetch_row(entry, result, "not_modified", 0, None)
+    if result.error is None and not warc.is_page_type(content_type := result.headers.get("content-type")):
+        digest = raw_hash(result.content)
+        reject = Reject(entry["url"], digest, "read", "unsupported_type", f"Content-Type {content_type}: not a page")
+        return reject, _fetch_row(entry, result, "fetched", 0, digest)
     if result.error is None:
         headers = {k: v for k, v in result.headers.items() if k in KEPT_HEADERS}
         raw = RawPage(source_ref=entry["url"], content=result.content, url=result.final_url or entry["url"],
