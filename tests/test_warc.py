@@ -153,7 +153,7 @@ def test_truncated_file_keeps_the_entries_before_the_break(crawl, tmp_path, cut_
 
 
 @pytest.mark.parametrize("where", ["data start", "data middle", "checksum"])
-def test_corrupt_gzip_member_keeps_the_entries_before_it(tmp_path, where):
+def test_a_corrupt_gzip_member_is_a_reject_and_the_records_after_it_are_read(tmp_path, where):
     path = tmp_path / "crawl.warc.gz"
     offsets = write_warc(path, gzip_records=True)
     start, end = offsets["page_2"], offsets["metadata"]
@@ -164,9 +164,25 @@ def test_corrupt_gzip_member_keeps_the_entries_before_it(tmp_path, where):
     path.write_bytes(bytes(data))
 
     entries = list_entries(str(path))
-    assert [e["offset"] for e in entries] == [offsets["page_1"], offsets["page_2"]]
-    assert "broken" not in entries[0] and entries[1]["broken"]
+    assert [e["offset"] for e in entries] == [offsets[name] for name in ("page_1", "page_2", "not_found", "plain")]
+    assert [bool(e.get("broken")) for e in entries] == [False, True, False, False]
+    assert entries[1]["broken"].endswith(f"read on from byte {offsets['metadata']}")
     assert read_entry(entries[1]).reason == "corrupt_warc"
+    assert read_entry(entries[3]).content == PLAIN
+
+
+def test_a_damaged_uncompressed_record_is_a_reject_and_the_records_after_it_are_read(tmp_path):
+    path = tmp_path / "crawl.warc"
+    offsets = write_warc(path, gzip_records=False)
+    data = bytearray(path.read_bytes())
+    at = offsets["image"] + 4  # its version line, "WARC/1.0", becomes noise
+    data[at:at + 4] = b"\x00\xff\x00\xff"
+    path.write_bytes(bytes(data))
+
+    entries = list_entries(str(path))
+    assert [e["offset"] for e in entries] == [offsets[name] for name in ("page_1", "image", "page_2", "not_found", "plain")]
+    assert [bool(e.get("broken")) for e in entries] == [False, True, False, False, False]
+    assert read_entry(entries[2]).url == "https://news.example.org/storm.html"
 
 
 def test_an_entry_whose_record_changed_is_rejected(crawl):

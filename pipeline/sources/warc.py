@@ -3,13 +3,15 @@
 An entry is one page record: an HTTP response (or a resource record) of an http(s) URL
 whose content type is HTML, XHTML, plain text or missing. Requests, metadata, revisits
 and responses of other types (images, CSS, JS) are not pages and are not listed.
-A file broken part-way keeps the entries before the break, and lists the break as a
-last entry that reads as a reject, so that it is counted rather than lost.
+A file broken part-way keeps the entries before the break, lists the break as an entry
+that reads as a reject, so that it is counted rather than lost, and is read on from the
+next record after it (found by its gzip member or its version line).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +27,7 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 from pipeline.records import RawPage, Reject
 
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MEMBER = GZIP_MAGIC + b"\x08"  # and deflate, the only method
 PAGE_RECORDS = ("response", "resource")
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 # What a damaged record raises: warcio's parse errors; zlib, brotli and EOF errors from damaged data.
@@ -34,6 +37,7 @@ DECODABLE = ("", "identity", "gzip", "deflate", "br")  # Content-Encodings whose
 MAX_PAGE_BYTES = 10_000_000
 BLOCK = 64 * 1024
 MAX_REASON_CHARS = 300  # warcio quotes the unreadable line, which in a corrupt gzip member is binary noise
+NOT_TEXT = re.compile(r"[^\x20-\x7e\s]+")  # such noise in it, shown as "…"
 
 
 class WarcError(ValueError):
@@ -59,16 +63,37 @@ def list_entries(location: str, outlet: str | None = None, url: str | None = Non
 
 
 def scan_records(stream: BinaryIO, path: Path, layout: tuple[str, bool], outlet: str | None) -> list[dict]:
+    """The page entries, a break listed as an entry where it is; reading then resumes at the
+    next record after it, so that a damaged record costs itself, not the rest of the file."""
     entries: list[dict] = []
-    records = ArchiveIterator(stream, arc2warc=True)
-    offset = 0
+    start = 0
+    while True:
+        found, damage = scan_from(stream, path, start, layout, outlet)
+        entries += found
+        if damage is None:
+            return entries
+        at, why = damage
+        resume = next_record(stream, at + 1, layout)
+        entries.append(broken_entry(path, at, why if resume is None else f"{why}; read on from byte {resume}"))
+        if resume is None:
+            return entries
+        start = resume
+
+
+def scan_from(stream: BinaryIO, path: Path, start: int, layout: tuple[str, bool],
+              outlet: str | None) -> tuple[list[dict], tuple[int, str] | None]:
+    """The page entries from byte `start` to the end or the first break, and the break (offset, why)."""
+    entries: list[dict] = []
+    stream.seek(start)
+    records = ArchiveIterator(stream, arc2warc=True)  # its offsets count from the file's start
+    offset = start
     try:
         for record in records:
             is_page = is_page_record(record)
             offset = records.get_record_offset()  # reads the record to its end
             damage = record_damage(stream, records, record, layout)
             if damage:
-                return entries + [broken_entry(path, offset, damage)]
+                return entries, (offset, damage)
             if is_page:
                 entries.append({
                     "kind": "warc", "path": str(path), "offset": offset, "url": target_uri(record),
@@ -77,13 +102,50 @@ def scan_records(stream: BinaryIO, path: Path, layout: tuple[str, bool], outlet:
     except DAMAGE as e:
         # warcio's offset past a whole-file gzip stream is meaningless (negative): the last record's is kept.
         at = max(records.offset, offset)
-        return entries + [broken_entry(path, at, f"unreadable from byte {at}: {reason(e)}")]
+        return entries, (at, f"unreadable from byte {at}: {reason(e)}")
     # warcio ends quietly when a record's headers are cut short: what it did not read is the break.
     size = os.fstat(stream.fileno()).st_size
     if records.offset < size:
-        entries.append(broken_entry(path, records.offset, f"the {size - records.offset} bytes from byte "
-                                                          f"{records.offset} are not a whole record (truncated file?)"))
-    return entries
+        return entries, (records.offset, f"the {size - records.offset} bytes from byte {records.offset} "
+                                         "are not a whole record (truncated file?)")
+    return entries, None
+
+
+def next_record(stream: BinaryIO, after: int, layout: tuple[str, bool]) -> int | None:
+    """Where the first WARC record at or past byte `after` starts: a gzip member that inflates
+    to a record's first line, or, uncompressed, a line that is one; None if none does. ARC
+    records have no mark to find them by."""
+    kind, gzipped = layout
+    if kind != "warc":
+        return None
+    mark = GZIP_MEMBER if gzipped else b"WARC/1."
+    stream.seek(after)
+    position, tail = after, b""
+    while block := stream.read(BLOCK):
+        data = tail + block
+        base = position - len(tail)
+        found = data.find(mark)
+        while found != -1:
+            if is_record_start(stream, base + found, gzipped):
+                return base + found
+            found = data.find(mark, found + 1)
+        position += len(block)
+        tail = data[-(len(mark) - 1):]
+    return None
+
+
+def is_record_start(stream: BinaryIO, offset: int, gzipped: bool) -> bool:
+    """Whether a WARC record starts at `offset` (its version line, inflated from a gzip member there)."""
+    position = stream.tell()
+    stream.seek(offset)
+    head = stream.read(1024)
+    stream.seek(position)
+    if not gzipped:
+        return head.startswith((b"WARC/1.0\r\n", b"WARC/1.1\r\n"))
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16).startswith(b"WARC/1.")
+    except zlib.error:
+        return False
 
 
 def archive_format(stream: BinaryIO, location: str) -> tuple[str, bool]:
@@ -321,7 +383,7 @@ def iso_or_none(value: datetime | None) -> str | None:
 
 def reason(error: Exception) -> str:
     """An exception's message on one line (warcio's span several)."""
-    message = " ".join(str(error).split()) or type(error).__name__
+    message = " ".join(NOT_TEXT.sub("…", str(error)).split()) or type(error).__name__
     if "non-chunked gzip" in message:
         return ("compressed as one gzip stream, not one gzip member per record, so its records cannot be "
                 "read by offset (`warcio recompress` fixes the file)")
