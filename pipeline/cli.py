@@ -22,7 +22,7 @@ from pipeline.report import REPORTS, report
 from pipeline.search import SearchFilters, search
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
-from pipeline.sources.config import SourceConfigError, parse_ref
+from pipeline.sources.config import SourceConfigError, absolute_path, parse_ref
 from pipeline.store import ArchiveBusy, ArchiveMissing, connect
 
 console = Console(soft_wrap=True)
@@ -49,7 +49,7 @@ def local_ref(ref: str) -> str:
     """A source reference with a local path made absolute (the run may work elsewhere)."""
     source = parse_ref(ref)
     if source.kind in ("folder", "warc") and not source.is_remote:
-        source = replace(source, location=str(Path(source.location).expanduser().resolve()))
+        source = replace(source, location=absolute_path(source.location))
     return source.ref
 
 

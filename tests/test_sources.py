@@ -1,19 +1,24 @@
 """Source references and the config file; the local folder source: page files and their .gz,
-the manifest, and what is not a page."""
+the manifest, and what is not a page; local sources that cannot be listed or read, in real runs."""
 
 from __future__ import annotations
 
 import gzip
+import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
+from conftest import SEEDS, newsarchive
+from pipeline.job import run_plain
 from pipeline.records import RawPage, Reject
+from pipeline.run import RunSummary
 from pipeline.settings import Settings
 from pipeline.sources import SourceError, plan_entries
 from pipeline.sources.config import Source, SourceConfigError, load_sources, parse_ref
 from pipeline.sources.files import FolderError, list_entries, read_entry
-from pipeline.store import ArchivePaths
+from pipeline.store import ArchivePaths, connect
 
 
 def test_folder_pages_gz_manifest_and_non_pages(tmp_path):
@@ -104,3 +109,99 @@ def test_source_config_errors_are_clear(tmp_path, text, message):
         path.write_text(text)
     with pytest.raises(SourceConfigError, match=message):
         load_sources(path)
+
+
+# --- local sources that cannot be listed or read, in real runs ------------------------
+
+def good_folder(root: Path) -> Path:
+    """The two seed pages with their manifest: what a run must archive whatever else it is given."""
+    return Path(shutil.copytree(SEEDS, root / "good"))
+
+
+def archive_rows(archive: Path) -> dict[str, list]:
+    with connect(archive) as con:
+        return {
+            "rejects": con.sql("SELECT stage, reason, source_ref, detail FROM rejects ORDER BY source_ref").fetchall(),
+            "documents": con.sql("SELECT source_ref FROM documents ORDER BY source_ref").fetchall(),
+            "duplicates": con.sql("SELECT source_ref FROM duplicates ORDER BY source_ref").fetchall(),
+            "raw_pages": con.sql("SELECT source_ref FROM raw_pages ORDER BY source_ref").fetchall(),
+        }
+
+
+def run_and_rerun(archive: Path, refs: list[Path], **settings) -> tuple[RunSummary, dict[str, list]]:
+    """A run, and the same run again, which must add no row: the first run's summary and the archive's rows."""
+    summary = run_plain(Settings(archive=archive, entities=False, **settings), [str(r) for r in refs])
+    rows = archive_rows(archive)
+    again = run_plain(Settings(archive=archive, entities=False, **settings), [str(r) for r in refs])
+    assert (again.status, again.articles_archived, again.versions, again.duplicates, again.rejected) == \
+        ("succeeded", 0, 0, 0, 0)
+    assert archive_rows(archive) == rows
+    return summary, rows
+
+
+def seed_pages_archived(rows: dict[str, list], good: Path) -> bool:
+    return rows["documents"] == [(str(p),) for p in sorted(good.glob("*.txt"))]
+
+
+def folder_with_manifest(path: Path, manifest: bytes) -> Path:
+    path.mkdir()
+    (path / "page.txt").write_text("Ferry crossings resume after the floods.\n\n" + "The captain said so. " * 40)
+    (path / "manifest.csv").write_bytes(manifest)
+    return path
+
+
+def unlistable_sources(root: Path) -> list[tuple[Path, str, str]]:
+    """Local sources that cannot be listed, each with its reject's reason and words of its detail."""
+    header = b"file,fetched_at,url,outlet\n"
+    (root / "empty.warc.gz").write_bytes(b"")
+    (root / "notes.warc").write_text("These are notes, not a WARC file.\n")
+    (root / "loop").symlink_to("loop")
+    return [
+        (folder_with_manifest(root / "latin1", header + b"page.txt,2026-11-23T08:09:08Z,,Caf\xe9\n"),
+         "bad_manifest", "manifest.csv is not UTF-8"),
+        (folder_with_manifest(root / "extra", header + b"page.txt,2026-11-23T08:09:08Z,https://e.com/a,b,NBC\n"),
+         "bad_manifest", "manifest.csv, line 2: 5 fields, more than the header's 4"),
+        (folder_with_manifest(root / "badtime", header + b"page.txt,yesterday,,\n"),
+         "bad_manifest", "not an ISO 8601 time"),
+        (folder_with_manifest(root / "nofile", b"name,url\npage.txt,\n"),
+         "bad_manifest", "needs a header row with at least a `file` column"),
+        (root / "absent", "missing", "no such file or folder"),
+        (root / "absent.warc", "missing", "cannot open (No such file or directory)"),
+        (root / "empty.warc.gz", "corrupt_warc", "an empty file, not WARC or ARC"),
+        (root / "notes.warc", "corrupt_warc", "not a WARC or ARC file"),
+        (root / "loop", "unreadable", "Too many levels of symbolic links"),
+    ]
+
+
+def test_a_local_source_that_cannot_be_listed_is_a_list_reject_and_the_run_goes_on(tmp_path):
+    good, bad = good_folder(tmp_path), unlistable_sources(tmp_path)
+    summary, rows = run_and_rerun(tmp_path / "archive", [good, *(path for path, _, _ in bad)])
+    assert summary.status == "succeeded" and seed_pages_archived(rows, good)
+    assert [(ref, stage, reason) for stage, reason, ref, _ in rows["rejects"]] == \
+        sorted((str(path), "list", reason) for path, reason, _ in bad)
+    details = {ref: detail for _, _, ref, detail in rows["rejects"]}
+    for path, _, words in bad:
+        assert details[str(path)].startswith(f"{parse_ref(str(path)).ref}: ") and words in details[str(path)]
+
+
+def test_a_run_whose_sources_are_all_local_and_unlistable_fails_as_before(tmp_path):
+    archive = tmp_path / "archive"
+    (tmp_path / "notes.warc").write_text("These are notes, not a WARC file.\n")
+    with pytest.raises(SourceError, match=r"absent: no such file or folder; .*notes\.warc: not a WARC or ARC file"):
+        run_plain(Settings(archive=archive, entities=False), [str(tmp_path / "absent"), str(tmp_path / "notes.warc")])
+    with connect(archive) as con:
+        assert con.sql("SELECT status FROM runs").fetchall() == [("failed",)]
+        assert con.sql("SELECT count(*) FROM rejects").fetchone() == (0,)
+
+
+def test_the_command_takes_a_symlink_loop_as_a_source_it_cannot_list(tmp_path):
+    good, loop, archive = good_folder(tmp_path), tmp_path / "loop", tmp_path / "archive"
+    loop.symlink_to("loop")
+    ran = newsarchive("run", str(good), str(loop), "--archive", str(archive), "--executor", "plain", "--no-entities")
+    assert "unreadable 1" in ran.stdout and "Traceback" not in ran.stderr
+    alone = newsarchive("run", str(loop), "--archive", str(archive), "--executor", "plain", check=False)
+    assert alone.returncode == 2 and "Traceback" not in alone.stderr
+    assert f"{loop}: cannot be read (Too many levels of symbolic links)" in alone.stderr
+    with connect(archive) as con:
+        assert con.sql("SELECT status FROM runs ORDER BY started_at").fetchall() == [("succeeded",), ("failed",)]
+        assert con.sql("SELECT stage, reason FROM rejects").fetchall() == [("list", "unreadable")]

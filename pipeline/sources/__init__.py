@@ -14,25 +14,37 @@ from pathlib import Path
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.sources import files, http, warc
-from pipeline.sources.config import Source, SourceConfigError, parse_ref
+from pipeline.sources.config import Source, SourceConfigError, absolute_path, parse_ref
 from pipeline.store import ArchivePaths
 
 
 class SourceError(ValueError):
-    """A source that cannot be listed at all (missing folder, bad manifest, unreadable WARC)."""
+    """A run none of whose sources can be listed, all of them local (missing folder, bad
+    manifest, unreadable WARC), or a malformed source reference."""
 
 
 def _is_local(source: Source) -> bool:
     return source.kind == "folder" or (source.kind == "warc" and not source.is_remote)
 
 
-def _local_entries(source: Source) -> list[dict]:
-    try:
-        if source.kind == "warc":
-            return warc.list_entries(source.location, source.outlet)
-        return [{**e, "outlet": e["outlet"] or source.outlet} for e in files.list_entries(source.location)]
-    except (files.FolderError, warc.WarcError) as e:
-        raise SourceError(str(e)) from e
+def _listed(source: Source) -> list[dict]:
+    if source.kind == "warc":
+        return warc.list_entries(source.location, source.outlet)
+    return [{**e, "outlet": e["outlet"] or source.outlet} for e in files.list_entries(source.location)]
+
+
+def _local_entries(sources: list[Source]) -> tuple[list[dict], list[str]]:
+    """The local sources' entries, a source that cannot be listed as an entry that reads as
+    its `list` reject (as a network source's failed listing is); and why each such failed."""
+    entries, failures = [], []
+    for source in sources:
+        try:
+            entries += _listed(source)
+        except (files.FolderError, warc.WarcError) as e:
+            entries.append({"kind": "unlisted", "source": source.ref, "url": absolute_path(source.location),
+                            "reason": e.reason, "detail": e.detail})
+            failures.append(str(e))
+    return entries, failures
 
 
 def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, staging: Path) -> tuple[list[dict], dict[str, int]]:
@@ -41,7 +53,9 @@ def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, stagi
         parsed = [parse_ref(ref) for ref in refs]
     except SourceConfigError as e:
         raise SourceError(str(e)) from e
-    entries = [e for s in parsed if _is_local(s) for e in _local_entries(s)]
+    entries, failures = _local_entries([s for s in parsed if _is_local(s)])
+    if failures and len(failures) == len(parsed):  # as a mistyped path on the command line: fail loudly
+        raise SourceError("; ".join(failures))
     network = [s for s in parsed if not _is_local(s)]
     if not network:
         return entries, {}

@@ -22,6 +22,7 @@ sources per outlet:
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,12 @@ class Source:
     @property
     def is_remote(self) -> bool:
         return self.location.startswith(("http://", "https://"))
+
+
+def absolute_path(location: str | Path) -> str:
+    """A local path made absolute, its symbolic links resolved as far as they lead: a link
+    loop is left as it is, for the source's listing to reject (Path.resolve raises on one)."""
+    return os.path.realpath(Path(location).expanduser())
 
 
 def parse_ref(ref: str) -> Source:
@@ -85,7 +92,7 @@ def load_sources(path: Path) -> list[Source]:
         for key, kind in CONFIG_KEYS.items():
             for location in outlet.get(key, []):
                 if kind in ("folder", "warc") and not location.startswith(("http://", "https://")):
-                    location = str((Path(path).parent / location).expanduser().resolve())
+                    location = absolute_path(Path(path).parent / location)
                 found.append(Source(kind, location, name))
     if not found:
         raise SourceConfigError(f"{path}: lists no sources (expected [[outlet]] tables with {', '.join(CONFIG_KEYS)})")

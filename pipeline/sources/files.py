@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
+import stat
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.records import RawPage, Reject
+from pipeline.sources.config import absolute_path
 
 PAGE_SUFFIXES = (".html", ".htm", ".txt")
 MANIFEST_NAME = "manifest.csv"
 
 
 class FolderError(ValueError):
-    pass
+    """A folder or file that cannot be listed: `reason` is the reason code of its `list`
+    reject, `detail` what is wrong (the message says where too)."""
+
+    def __init__(self, reason: str, where: Path, detail: str):
+        super().__init__(f"{where}: {detail}")
+        self.reason, self.detail = reason, detail
 
 
 def is_page_file(path: Path) -> bool:
@@ -30,39 +38,68 @@ def is_page_file(path: Path) -> bool:
 
 
 def read_manifest(folder: Path) -> dict[str, dict]:
-    path = folder / MANIFEST_NAME
-    if not path.exists():
+    try:
+        data = (folder / MANIFEST_NAME).read_bytes()
+    except FileNotFoundError:
         return {}
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "file" not in reader.fieldnames:
-            raise FolderError(f"{path}: a manifest needs a header row with at least a `file` column")
-        rows = {}
-        for row in reader:
-            fetched_at = (row.get("fetched_at") or "").strip()
-            if fetched_at:
-                try:
-                    datetime.fromisoformat(fetched_at)
-                except ValueError as e:
-                    raise FolderError(f"{path}: fetched_at {fetched_at!r} of {row['file']!r} is not an ISO 8601 time") from e
-            rows[row["file"]] = {k: (v or "").strip() or None for k, v in row.items() if k != "file"}
-        return rows
+    except OSError as e:
+        raise FolderError("unreadable", folder, f"{MANIFEST_NAME} cannot be read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8-sig")  # with or without the byte order mark spreadsheets write
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise FolderError("bad_manifest", folder, f"{MANIFEST_NAME} is not UTF-8: line {line} has the byte "
+                                                  f"0x{data[e.start]:02x} (save the file as UTF-8)") from None
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return manifest_rows(folder, reader)
+    except csv.Error as e:
+        raise FolderError("bad_manifest", folder, f"{MANIFEST_NAME}, line {reader.line_num}: {e}") from None
+
+
+def manifest_rows(folder: Path, reader: csv.DictReader) -> dict[str, dict]:
+    """What the manifest says of each file, by its path in the folder."""
+    if not reader.fieldnames or "file" not in reader.fieldnames:
+        raise FolderError("bad_manifest", folder, f"{MANIFEST_NAME} needs a header row with at least a `file` column")
+    rows = {}
+    for row in reader:
+        where = f"{MANIFEST_NAME}, line {reader.line_num}"
+        if None in row:  # csv.DictReader's key for the fields past the header's
+            fields = len(reader.fieldnames) + len(row[None])
+            raise FolderError("bad_manifest", folder, f"{where}: {fields} fields, more than the header's "
+                                                      f"{len(reader.fieldnames)} (a comma in a field without quotes?)")
+        fetched_at = (row.get("fetched_at") or "").strip()
+        if fetched_at:
+            try:
+                datetime.fromisoformat(fetched_at)
+            except ValueError:
+                raise FolderError("bad_manifest", folder, f"{where}: fetched_at {fetched_at!r} of {row['file']!r} "
+                                                          "is not an ISO 8601 time") from None
+        rows[row["file"]] = {k: (v or "").strip() or None for k, v in row.items() if k != "file"}
+    return rows
 
 
 def list_entries(source: str) -> list[dict]:
-    root = Path(source).expanduser().resolve()
-    if root.is_file():
-        paths, manifest = [root], read_manifest(root.parent)
-        base = root.parent
-    elif root.is_dir():
+    """The entries of a folder's files, or of one file; FolderError if it cannot be listed."""
+    root = Path(absolute_path(source))
+    try:
+        mode = root.stat().st_mode
+    except FileNotFoundError:
+        raise FolderError("missing", root, "no such file or folder") from None
+    except OSError as e:
+        raise FolderError("unreadable", root, f"cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
         manifest, base = read_manifest(root), root
         paths = sorted(
             p for p in root.rglob("*")
             if p.is_file() and p.name != MANIFEST_NAME
             and not any(part.startswith(".") for part in p.relative_to(root).parts)
         )
+    elif stat.S_ISREG(mode):
+        paths, manifest = [root], read_manifest(root.parent)
+        base = root.parent
     else:
-        raise FolderError(f"{source}: no such file or folder")
+        raise FolderError("unsupported_type", root, "not a file or a folder (a named pipe, socket or device?)")
     entries = []
     for p in paths:
         known = manifest.get(p.relative_to(base).as_posix(), {})

@@ -25,6 +25,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.records import RawPage, Reject
+from pipeline.sources.config import absolute_path
 
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_MEMBER = GZIP_MAGIC + b"\x08"  # and deflate, the only method
@@ -41,7 +42,12 @@ NOT_TEXT = re.compile(r"[^\x20-\x7e\s]+")  # such noise in it, shown as "…"
 
 
 class WarcError(ValueError):
-    """A file that cannot be read as WARC or ARC at all (missing, empty, another format)."""
+    """A file that cannot be read as WARC or ARC at all (missing, empty, another format):
+    `reason` is the reason code of its `list` reject, `detail` what is wrong (the message says where too)."""
+
+    def __init__(self, reason: str, where: str, detail: str):
+        super().__init__(f"{where}: {detail}")
+        self.reason, self.detail = reason, detail
 
 
 def list_entries(location: str, outlet: str | None = None, url: str | None = None) -> list[dict]:
@@ -51,12 +57,13 @@ def list_entries(location: str, outlet: str | None = None, url: str | None = Non
     refs and messages. Raises WarcError for a file that cannot be opened, is empty or
     does not start as WARC or ARC.
     """
-    path = Path(location).expanduser().resolve()
+    path = Path(absolute_path(location))
     name = url or location
     try:
         stream = path.open("rb")
     except OSError as e:
-        raise WarcError(f"{name}: cannot open ({e.strerror or e})") from None
+        raise WarcError("missing" if isinstance(e, FileNotFoundError) else "unreadable", name,
+                        f"cannot open ({e.strerror or e})") from None
     with stream:
         entries = scan_records(stream, path, archive_format(stream, name), outlet)
     return [entry | {"warc_url": url} for entry in entries] if url else entries
@@ -156,19 +163,19 @@ def archive_format(stream: BinaryIO, location: str) -> tuple[str, bool]:
     head = stream.read(1024)
     stream.seek(0)
     if not head:
-        raise WarcError(f"{location}: an empty file, not WARC or ARC")
+        raise WarcError("not_a_warc", location, "an empty file, not WARC or ARC")
     gzipped = head[:2] == GZIP_MAGIC
     if gzipped:
         try:
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
         except zlib.error as e:
-            raise WarcError(f"{location}: not a WARC or ARC file (unreadable gzip data: {e})") from None
+            raise WarcError("not_a_warc", location, f"not a WARC or ARC file (unreadable gzip data: {e})") from None
     head = head.lstrip(b"\r\n")
     if head.startswith(b"WARC/"):
         return "warc", gzipped
     if head.startswith(b"filedesc://"):
         return "arc", gzipped
-    raise WarcError(f"{location}: not a WARC or ARC file (it starts {head[:40]!r})")
+    raise WarcError("not_a_warc", location, f"not a WARC or ARC file (it starts {head[:40]!r})")
 
 
 def read_entry(entry: dict, max_bytes: int = MAX_PAGE_BYTES) -> RawPage | Reject:
