@@ -243,7 +243,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         if not Path(args.page).expanduser().is_file():
             raise SourceError(f"{args.page}: no such file")
         [entry] = list_entries(args.page)  # with what the folder's manifest knows of the page
-        raw = read_entry({**entry, "url": args.url or entry["url"]})
+        raw = read_entry({**entry, "url": args.url or entry["url"]}, max_bytes=settings.max_page_bytes)
     archive = ArchivePaths(settings.archive_dir)
     got = raw if isinstance(raw, Reject) else extract_one(raw, settings, archive if archive.catalog.exists() else None)
     if isinstance(got, Reject):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import tracemalloc
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -35,20 +37,21 @@ def test_folder_pages_gz_manifest_and_non_pages(tmp_path):
         "sub/c.txt,2024-03-05,,\n"
     )
     entries = {e["path"].rsplit("/", 1)[-1]: e for e in list_entries(str(tmp_path))}
+    read = partial(read_entry, max_bytes=Settings().max_page_bytes)
     assert sorted(entries) == ["a.html", "b.txt.gz", "broken.htm.gz", "c.txt", "notes.pdf"]
 
-    b = read_entry(entries["b.txt.gz"])
+    b = read(entries["b.txt.gz"])
     assert isinstance(b, RawPage) and b.content == b"Plain text page"
     assert (b.url, b.outlet, b.fetched_at_method) == ("https://example.com/b", "Example News", "manifest")
     assert b.fetched_at == datetime(2024, 3, 5, 5, 7, 8, tzinfo=timezone.utc)
 
-    c = read_entry(entries["c.txt"])
+    c = read(entries["c.txt"])
     assert c.fetched_at == datetime(2024, 3, 5, tzinfo=timezone.utc) and c.url is None
 
-    a = read_entry(entries["a.html"])
+    a = read(entries["a.html"])
     assert a.fetched_at_method == "file_mtime" and a.url is None
 
-    broken, pdf = read_entry(entries["broken.htm.gz"]), read_entry(entries["notes.pdf"])
+    broken, pdf = read(entries["broken.htm.gz"]), read(entries["notes.pdf"])
     assert isinstance(broken, Reject) and (broken.stage, broken.reason) == ("read", "corrupt_gzip")
     assert isinstance(pdf, Reject) and pdf.reason == "unsupported_type" and ".html" in pdf.detail
 
@@ -140,7 +143,7 @@ def run_and_rerun(archive: Path, refs: list[Path], **settings) -> tuple[RunSumma
 
 
 def seed_pages_archived(rows: dict[str, list], good: Path) -> bool:
-    return rows["documents"] == [(str(p),) for p in sorted(good.glob("*.txt"))]
+    return rows["documents"] == [(str(good / p.name),) for p in sorted(SEEDS.glob("*.txt"))]
 
 
 def folder_with_manifest(path: Path, manifest: bytes) -> Path:
@@ -205,3 +208,35 @@ def test_the_command_takes_a_symlink_loop_as_a_source_it_cannot_list(tmp_path):
     with connect(archive) as con:
         assert con.sql("SELECT status FROM runs ORDER BY started_at").fetchall() == [("succeeded",), ("failed",)]
         assert con.sql("SELECT stage, reason FROM rejects").fetchall() == [("list", "unreadable")]
+
+
+def write_gzip_bomb(path: Path, megabytes: int) -> Path:
+    with gzip.open(path, "wb") as f:
+        for _ in range(megabytes):
+            f.write(bytes(1_000_000))
+    return path
+
+
+def test_a_local_page_over_max_page_bytes_is_rejected_as_too_large(tmp_path):
+    good = good_folder(tmp_path)
+    write_gzip_bomb(good / "bomb.html.gz", 5)
+    (good / "huge.txt").write_text("A page that never ends. " * 10_000)
+    summary, rows = run_and_rerun(tmp_path / "archive", [good], max_page_bytes=200_000)
+    assert seed_pages_archived(rows, good)
+    assert [(stage, reason, Path(ref).name) for stage, reason, ref, _ in rows["rejects"]] == [
+        ("read", "too_large", "bomb.html.gz"), ("read", "too_large", "huge.txt")]
+    details = [detail for *_, detail in rows["rejects"]]
+    assert details == ["bomb.html.gz: more than 200000 bytes once decompressed (NEWSARCHIVE_MAX_PAGE_BYTES)",
+                       "huge.txt: more than 200000 bytes (NEWSARCHIVE_MAX_PAGE_BYTES)"]
+
+
+def test_a_gzip_bomb_is_inflated_no_further_than_the_limit(tmp_path):
+    [entry] = list_entries(str(write_gzip_bomb(tmp_path / "bomb.txt.gz", 50)))
+    tracemalloc.start()
+    try:
+        got = read_entry(entry, max_bytes=1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(got, Reject) and (got.stage, got.reason) == ("read", "too_large")
+    assert peak < 5_000_000

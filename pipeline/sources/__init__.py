@@ -65,7 +65,8 @@ def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, stagi
 
 def read_entries(entries: list[dict], settings: Settings) -> tuple[list[RawPage], list[Reject], list[dict], int]:
     """A shard's pages, rejects, `fetches` rows, and pages a server said are unchanged (304)."""
-    readers = {"file": files.read_entry, "warc": partial(warc.read_entry, max_bytes=settings.max_page_bytes),
+    readers = {"file": partial(files.read_entry, max_bytes=settings.max_page_bytes),
+               "warc": partial(warc.read_entry, max_bytes=settings.max_page_bytes),
                "unlisted": http.unlisted_reject}
     got = [readers[e["kind"]](e) for e in entries if e["kind"] != "http"]
     fetched, fetch_rows, unchanged = http.fetch_entries([e for e in entries if e["kind"] == "http"], settings)

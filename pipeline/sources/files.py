@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import stat
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.records import RawPage, Reject
 from pipeline.sources.config import absolute_path
@@ -113,21 +115,25 @@ def list_entries(source: str) -> list[dict]:
     return entries
 
 
-def read_entry(entry: dict) -> RawPage | Reject:
+def read_entry(entry: dict, *, max_bytes: int) -> RawPage | Reject:
+    """The page of a file entry. A page over `max_bytes`, a .gz one once decompressed, is
+    rejected (`too_large`); decompression stops there, so a gzip bomb is inflated no further."""
     path = Path(entry["path"])
     if not is_page_file(path):
         return Reject(str(path), None, "read", "unsupported_type",
                       f"{path.name}: not a page file (expected {', '.join(PAGE_SUFFIXES)}, optionally .gz)")
+    gzipped = path.suffix.lower() == ".gz"
     try:
-        content = path.read_bytes()
-        mtime = path.stat().st_mtime
+        with path.open("rb") as stream:
+            mtime = os.fstat(stream.fileno()).st_mtime
+            content = page_bytes(stream, gzipped, max_bytes)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:  # BadGzipFile is an OSError: caught first
+        return Reject(str(path), None, "read", "corrupt_gzip", f"{path.name}: not a readable gzip file ({e})")
     except OSError as e:
         return Reject(str(path), None, "read", "unreadable", f"{path}: {e.strerror or e}")
-    if path.suffix.lower() == ".gz":
-        try:
-            content = gzip.decompress(content)
-        except (OSError, EOFError, zlib.error) as e:
-            return Reject(str(path), None, "read", "corrupt_gzip", f"{path.name}: not a readable gzip file ({e})")
+    if len(content) > max_bytes:
+        return Reject(str(path), None, "read", "too_large", f"{path.name}: more than {max_bytes} bytes"
+                      f"{' once decompressed' if gzipped else ''} (NEWSARCHIVE_MAX_PAGE_BYTES)")
     if entry.get("fetched_at"):
         fetched_at = datetime.fromisoformat(entry["fetched_at"])
         if fetched_at.tzinfo is None:
@@ -139,3 +145,11 @@ def read_entry(entry: dict) -> RawPage | Reject:
         source_ref=str(path), content=content, url=entry.get("url"),
         fetched_at=fetched_at, fetched_at_method=method, outlet=entry.get("outlet"),
     )
+
+
+def page_bytes(stream: BinaryIO, gzipped: bool, max_bytes: int) -> bytes:
+    """The file's bytes, decompressed as they are read, up to one byte past `max_bytes` (so that excess shows)."""
+    if not gzipped:
+        return stream.read(max_bytes + 1)
+    with gzip.GzipFile(fileobj=stream) as inflated:
+        return inflated.read(max_bytes + 1)
