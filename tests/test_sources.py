@@ -4,6 +4,7 @@ the manifest, and what is not a page; local sources that cannot be listed or rea
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import tracemalloc
 from datetime import datetime, timezone
@@ -240,3 +241,43 @@ def test_a_gzip_bomb_is_inflated_no_further_than_the_limit(tmp_path):
         tracemalloc.stop()
     assert isinstance(got, Reject) and (got.stage, got.reason) == ("read", "too_large")
     assert peak < 5_000_000
+
+
+def test_what_a_folder_holds_but_cannot_read_is_rejected_not_dropped(tmp_path):
+    good, elsewhere = good_folder(tmp_path), tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "page.txt").write_text("A page in a folder that a link points to.")
+    (good / "gone.html").symlink_to(tmp_path / "nowhere.html")
+    (good / "loop.txt").symlink_to("loop.txt")
+    (good / "linked").symlink_to(elsewhere)
+    os.mkfifo(good / "pipe.html")
+    (good / ".git").mkdir()
+    (good / ".git" / "notes.txt").write_text("Left out on purpose: version control's folder.")
+    (good / ".draft.txt").write_text("Left out on purpose: an editor's file.")
+    summary, rows = run_and_rerun(tmp_path / "archive", [good])
+    assert seed_pages_archived(rows, good)
+    assert [(ref, stage, reason, detail) for stage, reason, ref, detail in rows["rejects"]] == [
+        (str(good / "gone.html"), "list", "unreadable",
+         f"{good}: gone.html: a symbolic link that cannot be followed (No such file or directory)"),
+        (str(good / "linked"), "list", "unsupported_type",
+         f"{good}: linked: a symbolic link to a folder, not followed (name the folder as a source of its own)"),
+        (str(good / "loop.txt"), "list", "unreadable",
+         f"{good}: loop.txt: a symbolic link that cannot be followed (Too many levels of symbolic links)"),
+        (str(good / "pipe.html"), "list", "unsupported_type",
+         f"{good}: pipe.html: not a regular file (a named pipe, socket or device)"),
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists every folder")
+def test_a_subfolder_that_cannot_be_listed_is_rejected_not_skipped(tmp_path):
+    good = good_folder(tmp_path)
+    (good / "sub").mkdir()
+    (good / "sub" / "page.txt").write_text("A page in a folder nobody may list.")
+    (good / "sub").chmod(0)
+    try:
+        summary, rows = run_and_rerun(tmp_path / "archive", [good])
+    finally:
+        (good / "sub").chmod(0o755)
+    assert seed_pages_archived(rows, good)
+    assert rows["rejects"] == [("list", "unreadable", str(good / "sub"),
+                                f"{good}: sub: cannot list the folder (Permission denied)")]

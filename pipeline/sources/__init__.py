@@ -30,7 +30,7 @@ def _is_local(source: Source) -> bool:
 def _listed(source: Source) -> list[dict]:
     if source.kind == "warc":
         return warc.list_entries(source.location, source.outlet)
-    return [{**e, "outlet": e["outlet"] or source.outlet} for e in files.list_entries(source.location)]
+    return files.list_entries(source.location, source.outlet)
 
 
 def _local_entries(sources: list[Source]) -> tuple[list[dict], list[str]]:

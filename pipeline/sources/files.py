@@ -3,7 +3,12 @@
 The manifest (columns `file,fetched_at,url,outlet`, any may be empty but `file`) says
 what is known about each page; without it the fetch time is the file's mtime.
 Any other file in a folder is listed too, so that it is rejected with its reason
-rather than skipped silently.
+rather than skipped silently, and so is what a folder holds but cannot be read (a
+subfolder that cannot be listed, a symbolic link that leads nowhere or in a loop, a link
+to a folder, which is not followed, a named pipe). Dot-files and dot-folders (an
+editor's backups, a `.git` folder) are skipped on purpose, as is every manifest.csv.
+A folder or file that cannot be listed at all raises FolderError, with the reason code
+of the `list` reject it becomes.
 """
 
 from __future__ import annotations
@@ -81,8 +86,9 @@ def manifest_rows(folder: Path, reader: csv.DictReader) -> dict[str, dict]:
     return rows
 
 
-def list_entries(source: str) -> list[dict]:
-    """The entries of a folder's files, or of one file; FolderError if it cannot be listed."""
+def list_entries(source: str, outlet: str | None = None) -> list[dict]:
+    """The entries of a folder's files, or of one file; FolderError if it cannot be listed.
+    What a folder holds but cannot be read is an entry that reads as its `list` reject."""
     root = Path(absolute_path(source))
     try:
         mode = root.stat().st_mode
@@ -91,15 +97,11 @@ def list_entries(source: str) -> list[dict]:
     except OSError as e:
         raise FolderError("unreadable", root, f"cannot be read ({e.strerror or e})") from None
     if stat.S_ISDIR(mode):
+        paths, problems = walk(root)
         manifest, base = read_manifest(root), root
-        paths = sorted(
-            p for p in root.rglob("*")
-            if p.is_file() and p.name != MANIFEST_NAME
-            and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        )
     elif stat.S_ISREG(mode):
-        paths, manifest = [root], read_manifest(root.parent)
-        base = root.parent
+        manifest, base = read_manifest(root.parent), root.parent
+        paths, problems = [root], []
     else:
         raise FolderError("unsupported_type", root, "not a file or a folder (a named pipe, socket or device?)")
     entries = []
@@ -110,9 +112,53 @@ def list_entries(source: str) -> list[dict]:
             "path": str(p),
             "url": known.get("url"),
             "fetched_at": known.get("fetched_at"),
-            "outlet": known.get("outlet"),
+            "outlet": known.get("outlet") or outlet,
         })
-    return entries
+    # Read as a network source's failed listing is (http.unlisted_reject).
+    return entries + [{"kind": "unlisted", "source": str(root), "url": str(p), "reason": reason,
+                       "detail": f"{p.relative_to(root)}: {detail}"} for p, reason, detail in problems]
+
+
+def walk(root: Path) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """The files under `root` to read, sorted, and what under it cannot be read, as (path,
+    reason, detail). Dot-files and dot-folders (an editor's, version control's) and every
+    manifest.csv are left out on purpose; a symbolic link to a file is read, one to a folder
+    is not followed (it may lead back up the tree)."""
+    files, problems = [], []
+
+    def unlistable(error: OSError) -> None:
+        if error.filename == str(root):
+            raise FolderError("unreadable", root, f"cannot list the folder ({error.strerror})")
+        problems.append((Path(error.filename), "unreadable", f"cannot list the folder ({error.strerror})"))
+
+    for folder, dirs, names in os.walk(root, onerror=unlistable):
+        here = Path(folder)
+        links = [d for d in dirs if (here / d).is_symlink()]
+        dirs[:] = [d for d in dirs if d not in links and not d.startswith(".")]
+        for name in names + links:
+            if name.startswith(".") or name == MANIFEST_NAME:
+                continue
+            problem = file_problem(here / name)
+            if problem:
+                problems.append((here / name, *problem))
+            else:
+                files.append(here / name)
+    return sorted(files), sorted(problems)
+
+
+def file_problem(path: Path) -> tuple[str, str] | None:
+    """Why a name in a folder is not a page file to read, as (reason, detail); None if it
+    is a file or a link to one. A named pipe is never opened: reading one would wait forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        what = "a symbolic link that cannot be followed" if path.is_symlink() else "cannot be read"
+        return "unreadable", f"{what} ({e.strerror or e})"
+    if stat.S_ISDIR(mode):
+        return "unsupported_type", "a symbolic link to a folder, not followed (name the folder as a source of its own)"
+    if not stat.S_ISREG(mode):
+        return "unsupported_type", "not a regular file (a named pipe, socket or device)"
+    return None
 
 
 def read_entry(entry: dict, *, max_bytes: int) -> RawPage | Reject:
