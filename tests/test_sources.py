@@ -4,6 +4,7 @@ the manifest, and what is not a page; local sources that cannot be listed or rea
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import shutil
 import tracemalloc
@@ -12,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from warcio.warcwriter import WARCWriter
 
 from conftest import SEEDS, newsarchive
 from pipeline.job import run_plain
@@ -281,3 +283,30 @@ def test_a_subfolder_that_cannot_be_listed_is_rejected_not_skipped(tmp_path):
     assert seed_pages_archived(rows, good)
     assert rows["rejects"] == [("list", "unreadable", str(good / "sub"),
                                 f"{good}: sub: cannot list the folder (Permission denied)")]
+
+
+def write_crawl(path: Path) -> Path:
+    """A WARC file of one page: a text the seeds do not have."""
+    text = ("The river ferry resumed crossings after the spring floods. Captain Ines Moreau steered the first "
+            "boat across at dawn while a dozen commuters cheered from the jetty. Engineers replaced two winches "
+            "and a cracked hull plate during the three weeks the service was halted.\n")
+    with path.open("wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        writer.write_record(writer.create_warc_record(
+            "https://news.example.org/ferry.txt", "resource", payload=io.BytesIO(text.encode()),
+            warc_content_type="text/plain", warc_headers_dict={"WARC-Date": "2026-11-02T06:00:00Z"}))
+    return path
+
+
+def test_a_local_file_named_by_several_sources_is_read_once(tmp_path):
+    good, png = good_folder(tmp_path), tmp_path / "f.png"
+    page = good / "000_c8b65d296b825c04.txt"
+    (good / "alias.txt").symlink_to(page.name)
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    crawl = write_crawl(tmp_path / "crawl.warc.gz")
+    absent = tmp_path / "absent"
+    summary, rows = run_and_rerun(tmp_path / "archive", [good, page, good, png, png, crawl, crawl, absent, absent])
+    assert (summary.pages_read, summary.articles_archived, summary.duplicates) == (5, 3, 0)
+    assert rows["documents"] == sorted([(f"{crawl}#0",), *((str(good / p.name),) for p in SEEDS.glob("*.txt"))])
+    assert [(stage, reason, ref) for stage, reason, ref, _ in rows["rejects"]] == [
+        ("list", "missing", str(absent)), ("read", "unsupported_type", str(png))]

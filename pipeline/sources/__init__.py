@@ -8,6 +8,7 @@ and WARC files are read from disk; everything else is fetched over HTTP
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -47,6 +48,22 @@ def _local_entries(sources: list[Source]) -> tuple[list[dict], list[str]]:
     return entries, failures
 
 
+def _read_from(entry: dict) -> tuple:
+    """What a local entry reads: a file by its real path, whatever link or source named it."""
+    if entry["kind"] == "unlisted":
+        return "unlisted", entry["url"]
+    return entry["kind"], os.path.realpath(entry["path"]), entry.get("offset")
+
+
+def _read_once(entries: list[dict]) -> list[dict]:
+    """The local entries without those that read what an earlier one reads (a file in a folder
+    and named on its own too, a folder or WARC file named twice), which would be read twice."""
+    first: dict[tuple, dict] = {}
+    for entry in entries:
+        first.setdefault(_read_from(entry), entry)
+    return list(first.values())
+
+
 def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, staging: Path) -> tuple[list[dict], dict[str, int]]:
     """Every entry of the run's sources, and the listing counts of the network sources."""
     try:
@@ -56,6 +73,7 @@ def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, stagi
     entries, failures = _local_entries([s for s in parsed if _is_local(s)])
     if failures and len(failures) == len(parsed):  # as a mistyped path on the command line: fail loudly
         raise SourceError("; ".join(failures))
+    entries = _read_once(entries)
     network = [s for s in parsed if not _is_local(s)]
     if not network:
         return entries, {}
