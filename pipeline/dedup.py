@@ -122,10 +122,10 @@ def drop_unchanged(raws: list[RawPage], digests: list[str], keys: ArchiveKeys) -
 
 def drop_known_rejects(rejects: list[Reject], keys: ArchiveKeys) -> tuple[list[Reject], int]:
     """The rejects the archive does not have yet, and how many it has (pages unchanged).
-    A failed listing or fetch is always new: it is that run's attempt (a feed malformed
-    again tonight, a fetch's "failure 2 of 3"), where a page's bytes rejected again say
-    nothing new."""
-    fresh = [r for r in rejects if r.stage in ("list", "fetch") or (r.source_ref, r.raw_hash or "") not in keys.rejected]
+    A failed fetch is always new: it is that run's attempt, whose detail says which
+    ("failure 2 of 3", "quarantined"), where a page's bytes or a listing rejected again
+    say nothing new."""
+    fresh = [r for r in rejects if r.stage == "fetch" or (r.source_ref, r.raw_hash or "") not in keys.rejected]
     return fresh, len(rejects) - len(fresh)
 
 

@@ -328,11 +328,13 @@ def test_a_url_list_takes_any_case_scheme_and_rejects_a_line_that_is_not_a_url(t
         archived = {ref for (ref,) in query(config.archive_dir, "SELECT source_ref FROM documents")}
         assert archived == {site.url("/a"), site.url("/b")}
         assert summary.listing["listed"] == 2  # each once, though in both lists
-        detail = f"line 5: '{host}/b' is not an http(s) URL"
-        assert rejects_of(config.archive_dir, site.base_url) == {
-            ("/list.txt", "list", "bad_url", f"urls:{site.url('/list.txt')}: {detail}"),
-            (str(local), "list", "bad_url", f"urls:{local}: {detail}"),
+        assert rejects_of(config.archive_dir, site.base_url) == {  # the bad line is what was rejected
+            (f"{host}/b", "list", "bad_url", f"urls:{site.url('/list.txt')}: line 5: not an http(s) URL"),
+            (f"{host}/b", "list", "bad_url", f"urls:{local}: line 5: not an http(s) URL"),
         }
+        local.write_text(lines + "www.example.org/c\n")
+        again = run_plain(config, [f"urls:{local}"])
+        assert (again.rejected, again.pages_unchanged) == (1, 1)  # the new bad line; the old one is known
 
 
 def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_path):
@@ -430,7 +432,7 @@ def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
         assert rejects["/cut.xml"][:2] == ("list", "not_a_feed")
         assert "not well-formed XML" in rejects["/cut.xml"][2]
         again = run_plain(config, [f"feed:{site.url('/feed.xml')}", f"feed:{site.url('/cut.xml')}"])
-        assert (again.rejected, again.pages_unchanged) == (2, 0)  # tonight's listing failed again: its own rejects
+        assert (again.rejected, again.pages_unchanged) == (0, 2)  # the same listings rejected again: no new rows
 
 
 def test_a_downloaded_warc_is_named_by_its_url_within_a_file_name_s_length():

@@ -173,8 +173,8 @@ def unlistable_sources(root: Path) -> list[tuple[Path, str, str]]:
          "bad_manifest", "needs a header row with at least a `file` column"),
         (root / "absent", "missing", "no such file or folder"),
         (root / "absent.warc", "missing", "cannot open (No such file or directory)"),
-        (root / "empty.warc.gz", "corrupt_warc", "an empty file, not WARC or ARC"),
-        (root / "notes.warc", "corrupt_warc", "not a WARC or ARC file"),
+        (root / "empty.warc.gz", "not_a_warc", "an empty file, not WARC or ARC"),
+        (root / "notes.warc", "not_a_warc", "not a WARC or ARC file"),
         (root / "loop", "unreadable", "Too many levels of symbolic links"),
     ]
 

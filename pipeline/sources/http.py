@@ -188,7 +188,8 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
             problems.append(_problem(source, None, source.location, "unreadable", f"{source.location}: {e.strerror or e}"))
             return []
     listed = parse_url_list(content)
-    problems += [_problem(source, None, source.location, "bad_url", f"line {number}: {line!r} is not an http(s) URL")
+    # Each bad line under its own name: a line added to the list later is a reject of its own.
+    problems += [_problem(source, None, line, "bad_url", f"line {number}: not an http(s) URL")
                  for number, line in listed.bad_lines]
     return listed.links
 
