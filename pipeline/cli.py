@@ -232,7 +232,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipeline.records import RawPage, Reject
-    from pipeline.sources.files import list_entries, read_entry
+    from pipeline.sources.files import FolderError, list_entries, read_entry
     from pipeline.stages import extract_one
     from pipeline.store import ArchivePaths
 
@@ -242,7 +242,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     else:
         if not Path(args.page).expanduser().is_file():
             raise SourceError(f"{args.page}: no such file")
-        [entry] = list_entries(args.page)  # with what the folder's manifest knows of the page
+        try:
+            [entry] = list_entries(args.page)  # with what the folder's manifest knows of the page
+        except FolderError as e:  # its folder's manifest cannot be read
+            raise SourceError(str(e)) from e
         raw = read_entry({**entry, "url": args.url or entry["url"]}, max_bytes=settings.max_page_bytes)
     archive = ArchivePaths(settings.archive_dir)
     got = raw if isinstance(raw, Reject) else extract_one(raw, settings, archive if archive.catalog.exists() else None)

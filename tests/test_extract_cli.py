@@ -74,3 +74,7 @@ def test_extract_human_output_and_a_clear_error_for_a_bad_page(tmp_path):
     assert bad.returncode == 1 and b"rejected at decode (binary)" in bad.stderr
     missing = extract(str(tmp_path / "nope.html"))
     assert missing.returncode == 2 and b"no such file" in missing.stderr
+    (tmp_path / "manifest.csv").write_bytes(b"file,fetched_at,url,outlet\nferry.html,,,Caf\xe9\n")
+    manifest = extract(str(page))
+    assert manifest.returncode == 2 and b"manifest.csv is not UTF-8" in manifest.stderr
+    assert b"Traceback" not in manifest.stderr
