@@ -47,6 +47,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def local_ref(ref: str) -> str:
     """A source reference with a local path made absolute (the run may work elsewhere)."""
+    if "|" in ref and Path(ref).expanduser().exists():
+        raise SourceError(f"{ref}: a path with | in its name cannot be a source, since | names the outlet "
+                          "(rename it, or name a link to it)")
     source = parse_ref(ref)
     if source.kind in ("folder", "warc") and not source.is_remote:
         source = replace(source, location=absolute_path(source.location))

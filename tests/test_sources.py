@@ -310,3 +310,9 @@ def test_a_local_file_named_by_several_sources_is_read_once(tmp_path):
     assert rows["documents"] == sorted([(f"{crawl}#0",), *((str(good / p.name),) for p in SEEDS.glob("*.txt"))])
     assert [(stage, reason, ref) for stage, reason, ref, _ in rows["rejects"]] == [
         ("list", "missing", str(absent)), ("read", "unsupported_type", str(png))]
+
+
+def test_a_path_with_a_bar_in_its_name_is_refused_clearly(tmp_path):
+    odd = Path(shutil.copytree(SEEDS, tmp_path / "my|pages"))
+    refused = newsarchive("run", str(odd), "--archive", str(tmp_path / "archive"), "--executor", "plain", check=False)
+    assert refused.returncode == 2 and "cannot be a source, since | names the outlet" in refused.stderr
