@@ -65,6 +65,7 @@ class FetchPolicy:
 
     user_agent: str
     timeout_s: float
+    body_timeout_s: float
     retries: int
     backoff_s: float
     max_retry_after_s: float
@@ -79,6 +80,7 @@ class FetchPolicy:
         return cls(
             user_agent=settings.user_agent,
             timeout_s=settings.fetch_timeout_s,
+            body_timeout_s=settings.fetch_body_timeout_s,
             retries=settings.fetch_retries,
             backoff_s=settings.fetch_backoff_s,
             max_retry_after_s=settings.max_retry_after_s,
@@ -368,7 +370,8 @@ class Fetcher:
                 answer = _Response(str(response.url), status, dict(response.headers.items()),
                                    fetched_at=datetime.now(timezone.utc))
                 if response.is_success:
-                    answer.content, over = _read_body(response, max_bytes, truncate)
+                    answer.content, over = _read_body(response, max_bytes, truncate,
+                                                      time.monotonic() + self.policy.body_timeout_s)
                     if over and not truncate:
                         answer.content = b""
                         answer.error, answer.detail = "too_large", f"body over {max_bytes} bytes"
@@ -384,6 +387,9 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             answer.error, answer.retryable = "timeout", True
             answer.detail = f"{_describe(exc)} (timeout {self.policy.timeout_s:g} s)"
+        except _SlowBody:
+            answer.error, answer.retryable = "timeout", True
+            answer.detail = f"the body took over {self.policy.body_timeout_s:g} s to arrive"
         except httpx.DecodingError as exc:  # a server's bad gzip, or a transfer spoilt: tried again
             answer.error, answer.detail, answer.retryable = "bad_encoding", _describe(exc), True
         except httpx.TransportError as exc:
@@ -398,8 +404,13 @@ class Fetcher:
         return answer
 
 
-def _read_body(response: httpx.Response, max_bytes: int, truncate: bool) -> tuple[bytes, bool]:
-    """The decoded body up to `max_bytes`, and whether there was more.
+class _SlowBody(Exception):
+    """A body still arriving at its deadline: each read within the timeout, a trickle in all."""
+
+
+def _read_body(response: httpx.Response, max_bytes: int, truncate: bool, deadline: float) -> tuple[bytes, bool]:
+    """The decoded body up to `max_bytes`, and whether there was more; _SlowBody past the
+    `deadline` (time.monotonic()).
 
     Unless the body is to be truncated, a declared Content-Length over the limit is
     refused unread. The body is inflated here rather than by httpx, which inflates each
@@ -415,6 +426,8 @@ def _read_body(response: httpx.Response, max_bytes: int, truncate: bool) -> tupl
     inflater = _Inflater.for_coding(response.headers.get("content-encoding", ""))
     body = bytearray()
     for raw in response.iter_raw():
+        if time.monotonic() > deadline:
+            raise _SlowBody
         piece = inflater.inflate(raw, max_bytes + 1 - len(body)) if inflater else raw
         while True:
             body += piece

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
         description="User-Agent of every HTTP request, and the name robots.txt rules are read for.",
     )
     fetch_timeout_s: float = Field(20.0, gt=0, description="Seconds before an HTTP request (connect or read) times out.")
+    fetch_body_timeout_s: float = Field(120.0, gt=0, description="Seconds a page's body may take to arrive in all, however steadily it trickles.")
     fetch_retries: int = Field(3, ge=0, description="Retries of a request that timed out or got 429 or 5xx.")
     fetch_backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles on each retry (Retry-After wins).")
     max_retry_after_s: float = Field(120.0, ge=0, description="A longer Retry-After fails the page for this run instead.")

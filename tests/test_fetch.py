@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 import tracemalloc
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,7 @@ UA = "newsarchive-test/1.0 (+https://example.org/newsarchive)"
 POLICY = FetchPolicy(
     user_agent=UA,
     timeout_s=0.5,
+    body_timeout_s=1.0,
     retries=2,
     backoff_s=0.05,
     max_retry_after_s=5.0,
@@ -184,6 +186,19 @@ def test_a_timeout_is_retried_then_fails_retryable(server):
     assert (result.error, result.status, result.attempts, result.retryable) == ("timeout", None, 3, True)
     assert result.final_url is None and result.content == b""
     assert len(server.requests_to("/slow")) == 3
+
+
+def test_a_body_that_trickles_past_its_deadline_is_a_timeout():
+    def trickle():  # each piece well within the read timeout, the whole far past the body's deadline
+        for _ in range(40):
+            time.sleep(0.1)
+            yield b"<p>more</p>"
+
+    with WebServer({"/trickle": Route(body=trickle)}) as server:
+        result = fetch(server.url("/trickle"), replace(POLICY, retries=0))
+
+    assert (result.error, result.status, result.retryable, result.content) == ("timeout", 200, True, b"")
+    assert result.detail == "the body took over 1 s to arrive"
 
 
 def test_a_dropped_connection_is_a_retryable_connection_error(server):
