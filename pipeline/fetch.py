@@ -205,10 +205,11 @@ class Fetcher:
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET one URL, conditionally when an ETag or Last-Modified of an earlier fetch is given."""
         headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        # As the server sent them: httpx reads header bytes as Latin-1, and sends a str only if it is ASCII.
+        if etag and (value := _latin1(etag)):
+            headers["If-None-Match"] = value
+        if last_modified and (value := _latin1(last_modified)):
+            headers["If-Modified-Since"] = value
         return self._follow(url, headers, self.policy.max_bytes, obey_robots=True)
 
     def get_many(
@@ -241,7 +242,7 @@ class Fetcher:
                 raise
         return results  # type: ignore[return-value]
 
-    def _follow(self, url: str, headers: dict[str, str], max_bytes: int, *, obey_robots: bool,
+    def _follow(self, url: str, headers: dict[str, str | bytes], max_bytes: int, *, obey_robots: bool,
                 truncate: bool = False) -> FetchResult:
         """GET `url`, following redirects; every hop is checked as the first was."""
         attempts = 0
@@ -275,6 +276,8 @@ class Fetcher:
             return _Refusal("bad_url", f"not a URL: {exc}")
         if parsed.scheme not in ("http", "https") or not parsed.host:
             return _Refusal("bad_url", f"not an http(s) URL with a host: {url!r}")
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            return _Refusal("bad_url", f"no such port: {parsed.port} in {url!r}")
         if not HOST.fullmatch(parsed.raw_host.decode("ascii")):
             # httpx percent-encodes what a host cannot hold ("exa mple.com"): no lookup finds it.
             return _Refusal("bad_url", f"not a host name: {parsed.raw_host.decode('ascii')!r} in {url!r}")
@@ -340,7 +343,7 @@ class Fetcher:
                 gate = self._gates[key] = _HostGate(self.policy.per_host_concurrency, self.policy.min_delay_s)
             return gate
 
-    def _exchange(self, url: str, headers: dict[str, str], max_bytes: int, truncate: bool) -> tuple[_Response, int]:
+    def _exchange(self, url: str, headers: dict[str, str | bytes], max_bytes: int, truncate: bool) -> tuple[_Response, int]:
         """One hop with its retries: the last response and the number of requests sent."""
         policy = self.policy
         gate = self._gate(url)
@@ -360,7 +363,7 @@ class Fetcher:
             log.debug("retrying %s after %s", url, response.error)
             attempt += 1
 
-    def _request(self, url: str, headers: dict[str, str], max_bytes: int, truncate: bool,
+    def _request(self, url: str, headers: dict[str, str | bytes], max_bytes: int, truncate: bool,
                  gate: _HostGate) -> _Response:
         """One GET, the body read up to `max_bytes` decoded bytes."""
         answer = _Response(url)
@@ -402,6 +405,13 @@ class Fetcher:
         answer.content = b""
         answer.fetched_at = answer.fetched_at or datetime.now(timezone.utc)
         return answer
+
+
+def _latin1(value: str) -> bytes | None:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
 
 
 class _SlowBody(Exception):

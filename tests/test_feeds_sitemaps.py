@@ -83,6 +83,7 @@ def test_a_feed_without_items_is_empty_not_an_error():
     (fixture("sitemap.xml"), "no <rss>, <rdf:RDF> or <feed> root element"),
     (fixture("sitemap.txt"), "not XML"),
     (b"", "empty document"),
+    (b'<?xml version="1.0"?><config><item>1</item></config>', "no <rss>, <rdf:RDF> or <feed> root element"),
 ])
 def test_not_a_feed(content, why):
     with pytest.raises(FeedError, match=f"^{SITE}/rss: not an RSS, RDF or Atom feed \\({why}"):
@@ -285,6 +286,19 @@ def test_url_list_lines_comments_and_bad_lines():
                + "x" * 300).encode("utf-8").replace(b"\xc3\xa9", b"\xe9")  # Latin-1 in a comment
     assert parse_url_list(content) == UrlList(
         links=[Link("https://news.example.org/a"), Link("https://News.example.org/b")],  # the scheme in lower case
-        bad_lines=[(6, "news.example.org/c"), (7, "https://news.example.org/d see this"),
-                   (8, "mailto:desk@example.org"), (9, "x" * 200 + "…")],
+        bad_lines=[(6, "news.example.org/c", "not an http(s) URL"),
+                   (7, "https://news.example.org/d see this", "not an http(s) URL"),
+                   (8, "mailto:desk@example.org", "not an http(s) URL"), (9, "x" * 200 + "…", "not an http(s) URL")],
     )
+
+
+def test_a_url_list_line_that_is_not_utf8_is_a_bad_line_not_another_url():
+    listed = parse_url_list(b"https://news.example.org/caf\xe9.html\nhttps://news.example.org/ok\n")
+    assert listed == UrlList(links=[Link("https://news.example.org/ok")],
+                             bad_lines=[(1, "https://news.example.org/caf\ufffd.html", "not UTF-8")])
+
+
+def test_a_lastmod_past_the_last_day_in_utc_is_no_date():
+    assert w3c_datetime("9999-12-31T23:00:00-05:00") is None
+    assert w3c_datetime("9999-12-31T23:00:00+05:00") == datetime(9999, 12, 31, 18, tzinfo=timezone.utc)
+

@@ -340,6 +340,15 @@ def test_a_failing_robots_txt_closes_its_host_only():
     assert len(broken.requests_to("/robots.txt")) == POLICY.retries + 1
 
 
+def test_a_validator_of_latin1_bytes_is_sent_back_as_it_came():
+    etag = '"caf\u00e9"'  # the server sends the byte 0xE9, which httpx reads as Latin-1
+    with WebServer({"/page": html(PAGE, etag=etag)}) as server, Fetcher(POLICY) as fetcher:
+        first = fetcher.get(server.url("/page"))
+        again = fetcher.get(server.url("/page"), etag=first.headers["etag"])
+
+    assert first.headers["etag"] == etag and (again.error, again.status) == (None, 304)
+
+
 def test_conditional_headers_are_sent_and_304_is_not_modified():
     etag, modified = '"v1"', "Wed, 21 Oct 2015 07:28:00 GMT"
     with WebServer({"/page": html(PAGE, etag=etag, last_modified=modified)}) as server, Fetcher(POLICY) as fetcher:
@@ -431,7 +440,7 @@ def test_a_redirect_to_a_private_address_is_refused(server, target):
 
 @pytest.mark.parametrize("url", ["ftp://example.org/file", "file:///etc/passwd", "javascript:alert(1)",
                                  "not a url", "http://", "https:///path", "http://exa mple.com/x",
-                                 "http://exa%20mple.com/"])
+                                 "http://exa%20mple.com/", "http://127.0.0.1:99999/x"])
 def test_what_is_not_an_http_url_is_a_bad_url(url):
     result = fetch(url)
 

@@ -328,13 +328,17 @@ def test_a_url_list_takes_any_case_scheme_and_rejects_a_line_that_is_not_a_url(t
         archived = {ref for (ref,) in query(config.archive_dir, "SELECT source_ref FROM documents")}
         assert archived == {site.url("/a"), site.url("/b")}
         assert summary.listing["listed"] == 2  # each once, though in both lists
-        assert rejects_of(config.archive_dir, site.base_url) == {  # the bad line is what was rejected
-            (f"{host}/b", "list", "bad_url", f"urls:{site.url('/list.txt')}: line 5: not an http(s) URL"),
-            (f"{host}/b", "list", "bad_url", f"urls:{local}: line 5: not an http(s) URL"),
+        assert rejects_of(config.archive_dir, site.base_url) == {  # the bad line is what was rejected, in its list
+            (f"/list.txt#{host}/b", "list", "bad_url", f"urls:{site.url('/list.txt')}: line 5: not an http(s) URL"),
+            (f"{local}#{host}/b", "list", "bad_url", f"urls:{local}: line 5: not an http(s) URL"),
         }
         local.write_text(lines + "www.example.org/c\n")
-        again = run_plain(config, [f"urls:{local}"])
+        again = run_plain(config, [f"urls:{local}", f"urls:{local}"])  # named twice: read once
         assert (again.rejected, again.pages_unchanged) == (1, 1)  # the new bad line; the old one is known
+        site.routes["/home"] = html(f'<html><body><a href="{site.url("/a")}">A</a></body></html>')
+        page = run_plain(config, [f"urls:{site.url('/home')}"])
+        assert page.rejected == 1 and ("/home", "list", "not_a_url_list", f"urls:{site.url('/home')}: "
+                                       "an HTML page, not a list of URLs") in rejects_of(config.archive_dir, site.base_url)
 
 
 def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_path):

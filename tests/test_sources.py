@@ -68,6 +68,9 @@ def test_missing_source_and_bad_manifest_are_clear_errors(tmp_path):
     (tmp_path / "manifest.csv").write_text("file,fetched_at\nx.txt,yesterday\n")
     with pytest.raises(FolderError, match="not an ISO 8601 time"):
         list_entries(str(tmp_path))
+    (tmp_path / "manifest.csv").write_text("file,fetched_at\nx.txt,9999-12-31T23:00:00-05:00\n")  # past UTC's last day
+    with pytest.raises(FolderError, match="not an ISO 8601 time"):
+        list_entries(str(tmp_path))
 
 
 def test_a_single_file_is_a_source_with_its_folder_manifest(tmp_path):

@@ -67,7 +67,7 @@ def _read_once(entries: list[dict]) -> list[dict]:
 def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, staging: Path) -> tuple[list[dict], dict[str, int]]:
     """Every entry of the run's sources, and the listing counts of the network sources."""
     try:
-        parsed = [parse_ref(ref) for ref in refs]
+        parsed = list(dict.fromkeys(parse_ref(ref) for ref in refs))  # a source named twice is read once
     except SourceConfigError as e:
         raise SourceError(str(e)) from e
     entries, failures = _local_entries([s for s in parsed if _is_local(s)])

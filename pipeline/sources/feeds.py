@@ -45,10 +45,12 @@ def parse_feed(content: bytes, base_url: str) -> Feed:
     # A stream, never bytes or str: feedparser fetches a str that looks like a URL.
     parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": base_url})
     malformed = xml_error(parsed)
-    if not parsed.entries and (malformed or not parsed.get("version")):
+    links = unique_by_url(link for entry in parsed.entries if (link := entry_link(entry, base_url)))
+    # Without a version, feedparser's entries are any <item> or <entry> of any XML (a
+    # config file's): a feed only if they link pages.
+    if not links and (malformed or not parsed.get("version")):
         raise FeedError(f"{base_url}: not an RSS, RDF or Atom feed ({why_not_a_feed(content, parsed)})")
-    links = (entry_link(entry, base_url) for entry in parsed.entries)
-    return Feed(unique_by_url(link for link in links if link), malformed)
+    return Feed(links, malformed)
 
 
 def xml_error(parsed: feedparser.FeedParserDict) -> str | None:

@@ -78,10 +78,10 @@ def manifest_rows(folder: Path, reader: csv.DictReader) -> dict[str, dict]:
         fetched_at = (row.get("fetched_at") or "").strip()
         if fetched_at:
             try:
-                datetime.fromisoformat(fetched_at)
-            except ValueError:
+                datetime.fromisoformat(fetched_at).astimezone(timezone.utc)  # stored in UTC
+            except (ValueError, OverflowError):
                 raise FolderError("bad_manifest", folder, f"{where}: fetched_at {fetched_at!r} of {row['file']!r} "
-                                                          "is not an ISO 8601 time") from None
+                                                          "is not an ISO 8601 time that UTC can hold") from None
         rows[row["file"]] = {k: (v or "").strip() or None for k, v in row.items() if k != "file"}
     return rows
 

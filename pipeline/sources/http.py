@@ -28,7 +28,7 @@ from pipeline.settings import Settings
 from pipeline.sources import warc
 from pipeline.sources.config import Source, parse_ref
 from pipeline.sources.feeds import Feed, FeedError, discover_feeds, parse_feed
-from pipeline.sources.links import Link, parse_url_list
+from pipeline.sources.links import Link, looks_like_html, parse_url_list
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
 
@@ -187,10 +187,13 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
         except OSError as e:
             problems.append(_problem(source, None, source.location, "unreadable", f"{source.location}: {e.strerror or e}"))
             return []
+    if looks_like_html(content):
+        problems.append(_problem(source, None, source.location, "not_a_url_list", "an HTML page, not a list of URLs"))
+        return []
     listed = parse_url_list(content)
-    # Each bad line under its own name: a line added to the list later is a reject of its own.
-    problems += [_problem(source, None, line, "bad_url", f"line {number}: not an http(s) URL")
-                 for number, line in listed.bad_lines]
+    # Each bad line under its own name within its list: a line added later is a reject of its own.
+    problems += [_problem(source, None, f"{source.location}#{line}", "bad_url", f"line {number}: {why}")
+                 for number, line, why in listed.bad_lines]
     return listed.links
 
 

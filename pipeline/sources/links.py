@@ -44,22 +44,24 @@ def absolute_url(base_url: str, href: str | None) -> str | None:
 @dataclass(frozen=True)
 class UrlList:
     links: list[Link]
-    bad_lines: list[tuple[int, str]]  # (line number, line) of lines that are not http(s) URLs
+    bad_lines: list[tuple[int, str, str]]  # (line number, line, why) of lines that are not http(s) URLs
 
 
 def parse_url_list(content: bytes) -> UrlList:
-    """A list of page URLs, one a line, as UTF-8 (a bad byte replaced). Blank lines and
-    comments (lines starting with #) are skipped; any other line is a URL or a bad line."""
+    """A list of page URLs, one a line, in UTF-8. Blank lines and comments (lines starting
+    with #) are skipped; any other line is a URL or a bad line: one that is not a URL, or
+    not UTF-8 (read with its bad bytes replaced, it would name another page)."""
     links, bad = [], []
     for number, line in enumerate(content.decode("utf-8-sig", "replace").splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         url = http_url(line)
-        if url:
+        if url and "\ufffd" not in line:
             links.append(Link(url))
         else:
-            bad.append((number, line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + "…"))
+            why = "not UTF-8" if "\ufffd" in line else "not an http(s) URL"
+            bad.append((number, line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + "…", why))
     return UrlList(links, bad)
 
 

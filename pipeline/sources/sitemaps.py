@@ -141,7 +141,10 @@ def w3c_datetime(text: str | None) -> datetime | None:
             return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # "9999-12-31T23:00-05:00": past the last day in UTC
+        return None
 
 
 def parse_text_sitemap(content: bytes, base_url: str) -> list[Link]:

@@ -38,7 +38,8 @@ DECODABLE = ("", "identity", "gzip", "deflate", "br")  # Content-Encodings whose
 MAX_PAGE_BYTES = 10_000_000
 BLOCK = 64 * 1024
 MAX_REASON_CHARS = 300  # warcio quotes the unreadable line, which in a corrupt gzip member is binary noise
-NOT_TEXT = re.compile(r"[^\x20-\x7e\s]+")  # such noise in it, shown as "…"
+# Such noise in it, raw or escaped as warcio quotes it ('\x1f\x8b\x08…'), shown as "…".
+NOT_TEXT = re.compile(r"(?:[^\x20-\x7e\s]|\\x[0-9a-fA-F]{2})+")
 
 
 class WarcError(ValueError):
@@ -142,15 +143,19 @@ def next_record(stream: BinaryIO, after: int, layout: tuple[str, bool]) -> int |
 
 
 def is_record_start(stream: BinaryIO, offset: int, gzipped: bool) -> bool:
-    """Whether a WARC record starts at `offset` (its version line, inflated from a gzip member there)."""
+    """Whether a WARC record starts at `offset`: a gzip member there that inflates to its
+    version line or, uncompressed, its version line after the blank line that ends the
+    record before (not one quoted in a page's text)."""
+    if offset < 4:
+        return False
     position = stream.tell()
-    stream.seek(offset)
-    head = stream.read(1024)
+    stream.seek(offset - 4)
+    head = stream.read(1028)
     stream.seek(position)
     if not gzipped:
-        return head.startswith((b"WARC/1.0\r\n", b"WARC/1.1\r\n"))
+        return head.startswith((b"\r\n\r\nWARC/1.0\r\n", b"\r\n\r\nWARC/1.1\r\n"))
     try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16).startswith(b"WARC/1.")
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head[4:], 16).startswith(b"WARC/1.")
     except zlib.error:
         return False
 
