@@ -19,7 +19,7 @@ KEY_COLUMNS = {
     "duplicates": "raw_hash",
     "article_versions": "article_id, content_hash, version, raw_hash",
     "raw_pages": "raw_hash",
-    "rejects": "source_ref, raw_hash",
+    "rejects": "source_ref, raw_hash, reason",
 }
 
 
@@ -59,7 +59,7 @@ class ArchiveKeys:
     urls: dict[str, str] = field(default_factory=dict)            # canonical_url -> article_id
     hashes: dict[str, str] = field(default_factory=dict)          # content_hash -> article_id
     raw_hashes: set[str] = field(default_factory=set)             # bytes archived, as a version or a duplicate
-    rejected: set[tuple[str, str]] = field(default_factory=set)   # (source_ref, raw_hash) already rejected
+    rejected: set[tuple[str, str, str]] = field(default_factory=set)  # (source_ref, raw_hash, reason) rejected
     stored_pages: set[str] = field(default_factory=set)           # bytes kept in raw_pages
     versions: dict[str, dict[str, int]] = field(default_factory=dict)  # article_id -> {content_hash: version}
 
@@ -75,10 +75,9 @@ class ArchiveKeys:
         stored = con.execute(
             f"SELECT raw_hash FROM {tables.parquet('raw_pages')} SEMI JOIN raw_hashes USING (raw_hash)").fetchall()
         rejected = con.execute(f"""
-            SELECT source_ref, coalesce(raw_hash, '') FROM {tables.parquet('rejects')} SEMI JOIN refs USING (source_ref)
+            SELECT source_ref, coalesce(raw_hash, ''), reason FROM {tables.parquet('rejects')} SEMI JOIN refs USING (source_ref)
         """).fetchall()
-        return cls(raw_hashes={h for (h,) in known}, stored_pages={h for (h,) in stored},
-                   rejected={(ref, h) for ref, h in rejected})
+        return cls(raw_hashes={h for (h,) in known}, stored_pages={h for (h,) in stored}, rejected=set(rejected))
 
     def add_documents(self, tables: Tables, urls: set[str], hashes: set[str]) -> None:
         """Learn the archived articles that have one of these canonical URLs or text hashes."""
@@ -121,12 +120,14 @@ def drop_unchanged(raws: list[RawPage], digests: list[str], keys: ArchiveKeys) -
 
 
 def drop_known_rejects(rejects: list[Reject], keys: ArchiveKeys) -> tuple[list[Reject], int]:
-    """The rejects the archive does not have yet, and how many it has (pages unchanged).
-    A failed fetch is always new: it is that run's attempt, whose detail says which
-    ("failure 2 of 3", "quarantined"), where a page's bytes or a listing rejected again
-    say nothing new."""
-    fresh = [r for r in rejects if r.stage == "fetch" or (r.source_ref, r.raw_hash or "") not in keys.rejected]
-    return fresh, len(rejects) - len(fresh)
+    """The rejects the archive does not have yet, and how many of those it has are pages
+    (read again, unchanged). A failed fetch is always new: it is that run's attempt, whose
+    detail says which ("failure 2 of 3", "quarantined"); a page's bytes or a listing
+    rejected again for the same reason say nothing new, and for another reason (a feed
+    that failed with a 404 and now is malformed), something new."""
+    known = [r.stage != "fetch" and (r.source_ref, r.raw_hash or "", r.reason) in keys.rejected for r in rejects]
+    return ([r for r, seen in zip(rejects, known) if not seen],
+            sum(1 for r, seen in zip(rejects, known) if seen and r.stage != "list"))
 
 
 def find_duplicates(documents: list[dict], keys: ArchiveKeys) -> tuple[list[dict], list[dict], list[dict]]:

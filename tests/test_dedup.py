@@ -170,18 +170,22 @@ def test_drop_unchanged_skips_pages_whose_bytes_are_archived():
     assert unchanged == 1
 
 
-def test_drop_known_rejects_matches_on_source_and_bytes():
+def test_drop_known_rejects_matches_on_source_bytes_and_reason():
     keys = empty_keys()
-    keys.rejected |= {("a.html", "h1"), ("unreadable.gz", "")}
+    keys.rejected |= {("a.html", "h1", "binary"), ("unreadable.gz", "", "corrupt_gzip"),
+                      ("https://x.org/feed", "", "http_404"), ("https://x.org/rss", "", "not_a_feed")}
     rejects = [
         Reject("a.html", "h1", "decode", "binary", "binary file"),        # known
         Reject("a.html", "h2", "decode", "binary", "binary file"),        # same file, new bytes
         Reject("b.html", "h1", "decode", "binary", "binary file"),        # same bytes, other file
         Reject("unreadable.gz", None, "read", "corrupt_gzip", "bad gzip"),  # known, no bytes read
+        Reject("https://x.org/feed", None, "list", "malformed_feed", "bad XML"),  # failed before, for another reason
+        Reject("https://x.org/rss", None, "list", "not_a_feed", "HTML"),   # known: a listing, not a page unchanged
+        Reject("https://x.org/a", None, "fetch", "http_500", "HTTP 500"),  # a fetch: each attempt is new
     ]
-    fresh, known = drop_known_rejects(rejects, keys)
-    assert fresh == rejects[1:3]
-    assert known == 2
+    fresh, known_pages = drop_known_rejects(rejects, keys)
+    assert fresh == [rejects[1], rejects[2], rejects[4], rejects[6]]
+    assert known_pages == 2
 
 
 def test_archive_keys_load_reads_the_published_tables(tmp_path):
@@ -224,10 +228,10 @@ def test_archive_keys_load_reads_the_published_tables(tmp_path):
                                without_url["content_hash"]: without_url["article_id"]}
         assert keys.raw_hashes == {"raw-a", "raw-b", "raw-c", "raw-v2"} and keys.stored_pages == {"raw-a"}
         assert keys.versions[with_url["article_id"]] == {with_url["content_hash"]: 1, "edited": 2}
-        assert keys.rejected == {("d.png", "raw-d"), ("e.gz", "")}
+        assert keys.rejected == {("d.png", "raw-d", "binary"), ("e.gz", "", "corrupt_gzip")}
 
         # Only what the batch's keys can match is read.
         narrow = ArchiveKeys.for_pages(tables, {"raw-c"}, {"e.gz"})
         narrow.add_documents(tables, set(), {without_url["content_hash"]})
-        assert (narrow.raw_hashes, narrow.rejected, narrow.urls) == ({"raw-c"}, {("e.gz", "")}, {})
+        assert (narrow.raw_hashes, narrow.rejected, narrow.urls) == ({"raw-c"}, {("e.gz", "", "corrupt_gzip")}, {})
         assert narrow.hashes == {without_url["content_hash"]: without_url["article_id"]}
