@@ -319,3 +319,17 @@ def test_a_path_with_a_bar_in_its_name_is_refused_clearly(tmp_path):
     odd = Path(shutil.copytree(SEEDS, tmp_path / "my|pages"))
     refused = newsarchive("run", str(odd), "--archive", str(tmp_path / "archive"), "--executor", "plain", check=False)
     assert refused.returncode == 2 and "cannot be a source, since | names the outlet" in refused.stderr
+
+
+def test_a_warc_gzipped_as_one_stream_keeps_its_break_beside_its_first_page(tmp_path):
+    # Its first record is a page at byte 0, and the break warcio meets after it is at byte 0 too.
+    one_stream = tmp_path / "crawl.warc.gz"
+    write_crawl(tmp_path / "plain.warc.gz")
+    records = gzip.decompress((tmp_path / "plain.warc.gz").read_bytes())
+    one_stream.write_bytes(gzip.compress(records * 2))
+    summary = run_plain(Settings(archive=tmp_path / "archive", entities=False), [str(one_stream)])
+    rows = archive_rows(tmp_path / "archive")
+    assert summary.articles_archived == 1
+    assert [(stage, reason, ref) for stage, reason, ref, _ in rows["rejects"]] == [
+        ("read", "corrupt_warc", f"{one_stream}#0")]
+    assert "compressed as one gzip stream" in rows["rejects"][0][3]

@@ -185,6 +185,27 @@ def test_a_damaged_uncompressed_record_is_a_reject_and_the_records_after_it_are_
     assert read_entry(entries[2]).url == "https://news.example.org/storm.html"
 
 
+def test_a_record_quoted_in_a_damaged_record_is_not_read_as_one(tmp_path):
+    quoted = (b"<html><body><pre>\r\n\r\nWARC/1.0\r\nWARC-Type: response\r\n"
+              b"WARC-Target-URI: https://evil.example/x\r\nContent-Length: 5\r\n\r\nhello</pre></body></html>")
+    path = tmp_path / "quoting.warc"
+    offsets = {}
+    with path.open("wb") as f:
+        writer = WARCWriter(f, gzip=False)
+        for name, url, body in [("a", "https://news.example.org/a", PAGE_1), ("quote", "https://news.example.org/q", quoted),
+                                ("b", "https://news.example.org/b", PAGE_1)]:
+            offsets[name] = f.tell()
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                          http_headers=http("200 OK", [("Content-Type", "text/html")])))
+    data = bytearray(path.read_bytes())
+    data[offsets["quote"] + 4:offsets["quote"] + 8] = b"\x00\xff\x00\xff"  # its own version line is noise
+    path.write_bytes(bytes(data))
+
+    entries = list_entries(str(path))
+    assert [(e["offset"], e.get("url")) for e in entries] == [
+        (offsets["a"], "https://news.example.org/a"), (offsets["quote"], None), (offsets["b"], "https://news.example.org/b")]
+
+
 def test_an_entry_whose_record_changed_is_rejected(crawl):
     path, offsets = crawl
     entry = list_entries(str(path))[0] | {"offset": offsets["request"]}

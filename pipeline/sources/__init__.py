@@ -52,7 +52,7 @@ def _read_from(entry: dict) -> tuple:
     """What a local entry reads: a file by its real path, whatever link or source named it."""
     if entry["kind"] == "unlisted":
         return "unlisted", entry["url"]
-    return entry["kind"], os.path.realpath(entry["path"]), entry.get("offset")
+    return entry["kind"], os.path.realpath(entry["path"]), entry.get("offset"), entry.get("broken")
 
 
 def _read_once(entries: list[dict]) -> list[dict]:

@@ -29,6 +29,8 @@ from pipeline.sources.config import absolute_path
 
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_MEMBER = GZIP_MAGIC + b"\x08"  # and deflate, the only method
+VERSION_LINE = re.compile(rb"WARC/\d+\.\d+\r\n")
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.I)
 PAGE_RECORDS = ("response", "resource")
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 # What a damaged record raises: warcio's parse errors; zlib, brotli and EOF errors from damaged data.
@@ -80,8 +82,8 @@ def scan_records(stream: BinaryIO, path: Path, layout: tuple[str, bool], outlet:
         entries += found
         if damage is None:
             return entries
-        at, why = damage
-        resume = next_record(stream, at + 1, layout)
+        at, why, resumable = damage
+        resume = next_record(stream, at + 1, layout) if resumable else None
         entries.append(broken_entry(path, at, why if resume is None else f"{why}; read on from byte {resume}"))
         if resume is None:
             return entries
@@ -89,8 +91,9 @@ def scan_records(stream: BinaryIO, path: Path, layout: tuple[str, bool], outlet:
 
 
 def scan_from(stream: BinaryIO, path: Path, start: int, layout: tuple[str, bool],
-              outlet: str | None) -> tuple[list[dict], tuple[int, str] | None]:
-    """The page entries from byte `start` to the end or the first break, and the break (offset, why)."""
+              outlet: str | None) -> tuple[list[dict], tuple[int, str, bool] | None]:
+    """The page entries from byte `start` to the end or the first break, and the break:
+    (offset, why, whether a record may follow it; not in a file gzip'ed as one stream)."""
     entries: list[dict] = []
     stream.seek(start)
     records = ArchiveIterator(stream, arc2warc=True)  # its offsets count from the file's start
@@ -101,7 +104,7 @@ def scan_from(stream: BinaryIO, path: Path, start: int, layout: tuple[str, bool]
             offset = records.get_record_offset()  # reads the record to its end
             damage = record_damage(stream, records, record, layout)
             if damage:
-                return entries, (offset, damage)
+                return entries, (offset, damage, True)
             if is_page:
                 entries.append({
                     "kind": "warc", "path": str(path), "offset": offset, "url": target_uri(record),
@@ -110,23 +113,23 @@ def scan_from(stream: BinaryIO, path: Path, start: int, layout: tuple[str, bool]
     except DAMAGE as e:
         # warcio's offset past a whole-file gzip stream is meaningless (negative): the last record's is kept.
         at = max(records.offset, offset)
-        return entries, (at, f"unreadable from byte {at}: {reason(e)}")
+        return entries, (at, f"unreadable from byte {at}: {reason(e)}", not one_gzip_stream(e))
     # warcio ends quietly when a record's headers are cut short: what it did not read is the break.
     size = os.fstat(stream.fileno()).st_size
     if records.offset < size:
         return entries, (records.offset, f"the {size - records.offset} bytes from byte {records.offset} "
-                                         "are not a whole record (truncated file?)")
+                                         "are not a whole record (truncated file?)", True)
     return entries, None
 
 
 def next_record(stream: BinaryIO, after: int, layout: tuple[str, bool]) -> int | None:
     """Where the first WARC record at or past byte `after` starts: a gzip member that inflates
-    to a record's first line, or, uncompressed, a line that is one; None if none does. ARC
+    to a record's version line, or, uncompressed, a whole record; None if none does. ARC
     records have no mark to find them by."""
     kind, gzipped = layout
     if kind != "warc":
         return None
-    mark = GZIP_MEMBER if gzipped else b"WARC/1."
+    mark = GZIP_MEMBER if gzipped else b"WARC/"
     stream.seek(after)
     position, tail = after, b""
     while block := stream.read(BLOCK):
@@ -144,20 +147,26 @@ def next_record(stream: BinaryIO, after: int, layout: tuple[str, bool]) -> int |
 
 def is_record_start(stream: BinaryIO, offset: int, gzipped: bool) -> bool:
     """Whether a WARC record starts at `offset`: a gzip member there that inflates to its
-    version line or, uncompressed, its version line after the blank line that ends the
-    record before (not one quoted in a page's text)."""
-    if offset < 4:
-        return False
+    version line or, uncompressed, a record there whose Content-Length ends it where the
+    next begins or the file ends (one quoted in a page's text does not)."""
     position = stream.tell()
-    stream.seek(offset - 4)
-    head = stream.read(1028)
-    stream.seek(position)
-    if not gzipped:
-        return head.startswith((b"\r\n\r\nWARC/1.0\r\n", b"\r\n\r\nWARC/1.1\r\n"))
     try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head[4:], 16).startswith(b"WARC/1.")
-    except zlib.error:
-        return False
+        stream.seek(offset)
+        head = stream.read(BLOCK)
+        if gzipped:
+            try:
+                return bool(VERSION_LINE.match(zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 32)))
+            except zlib.error:
+                return False
+        end = head.find(b"\r\n\r\n")
+        length = CONTENT_LENGTH.search(head, 0, max(end, 0))
+        if not VERSION_LINE.match(head) or length is None:
+            return False
+        stream.seek(offset + end + 4 + int(length.group(1)))
+        after = stream.read(4 + len(b"WARC/"))
+        return after == b"\r\n\r\n" or after == b"\r\n\r\nWARC/"
+    finally:
+        stream.seek(position)
 
 
 def archive_format(stream: BinaryIO, location: str) -> tuple[str, bool]:
@@ -393,10 +402,15 @@ def iso_or_none(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def one_gzip_stream(error: Exception) -> bool:
+    """Whether warcio failed on a file gzip'ed as one stream, not one member per record."""
+    return "non-chunked gzip" in str(error)
+
+
 def reason(error: Exception) -> str:
     """An exception's message on one line (warcio's span several)."""
     message = " ".join(NOT_TEXT.sub("…", str(error)).split()) or type(error).__name__
-    if "non-chunked gzip" in message:
+    if one_gzip_stream(error):
         return ("compressed as one gzip stream, not one gzip member per record, so its records cannot be "
                 "read by offset (`warcio recompress` fixes the file)")
     return message if len(message) <= MAX_REASON_CHARS else message[:MAX_REASON_CHARS] + "…"
