@@ -257,7 +257,7 @@ def _holder(fd: int) -> str:
 
 
 def catalog_version(paths: ArchivePaths) -> str:
-    parts = [str(paths.root), "views read pinned files"]
+    parts = [str(paths.root), "views read pinned files", "catalog_info names its root"]
     parts += [f"{t.name}:{t.schema}" for t in TABLES.values()]
     parts += [p.read_text() for p in sql_files()]
     parts += ["rollups", *rollups.ROLLUPS]
@@ -273,22 +273,26 @@ def _build_catalog(paths: ArchivePaths, version: str) -> None:
     # A name of this process's own: a reader re-pointing a moved archive may build beside a writer.
     tmp = paths.root / f".{CATALOG}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
     try:
-        for t in TABLES.values():
-            con.execute(
-                f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}"
-            )
-        load_macros(con)
-        for path in sql_files("views"):
-            con.execute(path.read_text())
-        rollups.define(con, paths.root)
-        con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version")
-        con.execute("CHECKPOINT")
+        con = duckdb.connect(str(tmp))
+        try:
+            for t in TABLES.values():
+                con.execute(
+                    f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}"
+                )
+            load_macros(con)
+            for path in sql_files("views"):
+                con.execute(path.read_text())
+            rollups.define(con, paths.root)
+            con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version, {sql_string(str(paths.root))} AS root")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        # Replacing the file by rename leaves readers that still have the old one open unharmed.
+        os.replace(tmp, paths.catalog)
     finally:
-        con.close()
-    # Replacing the file by rename leaves readers that still have the old one open unharmed.
-    os.replace(tmp, paths.catalog)
+        for left in (tmp, tmp.with_name(tmp.name + ".wal")):
+            left.unlink(missing_ok=True)
 
 
 def _catalog_current(paths: ArchivePaths, version: str) -> bool:
@@ -304,9 +308,10 @@ def _catalog_current(paths: ArchivePaths, version: str) -> bool:
         con.close()
 
 
-def _built_as(con: duckdb.DuckDBPyConnection) -> str | None:
+def _built_as(con: duckdb.DuckDBPyConnection, column: str = "version") -> str | None:
+    """The catalog's version, or the archive root it was built for."""
     try:
-        return con.execute("SELECT version FROM catalog_info").fetchone()[0]
+        return con.execute(f"SELECT {column} FROM catalog_info").fetchone()[0]
     except duckdb.Error:
         return None
 
@@ -422,19 +427,21 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
 def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
     """The catalog opened read-only and not yet pinned (`connect` pins it). A catalog built
     for another place (the archive was moved or copied: its views name the old place's
-    files, which a plain DuckDB client would read) or by another version is rebuilt first,
-    as a writer would; where that fails (a read-only archive) our own queries still read
-    the right files, being pinned."""
+    files, which a plain DuckDB client would read) is rebuilt for this one first; where
+    that fails (a read-only archive) our own queries still read the right files, being
+    pinned. (One built by another version of newsarchive is left to the next writer:
+    readers of two versions would rebuild it over each other.)"""
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: run `newsarchive run SOURCE --archive {paths.root}` first")
     con = duckdb.connect(str(paths.catalog), read_only=True)
-    if _built_as(con) != (version := catalog_version(paths)):
+    here = ArchivePaths(paths.root.resolve())
+    if _built_as(con, "root") != str(here.root):
         con.close()
         try:
-            _build_catalog(paths, version)
+            _build_catalog(here, catalog_version(here))
         except (duckdb.Error, OSError) as e:
-            log.warning("%s was built for another archive path or version and could not be rebuilt (%s): "
-                        "plain DuckDB clients may read the wrong files until a run rebuilds it", paths.catalog, e)
+            log.warning("%s was built for another place and could not be rebuilt for %s (%s): plain DuckDB "
+                        "clients read the old place's files until a run rebuilds it", paths.catalog, here.root, e)
         con = duckdb.connect(str(paths.catalog), read_only=True)
     # Published files never change, so their footers can be cached for the database's life.
     con.execute("SET parquet_metadata_cache = true")
