@@ -205,7 +205,7 @@ class Fetcher:
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET one URL, conditionally when an ETag or Last-Modified of an earlier fetch is given."""
         headers = {}
-        # As the server sent them: httpx reads header bytes as Latin-1, and sends a str only if it is ASCII.
+        # As the server sent them (_headers), since httpx sends a str only if it is ASCII.
         if etag and (value := _latin1(etag)):
             headers["If-None-Match"] = value
         if last_modified and (value := _latin1(last_modified)):
@@ -370,7 +370,7 @@ class Fetcher:
         try:
             with gate.turn(), self._client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
-                answer = _Response(str(response.url), status, dict(response.headers.items()),
+                answer = _Response(str(response.url), status, _headers(response),
                                    fetched_at=datetime.now(timezone.utc))
                 if response.is_success:
                     answer.content, over = _read_body(response, max_bytes, truncate,
@@ -405,6 +405,16 @@ class Fetcher:
         answer.content = b""
         answer.fetched_at = answer.fetched_at or datetime.now(timezone.utc)
         return answer
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    """The response's headers, names lower-cased. The validators are read as Latin-1, a byte
+    a character, so that they go back as they came (httpx reads them as UTF-8 when they are)."""
+    headers = dict(response.headers.items())
+    for name, value in response.headers.raw:
+        if name.lower() in (b"etag", b"last-modified"):
+            headers[name.decode("ascii").lower()] = value.decode("latin-1")
+    return headers
 
 
 def _latin1(value: str) -> bytes | None:
