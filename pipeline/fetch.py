@@ -127,8 +127,9 @@ class _Response:
     fetched_at: datetime | None = None
     error: str | None = None
     detail: str | None = None
-    retryable: bool = False
+    retryable: bool = False  # on a later run; and now, unless `now_again` says not
     retry_after_s: float | None = None
+    now_again: bool = True
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ class Fetcher:
         attempt = 1
         while True:
             response = self._request(url, headers, max_bytes, truncate, gate)
-            if not response.retryable or attempt > policy.retries:
+            if not (response.retryable and response.now_again) or attempt > policy.retries:
                 return response, attempt
             if response.retry_after_s is not None:
                 if response.retry_after_s > policy.max_retry_after_s:
@@ -390,8 +391,8 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             answer.error, answer.retryable = "timeout", True
             answer.detail = f"{_describe(exc)} (timeout {self.policy.timeout_s:g} s)"
-        except _SlowBody:
-            answer.error, answer.retryable = "timeout", True
+        except _SlowBody:  # tried again on a later run: retried now, a trickle held a fetch thread for minutes
+            answer.error, answer.retryable, answer.now_again = "timeout", True, False
             answer.detail = f"the body took over {self.policy.body_timeout_s:g} s to arrive"
         except httpx.DecodingError as exc:  # a server's bad gzip, or a transfer spoilt: tried again
             answer.error, answer.detail, answer.retryable = "bad_encoding", _describe(exc), True

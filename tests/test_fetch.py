@@ -195,10 +195,11 @@ def test_a_body_that_trickles_past_its_deadline_is_a_timeout():
             yield b"<p>more</p>"
 
     with WebServer({"/trickle": Route(body=trickle)}) as server:
-        result = fetch(server.url("/trickle"), replace(POLICY, retries=0))
+        result = fetch(server.url("/trickle"))
 
     assert (result.error, result.status, result.retryable, result.content) == ("timeout", 200, True, b"")
     assert result.detail == "the body took over 1 s to arrive"
+    assert result.attempts == 1 and len(server.requests_to("/trickle")) == 1  # not now: on a later run
 
 
 def test_a_dropped_connection_is_a_retryable_connection_error(server):

@@ -449,12 +449,13 @@ def test_a_downloaded_warc_is_named_by_its_url_within_a_file_name_s_length():
 def test_a_fetched_body_that_is_not_a_page_by_its_content_type_is_rejected_as_such(tmp_path):
     with WebServer({"/robots.txt": robots(""), "/a": html(article(77)),
                     "/api": Route(headers={"Content-Type": "application/json"}, body=b'{"words": "' + b"many " * 50 + b'"}'),
-                    "/typeless": Route(headers={"Content-Type": ""}, body=article(78).encode())}) as site:
+                    "/typeless": Route(headers={"Content-Type": ""}, body=article(78).encode()),
+                    "/s3": Route(headers={"Content-Type": "application/octet-stream"}, body=article(79).encode())}) as site:
         listed = tmp_path / "list.txt"
-        listed.write_text("\n".join(site.url(p) for p in ("/a", "/api", "/typeless")) + "\n")
+        listed.write_text("\n".join(site.url(p) for p in ("/a", "/api", "/typeless", "/s3")) + "\n")
         config = settings(tmp_path)
         summary = run_plain(config, [f"urls:{listed}"])
-        assert summary.articles_archived == 2  # a page served without a type is read as one
+        assert summary.articles_archived == 3  # a page served without a type, or a generic one, is read as one
         assert rejects_of(config.archive_dir, site.base_url) == {
             ("/api", "read", "unsupported_type", "Content-Type application/json: not a page")}
         again = run_plain(config, [f"urls:{listed}"])

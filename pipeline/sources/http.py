@@ -37,6 +37,11 @@ MAX_SITEMAP_DEPTH = 3
 MAX_SITEMAPS = 500
 # A WARC file over HTTP is fetched whole (in memory) before it is read: its own, larger limit.
 MAX_WARC_BYTES = 1_000_000_000
+# Content-Types a page is never served as: such a body is rejected, not read as text. Any
+# other (octet-stream, XML, which XHTML comes as too) goes to decode's own checks.
+NOT_PAGE_TYPES = ("application/json", "application/rss+xml", "application/atom+xml", "application/pdf",
+                  "application/zip", "application/javascript", "text/javascript", "text/css", "text/csv",
+                  "image/", "audio/", "video/", "font/")
 # Response headers kept with the page (raw_pages.headers).
 KEPT_HEADERS = ("content-type", "content-language", "last-modified", "etag", "date")
 
@@ -327,7 +332,7 @@ def read_fetched(entry: dict, result: FetchResult, max_failures: int) -> tuple[R
     """A fetch's page (None for a 304: nothing changed) or reject, and its `fetches` row."""
     if result.error is None and result.not_modified:
         return None, _fetch_row(entry, result, "not_modified", 0, None)
-    if result.error is None and not warc.is_page_type(content_type := result.headers.get("content-type")):
+    if result.error is None and not_a_page_type(content_type := result.headers.get("content-type")):
         digest = raw_hash(result.content)
         reject = Reject(entry["url"], digest, "read", "unsupported_type", f"Content-Type {content_type}: not a page")
         return reject, _fetch_row(entry, result, "fetched", 0, digest)
@@ -369,3 +374,9 @@ def fetch_entries(entries: list[dict], settings: Settings) -> tuple[list[RawPage
 
 def unlisted_reject(entry: dict) -> Reject:
     return Reject(entry["url"], None, "list", entry["reason"], f"{entry['source']}: {entry['detail']}")
+
+
+def not_a_page_type(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return media_type.endswith("+json") or media_type.startswith(NOT_PAGE_TYPES)
+
