@@ -22,7 +22,7 @@ from pipeline.report import REPORTS, report
 from pipeline.search import SearchFilters, search
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
-from pipeline.sources.config import SourceConfigError, absolute_path, parse_ref
+from pipeline.sources.config import SourceConfigError, absolute_path, parse_ref, without_bar
 from pipeline.store import ArchiveBusy, ArchiveMissing, connect
 
 console = Console(soft_wrap=True)
@@ -47,9 +47,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def local_ref(ref: str) -> str:
     """A source reference with a local path made absolute (the run may work elsewhere)."""
-    if "|" in ref and Path(ref).expanduser().exists():
-        raise SourceError(f"{ref}: a path with | in its name cannot be a source, since | names the outlet "
-                          "(rename it, or name a link to it)")
+    if Path(ref).expanduser().exists():  # a path, not a reference with an outlet
+        without_bar(ref)
     source = parse_ref(ref)
     if source.kind in ("folder", "warc") and not source.is_remote:
         source = replace(source, location=absolute_path(source.location))

@@ -111,6 +111,7 @@ def test_source_config_lists_sources_per_outlet(tmp_path):
     ("[[outlet]\n", "not valid TOML"),
     ('[[outlet]]\nname = "X"\nfeed = ["https://x.org/rss"]\n', "unknown keys \\['feed'\\]"),
     ('[[outlet]]\nname = "X"\n', "lists no sources"),
+    ('[[outlet]]\nname = "X"\nfolders = ["my|pages"]\n', "a path with \\| in its name cannot be a source"),
 ])
 def test_source_config_errors_are_clear(tmp_path, text, message):
     path = tmp_path / "sources.toml"

@@ -60,6 +60,15 @@ def absolute_path(location: str | Path) -> str:
     return os.path.realpath(Path(location).expanduser())
 
 
+def without_bar(location: str) -> str:
+    """A local path a source reference can name: | names the outlet, so a path with one in
+    it cannot round-trip through a run's plan."""
+    if "|" in location:
+        raise SourceConfigError(f"{location}: a path with | in its name cannot be a source, since | names the "
+                                "outlet (rename it, or name a link to it)")
+    return location
+
+
 def parse_ref(ref: str) -> Source:
     """The source a reference names; a bare path is a folder or file (a WARC file by its name)."""
     head, _, outlet = ref.partition("|")
@@ -92,7 +101,7 @@ def load_sources(path: Path) -> list[Source]:
         for key, kind in CONFIG_KEYS.items():
             for location in outlet.get(key, []):
                 if kind in ("folder", "warc") and not location.startswith(("http://", "https://")):
-                    location = absolute_path(Path(path).parent / location)
+                    location = without_bar(absolute_path(Path(path).parent / location))
                 found.append(Source(kind, location, name))
     if not found:
         raise SourceConfigError(f"{path}: lists no sources (expected [[outlet]] tables with {', '.join(CONFIG_KEYS)})")
