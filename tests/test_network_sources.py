@@ -417,6 +417,20 @@ def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
         }
 
 
+def test_the_sitemaps_a_home_page_links_share_one_count_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(http, "MAX_SITEMAPS", 3)
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes.update({f"/news-{n}": html(article(80 + n)) for n in range(4)})
+        site.routes.update({f"/map-{n}.xml": Route(body=urlset([site.url(f"/news-{n}")])) for n in range(4)})
+        site.routes["/a.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in (0, 1)]))
+        site.routes["/b.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in (2, 3)]))
+        site.routes["/"] = html('<html><body><p>Home</p><a href="/a.xml">A</a> <a href="/b.xml">B</a></body></html>')
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"site:{site.url('/')}"])
+        assert summary.articles_archived == 3  # of the four sitemaps the two indexes list, three read in all
+        assert [reason for _, _, reason, _ in rejects_of(config.archive_dir, site.base_url)] == ["sitemap_limit"]
+
+
 def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
     with WebServer({"/robots.txt": robots(""), "/news/1": html(article(75)), "/news/2": html(article(76))}) as site:
         # the second item's <title> is never closed: feedparser's lenient parser loses its <link>

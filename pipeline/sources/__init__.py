@@ -16,6 +16,7 @@ from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.sources import files, http, warc
 from pipeline.sources.config import Source, SourceConfigError, absolute_path, parse_ref
+from pipeline.sources.links import ListingError, unlisted_entry, unlisted_reject
 from pipeline.store import ArchivePaths
 
 
@@ -41,9 +42,8 @@ def _local_entries(sources: list[Source]) -> tuple[list[dict], list[str]]:
     for source in sources:
         try:
             entries += _listed(source)
-        except (files.FolderError, warc.WarcError) as e:
-            entries.append({"kind": "unlisted", "source": source.ref, "url": absolute_path(source.location),
-                            "reason": e.reason, "detail": e.detail})
+        except ListingError as e:
+            entries.append(unlisted_entry(source.ref, absolute_path(source.location), e.reason, e.detail))
             failures.append(str(e))
     return entries, failures
 
@@ -85,7 +85,7 @@ def read_entries(entries: list[dict], settings: Settings) -> tuple[list[RawPage]
     """A shard's pages, rejects, `fetches` rows, and pages a server said are unchanged (304)."""
     readers = {"file": partial(files.read_entry, max_bytes=settings.max_page_bytes),
                "warc": partial(warc.read_entry, max_bytes=settings.max_page_bytes),
-               "unlisted": http.unlisted_reject}
+               "unlisted": unlisted_reject}
     got = [readers[e["kind"]](e) for e in entries if e["kind"] != "http"]
     fetched, fetch_rows, unchanged = http.fetch_entries([e for e in entries if e["kind"] == "http"], settings)
     got += fetched

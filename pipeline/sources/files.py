@@ -25,18 +25,14 @@ from typing import BinaryIO
 
 from pipeline.records import RawPage, Reject
 from pipeline.sources.config import absolute_path
+from pipeline.sources.links import ListingError, unlisted_entry
 
 PAGE_SUFFIXES = (".html", ".htm", ".txt")
 MANIFEST_NAME = "manifest.csv"
 
 
-class FolderError(ValueError):
-    """A folder or file that cannot be listed: `reason` is the reason code of its `list`
-    reject, `detail` what is wrong (the message says where too)."""
-
-    def __init__(self, reason: str, where: Path, detail: str):
-        super().__init__(f"{where}: {detail}")
-        self.reason, self.detail = reason, detail
+class FolderError(ListingError):
+    """A folder or file that cannot be listed."""
 
 
 def is_page_file(path: Path) -> bool:
@@ -114,9 +110,8 @@ def list_entries(source: str, outlet: str | None = None) -> list[dict]:
             "fetched_at": known.get("fetched_at"),
             "outlet": known.get("outlet") or outlet,
         })
-    # Read as a network source's failed listing is (http.unlisted_reject).
-    return entries + [{"kind": "unlisted", "source": str(root), "url": str(p), "reason": reason,
-                       "detail": f"{p.relative_to(root)}: {detail}"} for p, reason, detail in problems]
+    return entries + [unlisted_entry(str(root), str(p), reason, f"{p.relative_to(root)}: {detail}")
+                      for p, reason, detail in problems]
 
 
 def walk(root: Path) -> tuple[list[Path], list[tuple[Path, str, str]]]:

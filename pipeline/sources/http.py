@@ -27,8 +27,8 @@ from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.sources import warc
 from pipeline.sources.config import Source, parse_ref
-from pipeline.sources.feeds import Feed, FeedError, discover_feeds, parse_feed
-from pipeline.sources.links import Link, looks_like_html, parse_url_list
+from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
+from pipeline.sources.links import Link, looks_like_html, parse_url_list, unlisted_entry
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
 
@@ -57,9 +57,8 @@ class Listing:
 
 def _problem(source: Source, result: FetchResult | None, url: str, reason: str | None = None,
              detail: str | None = None) -> dict:
-    return {"kind": "unlisted", "source": source.ref, "url": url,
-            "reason": reason or (result.error if result else "bad_source"),
-            "detail": detail or (result.detail if result else "") or ""}
+    return unlisted_entry(source.ref, url, reason or (result.error if result else "bad_source"),
+                          detail or (result.detail if result else "") or "")
 
 
 def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> FetchResult | None:
@@ -72,15 +71,17 @@ def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> Fe
 
 
 def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems: list[dict],
-                   above: tuple[str, ...] = ()) -> list[Link]:
+                   indexed: list[tuple[str, str]] = ()) -> list[Link]:
     """The pages of sitemaps and of the sitemaps they index, breadth first, each sitemap
-    read once; `above` are the indexes already read that list the roots. What the limits
-    leave unread is a `sitemap_limit` problem; a loop of indexes, when no sitemap read
-    lists a page, a `sitemap_loop` one."""
+    read once: `roots`, and the (sitemap, the index above it) already `indexed` by a
+    sitemap read before (a home page's). What the limits leave unread is a
+    `sitemap_limit` problem; a loop of indexes, when no sitemap read lists a page, a
+    `sitemap_loop` one."""
     links: list[Link] = []
     loops: list[tuple[str, str]] = []  # (index, an index above it, or itself, that it lists)
-    queue = [(url, (*above, url)) for url in roots]  # each with its chain of indexes from the first
-    seen = {*above, *roots}
+    # Each with its chain of indexes from the first.
+    queue = [(url, (url,)) for url in roots] + [(url, (above, url)) for url, above in indexed]
+    seen = {url for _, chain in queue for url in chain}
     read = 0
     while queue:
         if read == MAX_SITEMAPS:
@@ -124,52 +125,46 @@ def _loop(index: str, listed: str) -> str:
     return f"{index} lists {listed}, an index above it (a loop)"
 
 
-def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> list[Link]:
-    if (result := _get(fetcher, source, url, problems)) is None:
-        return []
-    try:
-        return _feed_pages(parse_feed(result.content, result.final_url or url), source, url, problems)
-    except FeedError as e:
-        problems.append(_problem(source, result, url, "not_a_feed", str(e)))
-        return []
-
-
-def _feed_pages(feed: Feed, source: Source, url: str, problems: list[dict]) -> list[Link]:
+def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict],
+                or_sitemap: bool = False) -> tuple[list[Link], Sitemap | None]:
     """A feed's pages; a malformed feed's are kept, and it is a `malformed_feed` problem,
-    since the entries after its fault may be lost."""
+    since the entries after its fault may be lost. With `or_sitemap` (a home page's link,
+    which discovery takes from <a> links ending in .xml as often a site map's as a feed's)
+    a sitemap there gives its pages, and itself for the sitemaps it indexes."""
+    if (result := _get(fetcher, source, url, problems)) is None:
+        return [], None
+    base = result.final_url or url
+    try:
+        feed = parse_feed(result.content, base)
+    except FeedError as e:
+        if or_sitemap:
+            try:
+                sitemap = parse_sitemap(result.content, base)
+                return sitemap.links, sitemap
+            except SitemapError:
+                pass
+        problems.append(_problem(source, result, url, "not_a_feed", str(e)))
+        return [], None
     if feed.malformed:
         problems.append(_problem(source, None, url, "malformed_feed", f"{url}: {feed.malformed}; the "
                                  f"{len(feed.links)} pages read from it are kept, others may be lost"))
-    return feed.links
-
-
-def _discovered_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> list[Link]:
-    """What a home page links as its feed: a feed, or a sitemap. With no feed advertised,
-    discovery takes the page's links that end in .xml or name rss, a site map's as often
-    as a feed's."""
-    if (result := _get(fetcher, source, url, problems)) is None:
-        return []
-    base = result.final_url or url
-    try:
-        return _feed_pages(parse_feed(result.content, base), source, url, problems)
-    except FeedError as e:
-        try:
-            sitemap = parse_sitemap(result.content, base)
-        except SitemapError:
-            problems.append(_problem(source, result, url, "not_a_feed", str(e)))
-            return []
-    return sitemap.links + _sitemap_links(fetcher, source, sitemap.sitemaps, problems, above=(url,))
+    return feed.links, None
 
 
 def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
-    """A home page's feeds; failing those (none, or none that lists a page), the sitemaps
-    its robots.txt names, or /sitemap.xml."""
+    """A home page's feeds (or sitemaps it links); failing those (none, or none that lists
+    a page), the sitemaps its robots.txt names, or /sitemap.xml."""
     home = source.location
     if (result := _get(fetcher, source, home, problems)) is None:
         return []
     base = result.final_url or home
-    feeds = discover_feeds(result.content.decode("utf-8", "replace"), base)
-    if links := [link for feed in feeds for link in _discovered_links(fetcher, source, feed, problems)]:
+    links, indexed = [], []
+    for url in discover_feeds(result.content.decode("utf-8", "replace"), base):
+        found, sitemap = _feed_links(fetcher, source, url, problems, or_sitemap=True)
+        links += found
+        indexed += [(child, url) for child in sitemap.sitemaps] if sitemap else []
+    # One reading of every sitemap the home page's sitemaps index: the limits are the site's.
+    if links := links + (_sitemap_links(fetcher, source, [], problems, indexed) if indexed else []):
         return links
     robots = fetcher.get(_root(base) + "/robots.txt")
     named = sitemaps_from_robots(robots.content.decode("utf-8", "replace"), base) if robots.status == 200 else []
@@ -232,7 +227,7 @@ def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging
         return Listing([], problems, _remote_warc(warc_fetcher, source, staging, problems))
     links = {
         "urls": lambda: _url_list(fetcher, source, problems),
-        "feed": lambda: _feed_links(fetcher, source, source.location, problems),
+        "feed": lambda: _feed_links(fetcher, source, source.location, problems)[0],
         "sitemap": lambda: _sitemap_links(fetcher, source, [source.location], problems),
         "site": lambda: _site_links(fetcher, source, problems),
     }[source.kind]()
@@ -370,10 +365,6 @@ def fetch_entries(entries: list[dict], settings: Settings) -> tuple[list[RawPage
         else:
             read.append(got)
     return read, rows, unchanged
-
-
-def unlisted_reject(entry: dict) -> Reject:
-    return Reject(entry["url"], None, "list", entry["reason"], f"{entry['source']}: {entry['detail']}")
 
 
 def not_a_page_type(content_type: str | None) -> bool:

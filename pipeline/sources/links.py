@@ -1,5 +1,6 @@
 """What the listings share: a page link with the dates and title a feed or sitemap gives,
-URL checks, and URL lists (a page URL a line)."""
+URL checks, URL lists (a page URL a line), and what a listing could not list: an entry
+of the plan that reads as its `list` reject."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+
+from pipeline.records import Reject
 
 # A line of a URL list quoted in a reject is cut here (a page served as the list has long lines).
 MAX_LINE_CHARS = 200
@@ -85,3 +89,22 @@ def unique_by_url(links: Iterable[Link]) -> list[Link]:
 def looks_like_html(content: bytes) -> bool:
     """Whether a document opens as an HTML page (the usual thing served instead of a feed or sitemap)."""
     return bool(HTML_START.match(content[:4096]))
+
+
+class ListingError(ValueError):
+    """A source that cannot be listed: `reason` is the reason code of its `list` reject,
+    `detail` what is wrong (the message says where too)."""
+
+    def __init__(self, reason: str, where: str | Path, detail: str):
+        super().__init__(f"{where}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+def unlisted_entry(source: str, url: str, reason: str, detail: str) -> dict:
+    """A plan entry for what a listing could not list (its `url`): it reads as a reject."""
+    return {"kind": "unlisted", "source": source, "url": url, "reason": reason, "detail": detail}
+
+
+def unlisted_reject(entry: dict) -> Reject:
+    return Reject(entry["url"], None, "list", entry["reason"], f"{entry['source']}: {entry['detail']}")
+

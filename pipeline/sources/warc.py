@@ -26,6 +26,7 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.records import RawPage, Reject
 from pipeline.sources.config import absolute_path
+from pipeline.sources.links import ListingError
 
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_MEMBER = GZIP_MAGIC + b"\x08"  # and deflate, the only method
@@ -44,13 +45,8 @@ MAX_REASON_CHARS = 300  # warcio quotes the unreadable line, which in a corrupt 
 NOT_TEXT = re.compile(r"(?:[^\x20-\x7e\s]|\\x[0-9a-fA-F]{2})+")
 
 
-class WarcError(ValueError):
-    """A file that cannot be read as WARC or ARC at all (missing, empty, another format):
-    `reason` is the reason code of its `list` reject, `detail` what is wrong (the message says where too)."""
-
-    def __init__(self, reason: str, where: str, detail: str):
-        super().__init__(f"{where}: {detail}")
-        self.reason, self.detail = reason, detail
+class WarcError(ListingError):
+    """A file that cannot be read as WARC or ARC at all (missing, empty, another format)."""
 
 
 def list_entries(location: str, outlet: str | None = None, url: str | None = None) -> list[dict]:
