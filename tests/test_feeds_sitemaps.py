@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -288,13 +289,15 @@ def test_url_list_lines_comments_and_bad_lines():
         links=[Link("https://news.example.org/a"), Link("https://News.example.org/b")],  # the scheme in lower case
         bad_lines=[(6, "news.example.org/c", "not an http(s) URL"),
                    (7, "https://news.example.org/d see this", "not an http(s) URL"),
-                   (8, "mailto:desk@example.org", "not an http(s) URL"), (9, "x" * 200 + "…", "not an http(s) URL")],
+                   (8, "mailto:desk@example.org", "not an http(s) URL"),
+                   (9, "x" * 200 + f"… ({hashlib.sha256(b'x' * 300).hexdigest()[:12]})", "not an http(s) URL")],
     )
 
 
 def test_a_url_list_line_that_is_not_utf8_is_a_bad_line_not_another_url():
-    listed = parse_url_list(b"https://news.example.org/caf\xe9.html\nhttps://news.example.org/ok\n")
-    assert listed == UrlList(links=[Link("https://news.example.org/ok")],
+    listed = parse_url_list(b"https://news.example.org/caf\xe9.html\nhttps://news.example.org/ok\n"
+                            + "https://news.example.org/\ufffd\n".encode())  # U+FFFD itself, in UTF-8
+    assert listed == UrlList(links=[Link("https://news.example.org/ok"), Link("https://news.example.org/\ufffd")],
                              bad_lines=[(1, "https://news.example.org/caf\ufffd.html", "not UTF-8")])
 
 

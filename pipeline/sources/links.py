@@ -4,6 +4,7 @@ of the plan that reads as its `list` reject."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,19 +55,27 @@ class UrlList:
 def parse_url_list(content: bytes) -> UrlList:
     """A list of page URLs, one a line, in UTF-8. Blank lines and comments (lines starting
     with #) are skipped; any other line is a URL or a bad line: one that is not a URL, or
-    not UTF-8 (read with its bad bytes replaced, it would name another page)."""
+    not UTF-8 (read with its bad bytes replaced, it would name another page). A bad line
+    is given whole, or cut with a hash of the whole (a page served as a list has long lines)."""
     links, bad = [], []
-    for number, line in enumerate(content.decode("utf-8-sig", "replace").splitlines(), 1):
-        line = line.strip()
+    for number, raw in enumerate(content.removeprefix(b"\xef\xbb\xbf").splitlines(), 1):
+        try:
+            line, why = raw.decode("utf-8").strip(), "not an http(s) URL"
+        except UnicodeDecodeError:
+            line, why = raw.decode("utf-8", "replace").strip(), "not UTF-8"
         if not line or line.startswith("#"):
             continue
-        url = http_url(line)
-        if url and "\ufffd" not in line:
+        if (url := http_url(line)) and why != "not UTF-8":
             links.append(Link(url))
         else:
-            why = "not UTF-8" if "\ufffd" in line else "not an http(s) URL"
-            bad.append((number, line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + "…", why))
+            bad.append((number, _quoted(line), why))
     return UrlList(links, bad)
+
+
+def _quoted(line: str) -> str:
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return f"{line[:MAX_LINE_CHARS]}… ({hashlib.sha256(line.encode()).hexdigest()[:12]})"
 
 
 def http_url(text: str) -> str | None:
