@@ -402,11 +402,16 @@ def test_sitemap_loops_and_chains_past_the_depth_limit_are_rejects(tmp_path):
         }
 
 
+def four_sitemaps(site: WebServer, first_story: int) -> None:
+    """/map-0.xml to /map-3.xml, each listing one page of its own (/news-0 to /news-3)."""
+    site.routes.update({f"/news-{n}": html(article(first_story + n)) for n in range(4)})
+    site.routes.update({f"/map-{n}.xml": Route(body=urlset([site.url(f"/news-{n}")])) for n in range(4)})
+
+
 def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
     monkeypatch.setattr(http, "MAX_SITEMAPS", 3)
     with WebServer({"/robots.txt": robots("")}) as site:
-        site.routes.update({f"/news-{n}": html(article(70 + n)) for n in range(4)})
-        site.routes.update({f"/map-{n}.xml": Route(body=urlset([site.url(f"/news-{n}")])) for n in range(4)})
+        four_sitemaps(site, 70)
         site.routes["/index.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in range(4)]))
         config = settings(tmp_path)
         summary = run_plain(config, [f"sitemap:{site.url('/index.xml')}"])
@@ -420,8 +425,7 @@ def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
 def test_the_sitemaps_a_home_page_links_share_one_count_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(http, "MAX_SITEMAPS", 3)
     with WebServer({"/robots.txt": robots("")}) as site:
-        site.routes.update({f"/news-{n}": html(article(80 + n)) for n in range(4)})
-        site.routes.update({f"/map-{n}.xml": Route(body=urlset([site.url(f"/news-{n}")])) for n in range(4)})
+        four_sitemaps(site, 80)
         site.routes["/a.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in (0, 1)]))
         site.routes["/b.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in (2, 3)]))
         site.routes["/"] = html('<html><body><p>Home</p><a href="/a.xml">A</a> <a href="/b.xml">B</a></body></html>')
