@@ -191,9 +191,10 @@ def _worker_stages(files: list[Path], warm_up: list[Path], wait: bool, entities:
     warmed up by other pages (models loaded, dateparser's locales set up); with `wait`,
     started only once the other process is ready too."""
     settings = Settings(entities=entities)
-    docs, _ = extract_pages([read_entry({"path": str(f)}) for f in warm_up], StageStats())
+    docs, _ = extract_pages([read_entry({"path": str(f)}, max_bytes=settings.max_page_bytes) for f in warm_up],
+                            StageStats())
     tag_documents(docs, settings, StageStats())
-    raws = [read_entry({"path": str(f)}) for f in files]
+    raws = [read_entry({"path": str(f)}, max_bytes=settings.max_page_bytes) for f in files]
     if wait:
         _together.wait()
     start = time.perf_counter()
