@@ -9,7 +9,7 @@ time and time zone; a date htmldate read month first from the page's "4. 2. 2022
 read day first. A publication time the page states in its own zone, or in both its
 JSON-LD and meta tags more than a day from htmldate's, or labels as such, overrides
 htmldate, which often reads a UTC or modification time; so does a dateline heading the
-article's text, the date its readers are shown (the gold date on all 27 labelled pages
+article's text, the date its readers are shown (the gold date on all 28 labelled pages
 that have one), and the one day its `<time>` elements show, where nothing confirms
 htmldate. The date the feed or sitemap that listed the page gave is a candidate too, used
 when the page states none. Scraped text has no metadata left: its date comes from a
@@ -48,9 +48,11 @@ FULL_DATES = (
     re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,\s*(?P<year>(?:19|20)\d{2})\b", re.I),
     re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d{2})\b", re.I),
     re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+    # Dotted dates are day first wherever they are written (German, Czech, Polish, Russian pages).
+    re.compile(r"(?<![\d.])(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d{2})\b"),
 )
-# "Updated March 3, 2024" / "Published: 3 March 2024" at the start of a line.
-DATELINE = re.compile(r"^(?:published|posted|updated|last updated)?:?\s*", re.I)
+# "Updated March 3, 2024" / "Published: 3 March 2024" / "Stand: 28.04.2020 18:00 Uhr" at the start of a line.
+DATELINE = re.compile(r"^(?:published|posted|updated|last updated|stand)?:?\s*", re.I)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # A weekday the article happened on: not "next Thursday" or "last Friday", which are
 # relative to a day the text does not give.
@@ -266,13 +268,11 @@ def text_candidates(doc: Document) -> list[Candidate]:
 
 
 def dateline_candidate(doc: Document) -> Candidate | None:
-    """The dateline heading an HTML article's text: a line that is its date, or a paragraph
-    that opens with it."""
-    head = doc.text.split("\n\n")[:DATELINE_PARAGRAPHS]
-    found = find_text_date("\n\n".join(head))
-    if found and found[1] == "text_dateline":
-        return Candidate(found[0], "text_dateline", found[2])
-    for paragraph in head:
+    """The dateline heading an HTML article's text: the first of its opening paragraphs
+    that holds a line that is its date or opens with its date."""
+    for paragraph in doc.text.split("\n\n")[:DATELINE_PARAGRAPHS]:
+        if (found := find_text_date(paragraph)) and found[1] == "text_dateline":
+            return Candidate(found[0], "text_dateline", found[2])
         if (m := LEAD_DATE.match(paragraph)) and (day := read_date(m["date"])):
             return Candidate(day, "text_dateline", m.group(0))
     return None

@@ -299,6 +299,12 @@ def test_a_dateline_heading_the_article_overrides_htmldate():
     ("31. Oktober 2023. Dragqueens sind Kunstfiguren aus Make-up und Glitter.", date(2023, 10, 31), "31. Oktober 2023"),
     ("02.02.2022 10:16 Uhr - 1. Bundesliga - PM Vereine", date(2022, 2, 2), "02.02.2022"),
     ("BERLIN, 3. Mai 2022 \u2013 Die Regierung hat beschlossen.", date(2022, 5, 3), "BERLIN, 3. Mai 2022"),
+    # tagesschau.de's "as of" line: the day its readers see, a day before its meta tag's
+    ("Stand: 28.04.2020 18:00 Uhr", date(2020, 4, 28), "Stand: 28.04.2020 18:00 Uhr"),
+    ("Updated: 3.3.2024", date(2024, 3, 3), "Updated: 3.3.2024"),
+    # the first dateline heads the article, not a dated teaser line after it
+    ("02.02.2022 10:16 Uhr - 1. Bundesliga - PM Vereine\n\n30.01.2022 \u00b7 M\u00e4nner \u00b7 HBL1",
+     date(2022, 2, 2), "02.02.2022"),
 ])
 def test_a_paragraph_opening_with_the_date_is_a_dateline_in_any_language(paragraph, expected, evidence):
     doc = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2023-12-01",
