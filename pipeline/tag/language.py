@@ -15,20 +15,33 @@ from pipeline.tag.detector import detect_langs
 # 3,000 tell an article's language as well (no change on the eval set's 968 articles,
 # 7.0 -> 4.9 ms an article).
 LANGUAGE_CHARS = 3000
+# Scripts that only one of langdetect's languages is written in (Hangul, kana, Thai, Greek,
+# Hebrew, Bengali, Gurmukhi, Gujarati, Tamil, Telugu, Kannada, Malayalam): a word or two of
+# them tells the language; a short Latin, Cyrillic, Arabic or Devanagari text does not.
+ONE_LANGUAGE_SCRIPT = re.compile(
+    "[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u0e00-\u0e7f\u0370-\u03ff\u1f00-\u1fff"
+    "\u0590-\u05ff\u0980-\u0aff\u0b80-\u0d7f]")
 
 
 def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     """`und` below `min_words` words that are not just digits (a Chinese or Japanese
-    character is a word). Words, not letters: a letter count misses the vowel signs of
-    Indic scripts and made short CJK sentences `und` where langdetect is right
-    (make eval: accuracy 0.789 with a 40-letter threshold)."""
-    if sum(1 for word in WORD.findall(text) if not word.isdigit()) < min_words:
+    character is a word), unless most of its letters are of a script only one language
+    is written in. Words, not letters: a letter count misses the vowel signs of Indic
+    scripts and made short CJK sentences `und` where langdetect is right (make eval:
+    accuracy 0.789 with a 40-letter threshold)."""
+    words = sum(1 for word in WORD.findall(text) if not word.isdigit())
+    if words < min_words and not (words and _one_language_script(text)):
         return "und", None, "too_short"
     try:
         best = detect_langs(text[:LANGUAGE_CHARS])[0]
     except LangDetectException:
         return "und", None, "too_short"
     return best.lang, round(best.prob, 4), "langdetect"
+
+
+
+def _one_language_script(text: str) -> bool:
+    return 2 * len(ONE_LANGUAGE_SCRIPT.findall(text)) > sum(c.isalpha() for c in text)
 
 
 HEAD_CHARS = 20_000

@@ -37,6 +37,26 @@ def test_short_sentences_in_any_script_are_detected(text, language):
     assert (found, method) == (language, "langdetect")
 
 
+@pytest.mark.parametrize("text, language", [
+    ("\uc815\ub9d0 \uadf8\ub7ac\uc2b5\ub2c8\ub2e4.", "ko"),  # "Really, it was.": Hangul is only Korean's
+    ("\uc0ac\uc9c4\uc81c\uacf5 GM", "ko"),  # "Photo: GM", mostly Hangul
+    ("\u039a\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1 \u03c3\u03b1\u03c2", "el"),
+    ("\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd", "he"),
+])
+def test_a_short_text_in_a_script_of_one_language_is_detected(text, language):
+    found, _, method = detect_language(text, min_words=3)
+    assert (found, method) == (language, "langdetect")
+
+
+@pytest.mark.parametrize("text", [
+    "\u041d\u0430\u0434\u043e \u0433\u043e\u0442\u043e\u0432\u0438\u0442\u044c\u0441\u044f.",  # Russian, Bulgarian, Ukrainian...
+    "Seguirem insistint.",
+    "\u0441\u043d\u0438\u043c\u043e\u043a \u03b1",  # one Greek letter among Cyrillic ones
+])
+def test_a_short_text_in_a_script_of_many_languages_is_undetermined(text):
+    assert detect_language(text, min_words=3) == ("und", None, "too_short")
+
+
 def test_threshold_counts_words_not_characters():
     assert detect_language("Stadtrat 1234567890 .....", min_words=2) == ("und", None, "too_short")
     assert detect_language("Stadtrat beschließt 1234567890", min_words=2)[2] == "langdetect"
