@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         description="Outlet and wire-service registry (TOML); extend or replace it without code.",
     )
     min_language_words: int = Field(
-        3, ge=1, description="Fewer words than this (a Chinese or Japanese character counts as one) and the language is `und`."
+        3, ge=1, description="Fewer words than this (a Chinese or Japanese character counts as one) and the language is `und`, unless the text is in a script of one language."
     )
     furniture_min_articles: int = Field(
         3, ge=2, description="Learned furniture: a line in at least this many articles of one outlet..."
