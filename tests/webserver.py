@@ -14,7 +14,7 @@
         assert server.max_in_flight <= 2
 
 Unknown paths answer 404. Every request is logged (`requests`: method, path, headers,
-start and end times) and requests in flight are counted (`max_in_flight`). Hosts are
+start and end times) and requests in flight, until their answers begin, are counted (`max_in_flight`). Hosts are
 told apart by port: a second server is a second host, with its own robots.txt.
 `WebServer(routes, tls=True)` serves HTTPS with a self-signed certificate made at
 start, which no client trusts; `connections` counts handshakes tried.
@@ -226,11 +226,15 @@ class WebServer:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             return len(self.requests) - 1
 
-    def _end(self, index: int, answered: bool) -> None:
+    def _settled(self) -> None:
+        """A request is no longer in flight once its answer begins: a client can read a short
+        answer and send its next request before the thread that wrote it gets back here."""
         with self._lock:
             self.in_flight -= 1
-            if answered:
-                self.requests[index] = replace(self.requests[index], ended=time.monotonic())
+
+    def _end(self, index: int) -> None:
+        with self._lock:
+            self.requests[index] = replace(self.requests[index], ended=time.monotonic())
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -280,16 +284,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         owner = self.server.owner
         headers = {k.lower(): v for k, v in self.headers.items()}
         index = owner._begin(Request(self.command, self.path, headers, time.monotonic()))
-        answered = False
         try:
             route = owner._next_route(self.path) or Route(404, body=b"not found")
             if route.drop or (route.delay_s and owner._stopping.wait(route.delay_s)):
                 self.close_connection = True
                 return
-            self._send(route, headers, send_body)
-            answered = True
         finally:
-            owner._end(index, answered)
+            owner._settled()
+        self._send(route, headers, send_body)
+        owner._end(index)
 
     def _send(self, route: Route, request_headers: dict[str, str], send_body: bool) -> None:
         validators = {}
