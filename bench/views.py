@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.search import hit_rows
 from pipeline.store import ArchivePaths, archive_lock, connect, ensure_archive, refresh_rollups, write_table
 from schemas.tables import TABLES
 
@@ -85,3 +86,12 @@ def bench_views(source: Path, workdir: Path, rows: int, repeats: int = 5) -> Non
                 result = con.execute(sql).to_arrow_table()  # as a dashboard connector takes it (Arrow)
                 timings.append(1000 * (time.perf_counter() - t))
             print(f"{label:<36}{statistics.median(timings):>8.0f} ms  ({result.num_rows:,} rows)")
+        ids = [i for (i,) in con.sql("SELECT article_id FROM documents USING SAMPLE reservoir(10 ROWS) REPEATABLE (7)").fetchall()]
+        hit_rows(con, ids)
+        timings = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            found = hit_rows(con, ids)
+            timings.append(1000 * (time.perf_counter() - t))
+        print(f"{'search: a page of 10 hits looked up':<36}{statistics.median(timings):>8.0f} ms  ({len(found)} rows; "
+              "texts cut to 200 characters here)")
