@@ -33,8 +33,8 @@ class KeyFiles:
     """The archive's dedup keys as a run found them, in one narrow file per table
     (`write_key_files`, once per run, under the lock: the archive does not change until
     the run publishes). Each shard looks its pages up twice; in the archive, the
-    documents' row groups of 100 (for search) made each lookup a scan of every row group
-    of several columns: at 1,000,000 articles about 2 s a shard."""
+    documents' small row groups (for search) made each lookup a scan of every row group
+    of several columns: at 1,000,000 articles about 2 s a shard with groups of 100."""
 
     folder: Path
 
