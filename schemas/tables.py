@@ -75,11 +75,10 @@ DOCUMENTS = Table(
         Column("ingested_at", TS, "When the run archived the row.", nullable=False),
     ),
     key=("article_id",),
-    # Search reads its hits' texts by id, a row group each, after reading every id: smaller
-    # groups read fewer texts, larger ones fewer groups. Measured (make bench; texts at
-    # 100,000, ids at 1,000,000): 100 rows, a query 81 ms at 100,000 and the hits' lookup
-    # 280 ms at 1,000,000; 500 rows, 71 ms and 130 ms; 1,000 rows, the lookup 83 ms instead
-    # of 29 at 100,000. Any scan of the table (the articles view) gains as much.
+    # Search reads every id, then its hits' texts, a row group each: smaller groups read
+    # fewer texts, larger ones fewer groups. Groups of 100 took 280 ms a page of hits at
+    # 1,000,000 articles, 500 take 130 with no loss at 100,000; 1,000 cost a third more
+    # there (README, "Search"). Every scan of the table (the articles view) gains too.
     sort_by=("article_id",),
     row_group_rows=500,
 )

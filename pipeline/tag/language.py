@@ -39,7 +39,6 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     return best.lang, round(best.prob, 4), "langdetect"
 
 
-
 def _one_language_script(text: str) -> bool:
     return 2 * len(ONE_LANGUAGE_SCRIPT.findall(text)) > sum(c.isalpha() for c in text)
 
