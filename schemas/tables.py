@@ -77,7 +77,7 @@ DOCUMENTS = Table(
     key=("article_id",),
     # Search reads every id, then its hits' texts, a row group each: smaller groups read
     # fewer texts, larger ones fewer groups. Groups of 100 took 280 ms a page of hits at
-    # 1,000,000 articles, 500 take 130 with no loss at 100,000; 1,000 cost a third more
+    # 1,000,000 articles, 500 take 130 with no loss at 100,000; 1,000 made it 83 ms for 29
     # there (README, "Search"). Every scan of the table (the articles view) gains too.
     sort_by=("article_id",),
     row_group_rows=500,
