@@ -62,6 +62,11 @@ trafilatura.utils.HTML_PARSER.set_element_class_lookup(EXTRACTION_LOOKUP)
 # Its costliest XPaths (pruning, and looking for an author), as the same tests in Python: 8.5 ms a page less
 # (pipeline/xpath_rules.py).
 xpath_rules.install()
+# libxml2 reads `<script .../>` as an element closed at once, as XHTML would, and the code
+# after it as page text (a recipe page's text was its JavaScript). Browsers read HTML's
+# <script/> and <style/> as start tags whose content runs to the end tag, and so does the
+# parse here, where an end tag follows (a page with none is left as it is).
+SELF_CLOSED_RAW_TEXT = re.compile(r"(<(script|style)\b[^>]*?)\s*/>(?=.*?</\2\s*>)", re.I | re.S)
 # (extract_method, the text found)
 Extraction = tuple[str, str]
 
@@ -201,7 +206,7 @@ def paragraph_furniture(paragraph: str) -> str | None:
 
 
 def _html_document(page: Page, fast: bool) -> Document | None:
-    tree = trafilatura.load_html(page.text)
+    tree = trafilatura.load_html(SELF_CLOSED_RAW_TEXT.sub(r"\1>", page.text))
     if tree is None:
         return None
     result = metadata(tree, page.raw.url)

@@ -383,6 +383,19 @@ def test_scripts_styles_and_svg_are_out_before_extraction_and_read_before():
     assert doc.html_date == "2024-05-14"
 
 
+def test_a_self_closed_script_or_style_holds_its_code_as_a_browser_reads_it():
+    """`<script .../>` in HTML opens the element (a recipe page's text was its JavaScript
+    where libxml2 closed it at once); a self-closed script with no end tag after it is left
+    as it is, and the text after it kept."""
+    html = ARTICLE_HTML.replace("</article>", (
+        "<script type=\"text/javascript\"/>\n(function() { if (i<n) document.title = 'Widget loader'; })();\n"
+        "</script><style/>\np.lead { color: red }\n</style></article><script src=\"/late.js\"/>"))
+    doc = extract_page(make_page(html, is_html=True))
+    assert isinstance(doc, Document), doc
+    assert doc.text == "\n\n".join(PARAGRAPHS)
+    assert "Widget loader" not in doc.text and "color" not in doc.text
+
+
 # A page laid out inside an ASP.NET form (trafilatura keeps it as a container) with a search
 # form and its fields: the elements lxml.html would give classes of their own.
 FORM_HTML = ARTICLE_HTML.replace("<main>", '<form id="aspnetForm" action="/default.aspx"><main>').replace(
