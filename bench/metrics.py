@@ -12,6 +12,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from typing import Iterable, Sequence
 
 WORD = re.compile(r"\w+")
@@ -138,6 +139,14 @@ def date_outcome(found: str | None, gold: str) -> str:
     if found is None:
         return "fn"
     return "tp" if found == gold else "fp"
+
+
+def iso_date(value: object) -> bool:
+    """Whether a gold value is a date as YYYY-MM-DD (labels hold a few like "2022-11-1")."""
+    try:
+        return isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
 
 
 def date_scores(outcomes: Iterable[str]) -> Scores:

@@ -26,7 +26,7 @@ from langdetect.detector_factory import PROFILES_DIRECTORY
 from bench import ner, wire
 from bench.metrics import (
     ConfusionCounts, Scores, body_scores, bootstrap_std, confusion_scores, count_segments, date_outcome,
-    date_scores, gold_language, metadata_value, same_metadata, same_words, shingle_match,
+    date_scores, gold_language, iso_date, metadata_value, same_metadata, same_words, shingle_match,
 )
 from bench.systems import (
     BareMetadata, PipelineOutput, bare_body, bare_date, bare_metadata, bare_segments_text,
@@ -70,6 +70,10 @@ class EvalData:
         self.segments: dict[str, dict] = load_json(folder / "boilerplate_segments.json")
         self.sentences = known_language_sentences(folder / "langid_sentences")
 
+    def dated_segments(self) -> dict[str, dict]:
+        """The boilerplate set's pages with a date gold that is a date (a few read "2022-29-11")."""
+        return {key: item for key, item in self.segments.items() if iso_date(item.get("date"))}
+
 
 def plan_jobs(data: EvalData, min_language_words: int, parts: tuple[str, ...] = PARTS) -> dict[Hashable, Job]:
     """Every output the reports of `parts` need, keyed by (system, page or language, variant);
@@ -101,6 +105,9 @@ def plan_jobs(data: EvalData, min_language_words: int, parts: tuple[str, ...] = 
         ours(page, None)
         ours(page, url)
         jobs[("bare_date", page, None)] = partial(bare_date, data.pages / page)
+    for key, item in data.dated_segments().items() if "dates" in parts else ():
+        ours(item["page"], page_url(key))
+        jobs[("bare_date", item["page"], None)] = partial(bare_date, data.pages / item["page"])
     return jobs
 
 
@@ -257,6 +264,29 @@ def report_dates(data: EvalData, results: dict) -> None:
     print(rejects_note(ours_without_url) + " with url=None")
     print(rejects_note(ours_with_url) + " with the page URL")
     report_date_confidence(items, ours_with_url)
+    report_second_date_set(data, results)
+
+
+def report_second_date_set(data: EvalData, results: dict) -> None:
+    """The boilerplate set's date gold: labelled apart from the htmldate set, on pages most of
+    which are in it too; its other pages are data the date rules were not written on."""
+    in_date_set = {item["page"] for item in data.dates.values()}
+    items = list(data.dated_segments().items())
+    found = {
+        "ours: tag_dates, page URL given (none for hard::)":
+            [(results[("ours", item["page"], page_url(key))] or CRASHED).published_date for key, item in items],
+        "bare find_date(html, original_date=True, extensive_search=True)":
+            [results[("bare_date", item["page"], None)] for _, item in items],
+    }
+    subsets = {"all": lambda page: True, "not in the htmldate set": lambda page: page not in in_date_set,
+               "also in it": lambda page: page in in_date_set}
+    rows = [[label, *(ratio(sum(date == item["date"] for date, (_, item) in zip(dates, items) if keep(item["page"])),
+                            sum(1 for _, item in items if keep(item["page"]))) for keep in subsets.values())]
+            for label, dates in found.items()]
+    skipped = sum(1 for item in data.segments.values() if item.get("date")) - len(items)
+    print_table(f"publication_date, second set: the boilerplate set's {len(items)} pages with a date gold "
+                f"({skipped} more gold values are not dates), accuracy",
+                ["system", *subsets], rows)
 
 
 def report_date_confidence(items: list[tuple[str, dict]], ours: list[PipelineOutput]) -> None:

@@ -124,6 +124,8 @@ class Document:
     extract_method: str
     url: str | None = None
     html_date: str | None = None
+    # htmldate's date is a year or a month alone, given as its first day (extract.coarse_date).
+    html_date_coarse: bool = False
     furniture: list[tuple[str, str]] = field(default_factory=list)
     markup: PageMarkup = PageMarkup()
     entity_lines: ParsedLines = field(default_factory=dict)

@@ -120,7 +120,7 @@ ARTICLE_DATES = Table(
                "`fetch_time`; or `none`.", nullable=False),
         Column("published_evidence", pa.string(), "The text or value the date was read from."),
         Column("published_confidence", pa.float64(), "How often this way of dating is right: measured on labelled pages for HTML "
-               "(0.97 when htmldate agrees with the page's JSON-LD or meta time, 0.93 alone), set for the rest (see pipeline/tag/dates.py)."),
+               "(0.97 when htmldate agrees with the page's JSON-LD or meta time, 0.94 alone), set for the rest (see pipeline/tag/dates.py)."),
         Column("published_inferred", pa.bool_(), "True when the page does not state the date: it was inferred from a weekday, "
                "the story or the fetch time.", nullable=False),
         RUN_ID,
@@ -139,7 +139,7 @@ DATE_CANDIDATES = Table(
         Column("source", pa.string(), "`htmldate`, `json_ld`, `meta`, `microdata`, `label`, `time_element`, `url`, `listed`, `text_dateline`, `caption`, `text_date`, "
                "`weekday_fetch_time`, `weekday_story`, `fetch_time`.", nullable=False),
         Column("evidence", pa.string(), "The value or line it was read from.", nullable=False),
-        Column("status", pa.string(), "`chosen`, `candidate`, or `refused: ...` (after the fetch time, before 1990, before the outlet existed).", nullable=False),
+        Column("status", pa.string(), "`chosen`, `candidate`, or `refused: ...` (after the fetch time, before 1990, before the outlet existed, a year or a month alone).", nullable=False),
         RUN_ID,
     ),
     key=("article_id", "source", "candidate_date"),

@@ -383,6 +383,21 @@ def test_scripts_styles_and_svg_are_out_before_extraction_and_read_before():
     assert doc.html_date == "2024-05-14"
 
 
+@pytest.mark.parametrize("canonical, footer, html_date, coarse", [
+    # A copyright line's year, or the year and month in the URL: htmldate gives their 1st.
+    ("/local/council-budget", "<footer><p>© 2016 Example News</p></footer>", "2016-01-01", True),
+    ("/local/2024/05/council-budget", "", "2024-05-01", True),
+    # The 1st shown as a day on the page is a date.
+    ("/local/council-budget", '<p class="meta">Posted 01.11.2023</p><footer><p>© 2016 Example News</p></footer>',
+     "2023-11-01", False),
+    ("/local/2024/05/council-budget", '<p class="meta"><em>1 November 2023</em></p>', "2023-11-01", False),
+])
+def test_a_year_or_a_month_alone_from_htmldate_is_told_from_a_date(canonical, footer, html_date, coarse):
+    html = ARTICLE_HTML.replace("/local/2024/05/council-budget", canonical).replace("</main>", "</main>" + footer)
+    doc = extract_page(make_page(html, is_html=True))
+    assert (doc.html_date, doc.html_date_coarse) == (html_date, coarse)
+
+
 def test_a_self_closed_script_or_style_holds_its_code_as_a_browser_reads_it():
     """`<script .../>` in HTML opens the element (a recipe page's text was its JavaScript
     where libxml2 closed it at once); a self-closed script with no end tag after it is left

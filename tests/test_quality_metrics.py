@@ -3,7 +3,7 @@
 import pytest
 
 from bench.metrics import (
-    ConfusionCounts, body_scores, bootstrap_std, confusion_scores, count_segments, date_outcome, date_scores,
+    ConfusionCounts, body_scores, bootstrap_std, confusion_scores, count_segments, date_outcome, date_scores, iso_date,
     gold_language, metadata_value, same_metadata, same_words, shingle_match, shingles,
 )
 
@@ -83,6 +83,11 @@ def test_segment_scores_are_micro_over_summed_counts():
     assert scores.recall == 4 / 8
     assert scores.accuracy == 11 / 16
     assert scores.f1 == 8 / 13
+
+
+def test_gold_dates_that_are_not_dates_are_told():
+    assert iso_date("2022-11-29") and not iso_date("2022-29-11") and not iso_date("2022-11-1")
+    assert not iso_date(float("nan")) and not iso_date(None)
 
 
 def test_date_outcomes_and_scores():

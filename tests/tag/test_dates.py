@@ -185,6 +185,24 @@ def test_htmldate_confirmed_by_the_markup_stands_against_other_markup():
     assert sources(document(page, is_html=True, html_date="2023-10-03"))[:2] == ("htmldate", date(2023, 10, 3))
 
 
+def test_a_publication_time_without_a_zone_far_from_a_confirmed_htmldate_date_does_not_override_it():
+    # The JSON-LD of a year-old version of the article; the meta tag states htmldate's day.
+    page = """<html><head><meta property="article:published_time" content="2022-12-15T09:13:00">
+      <script type="application/ld+json">{"datePublished": "2021-12-06 14:36"}</script></head><body><p>Text.</p></body></html>"""
+    assert sources(document(page, is_html=True, html_date="2022-12-15"))[:2] == ("htmldate", date(2022, 12, 15))
+
+
+def test_a_year_alone_from_htmldate_is_refused_and_the_fetch_day_flagged_instead():
+    doc = document("<html><body><p>Text.</p><footer>© 2016 Example News</footer></body></html>", is_html=True,
+                   html_date="2016-01-01", fetched_at=datetime(2020, 6, 23, 8, tzinfo=timezone.utc))
+    doc.html_date_coarse = True
+    found, candidates = choose(doc)
+    assert (found.source, found.day) == ("fetch_time", date(2020, 6, 23))
+    assert [(c.source, c.day, c.status) for c in candidates if c.source == "htmldate"] == [
+        ("htmldate", date(2016, 1, 1), "refused: a year or a month, not a day the page states")]
+    assert tag_dates([doc])[0][0]["published_inferred"] is True
+
+
 def test_microdata_publication_date_without_a_zone_is_the_sites_day():
     page = """<html><body><p>Text.</p><footer>
       <time itemprop="dateModified" datetime="2022-01-21">21.01.2022</time>
