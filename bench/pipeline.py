@@ -142,7 +142,7 @@ def bench_memory(smaller: RunFigures, pages: Path, workdir: Path, size: int) -> 
 DASK_WARM_UP = 64
 
 
-def bench_dask(files: list[Path], workdir: Path, warm_up: int = DASK_WARM_UP, rounds: int = 2) -> float:
+def bench_dask(files: list[Path], workdir: Path, warm_up: int = DASK_WARM_UP, rounds: int = 3) -> float:
     """The same pages through one Dask worker, then two (single-threaded `dask worker`
     processes on this machine; the run's own process and the scheduler share its cores).
     A cluster outlives its runs, so each is first warmed up by a run of other pages (its
