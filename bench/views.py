@@ -6,6 +6,7 @@ more, and a million whole texts would only cost disk."""
 
 from __future__ import annotations
 
+import posixpath
 import statistics
 import time
 from pathlib import Path
@@ -87,12 +88,14 @@ def bench_views(source: Path, workdir: Path, rows: int, repeats: int = 5) -> Non
                 timings.append(1000 * (time.perf_counter() - t))
             print(f"{label:<36}{statistics.median(timings):>8.0f} ms  ({result.num_rows:,} rows)")
         # ten hits spread over the archive, as a query's are (a sample's ids can sit in one run's file)
-        ids = [i for (i,) in con.sql("SELECT article_id FROM documents ORDER BY hash(article_id) LIMIT 10").fetchall()]
-        hit_rows(con, ids)
+        hits = [(i, posixpath.dirname(f)) for i, f in con.sql(
+            "SELECT article_id, filename FROM read_parquet(getvariable('na_files_documents'), filename = true) "
+            "ORDER BY hash(article_id) LIMIT 10").fetchall()]
+        hit_rows(con, hits)
         timings = []
         for _ in range(repeats):
             t = time.perf_counter()
-            found = hit_rows(con, ids)
+            found = hit_rows(con, hits)
             timings.append(1000 * (time.perf_counter() - t))
         print(f"{'search: a page of 10 hits looked up':<36}{statistics.median(timings):>8.0f} ms  ({len(found)} rows; "
               "texts cut to 200 characters here)")

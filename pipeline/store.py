@@ -112,10 +112,12 @@ class ArchivePaths:
         path = self.glob(table).replace("'", "''")
         return f"read_parquet('{path}', union_by_name = true{', filename = true' if filename else ''})"
 
-    def pinned_parquet(self, table: str) -> str:
-        """SQL that reads the files `pin` listed for the connection or, unpinned, the published files."""
+    def pinned_parquet(self, table: str, filename: bool = False) -> str:
+        """SQL that reads the files `pin` listed for the connection or, unpinned, the published
+        files (with each row's file when `filename`)."""
         path = self.glob(table).replace("'", "''")
-        return f"read_parquet(coalesce(getvariable('{PIN_PREFIX}{table}'), ['{path}']), union_by_name = true)"
+        return (f"read_parquet(coalesce(getvariable('{PIN_PREFIX}{table}'), ['{path}']), union_by_name = true"
+                f"{', filename = true' if filename else ''})")
 
 
 def write_table(folder: Path, table: Table, data: pa.Table | list[dict], compression: str = "zstd") -> Path:
@@ -257,7 +259,7 @@ def _holder(fd: int) -> str:
 
 
 def catalog_version(paths: ArchivePaths) -> str:
-    parts = [str(paths.root), "views read pinned files", "catalog_info names its root"]
+    parts = [str(paths.root), "views read pinned files", "catalog_info names its root", "postings_located"]
     parts += [f"{t.name}:{t.schema}" for t in TABLES.values()]
     parts += [p.read_text() for p in sql_files()]
     parts += ["rollups", *rollups.ROLLUPS]
@@ -280,6 +282,9 @@ def _build_catalog(paths: ArchivePaths, version: str) -> None:
                 con.execute(
                     f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}"
                 )
+            # Search ranks from this (schemas/views/20_search.sql): each hit's postings file
+            # names its run folder, where its other rows are looked up (pipeline/search.py).
+            con.execute(f"CREATE VIEW postings_located AS SELECT * FROM {paths.pinned_parquet('postings', filename=True)}")
             load_macros(con)
             for path in sql_files("views"):
                 con.execute(path.read_text())

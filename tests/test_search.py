@@ -6,10 +6,11 @@ import re
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline.job import run_plain
-from pipeline.search import SearchFilters, highlight, query_terms, search, snippet
+from pipeline.search import HIT_TABLES, SearchFilters, highlight, query_terms, search, snippet
 from pipeline.settings import Settings
 from pipeline.store import connect
 
@@ -163,6 +164,26 @@ def test_sql_macro_ranks_as_search_does(con):
                                [q]).fetchall()
         assert from_sql == [(h["article_id"], h["score"]) for h in search(con, q)]
         assert from_sql
+
+
+def test_a_page_of_hits_is_read_from_its_own_runs_files_only(tmp_path):
+    """Titles, tags and texts of the hits come from their own run folders: another run's
+    files (made unreadable here) are not read, however many the archive holds."""
+    archive = tmp_path / "archive"
+    for name, chosen in (("first", ("security.txt", "bus.txt")), ("second", ("farmers.txt",))):
+        folder = write_folder(tmp_path / name, {f: ARTICLES[f] for f in chosen})
+        run_plain(Settings(archive=archive, entities=False), [str(folder)])
+    with connect(archive) as con:
+        farmers = Path(con.execute("SELECT filename FROM read_parquet(getvariable('na_files_documents'), "
+                                   "filename = true) WHERE title = ?", [TITLES["farmers.txt"]]).fetchone()[0]).parent
+    assert farmers.parent.parent == archive / "generations"
+    for table in HIT_TABLES:
+        (farmers / f"{table}.parquet").write_bytes(b"not a Parquet file")
+    with connect(archive) as con:
+        assert titles(search(con, "guarantee")) == [TITLES["security.txt"], TITLES["bus.txt"]]
+        assert search(con, "guarantee")[0]["published_date"] == date(2024, 3, 3)
+        with pytest.raises(duckdb.Error):
+            search(con, "farmers")
 
 
 def test_hits_carry_a_snippet_around_the_term(con):

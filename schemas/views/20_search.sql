@@ -2,17 +2,19 @@
 -- per matching article.
 -- SELECT title, outlet, score FROM search('security guarantees') ORDER BY score DESC LIMIT 10;
 -- Each run appends its own term-sorted postings file, so the index grows with new pages
--- only; document frequencies are counted across all runs at query time.
+-- only; document frequencies are counted across all runs at query time. `postings_file`
+-- is the file the article's postings are in, in its run folder with its other rows.
 CREATE OR REPLACE MACRO search_scores(q) AS TABLE
 WITH query_terms AS (SELECT DISTINCT unnest(na_terms(q)) AS term),
 collection AS (SELECT count(*) AS n, avg(doc_len) AS avg_len FROM search_docs),
 -- Materialised: read once from the postings files, used twice below.
-hits AS MATERIALIZED (SELECT p.* FROM postings p SEMI JOIN query_terms USING (term)),
+hits AS MATERIALIZED (SELECT p.* FROM postings_located p SEMI JOIN query_terms USING (term)),
 term_df AS (SELECT term, count(*) AS df FROM hits GROUP BY term)
 SELECT h.article_id,
        sum(ln(1 + (c.n - d.df + 0.5) / (d.df + 0.5))
            * h.tf * (1.2 + 1) / (h.tf + 1.2 * (1 - 0.75 + 0.75 * h.doc_len / c.avg_len))) AS score,
-       count(*) AS matched_terms
+       count(*) AS matched_terms,
+       any_value(h.filename) AS postings_file
 FROM hits h JOIN term_df d USING (term) CROSS JOIN collection c
 GROUP BY h.article_id;
 
