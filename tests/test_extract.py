@@ -10,7 +10,9 @@ import trafilatura
 import trafilatura.utils
 
 from pipeline.decode import decode_page
-from pipeline.extract import DATE_PARAMS, EXTRACTION_LOOKUP, extract_page, headline, metadata, paragraph_furniture
+from pipeline.extract import (
+    DATE_PARAMS, EXTRACTION_LOOKUP, SELF_CLOSED_RAW_TEXT, extract_page, headline, metadata, paragraph_furniture,
+)
 from pipeline.records import count_words
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, RawPage, Reject
@@ -369,16 +371,24 @@ def test_the_metadata_read_is_trafilaturas_less_what_is_not_kept(fixture):
 
 def test_scripts_styles_and_svg_are_out_before_extraction_and_read_before():
     """They are taken out before extraction (none of its text comes from them), after the
-    metadata and markup readers took the JSON-LD date and author from the page."""
+    metadata and markup readers took the JSON-LD date and author from the page. A
+    self-closed `<script .../>` or `<style/>` opens its element, as a browser reads HTML (a
+    recipe page's text was its JavaScript where libxml2 closed it at once); one with no end
+    tag after it is left as it is, and the text after it kept."""
     html = ARTICLE_HTML.replace("</article>", (
         '<svg class="icon"><text>Share on Facebook</text></svg>'
-        "<script>var story = 'Council news in a script';</script><style>p { color: red }</style></article>"
+        "<script>var story = 'Council news in a script';</script><style>p { color: red }</style>"
+        "<script type=\"text/javascript\"/>\n(function() { if (i<n) document.title = 'Widget loader'; })();\n"
+        "</script><style/>\np.lead { margin: 0 }\n</style></article>"
         '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-05-14T09:30:00-04:00",'
         ' "author": {"@type": "Person", "name": "Ana Reporter"}}</script>'))
     doc = extract_page(make_page(html, is_html=True))
     assert isinstance(doc, Document), doc
     assert doc.text == "\n\n".join(PARAGRAPHS)
     assert "Facebook" not in doc.text and "script" not in doc.text
+    assert "Widget loader" not in doc.text and "margin" not in doc.text
+    kept = '<script src="/late.js"/><p>Shown after it</p>'
+    assert SELF_CLOSED_RAW_TEXT.sub(r"\1>", kept) == kept
     assert "2024-05-14" in [c.day.isoformat() for c in doc.markup.dates if c.source == "json_ld"]
     assert doc.html_date == "2024-05-14"
 
@@ -396,19 +406,6 @@ def test_a_year_or_a_month_alone_from_htmldate_is_told_from_a_date(canonical, fo
     html = ARTICLE_HTML.replace("/local/2024/05/council-budget", canonical).replace("</main>", "</main>" + footer)
     doc = extract_page(make_page(html, is_html=True))
     assert (doc.html_date, doc.html_date_coarse) == (html_date, coarse)
-
-
-def test_a_self_closed_script_or_style_holds_its_code_as_a_browser_reads_it():
-    """`<script .../>` in HTML opens the element (a recipe page's text was its JavaScript
-    where libxml2 closed it at once); a self-closed script with no end tag after it is left
-    as it is, and the text after it kept."""
-    html = ARTICLE_HTML.replace("</article>", (
-        "<script type=\"text/javascript\"/>\n(function() { if (i<n) document.title = 'Widget loader'; })();\n"
-        "</script><style/>\np.lead { color: red }\n</style></article><script src=\"/late.js\"/>"))
-    doc = extract_page(make_page(html, is_html=True))
-    assert isinstance(doc, Document), doc
-    assert doc.text == "\n\n".join(PARAGRAPHS)
-    assert "Widget loader" not in doc.text and "color" not in doc.text
 
 
 # A page laid out inside an ASP.NET form (trafilatura keeps it as a container) with a search
