@@ -434,8 +434,9 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
     for another place (the archive was moved or copied: its views name the old place's
     files, which a plain DuckDB client would read) is rebuilt for this one first; where
     that fails (a read-only archive) our own queries still read the right files, being
-    pinned. (One built by another version of newsarchive is left to the next writer:
-    readers of two versions would rebuild it over each other.)"""
+    pinned. One built by another version of newsarchive is left to the next run, with a
+    warning (its views and macros are that version's, which this one's queries may not
+    bind to): readers of two versions would rebuild it over each other."""
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: run `newsarchive run SOURCE --archive {paths.root}` first")
     con = duckdb.connect(str(paths.catalog), read_only=True)
@@ -448,6 +449,9 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
             log.warning("%s was built for another place and could not be rebuilt for %s (%s): plain DuckDB "
                         "clients read the old place's files until a run rebuilds it", paths.catalog, here.root, e)
         con = duckdb.connect(str(paths.catalog), read_only=True)
+    elif _built_as(con) != catalog_version(here):
+        log.warning("%s was built by another version of newsarchive: its views and macros are that version's "
+                    "until the next `newsarchive run` rebuilds it", paths.catalog)
     # Published files never change, so their footers can be cached for the database's life.
     con.execute("SET parquet_metadata_cache = true")
     return con

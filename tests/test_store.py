@@ -21,8 +21,8 @@ from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
 from pipeline.store import (
-    READER_GRACE_S, ArchiveBusy, ArchivePaths, connect, genesis_run, pin, remove_old_generations, write_table_soon,
-    write_tables,
+    READER_GRACE_S, ArchiveBusy, ArchivePaths, _build_catalog, connect, genesis_run, pin, remove_old_generations,
+    write_table_soon, write_tables,
 )
 from schemas.tables import TABLES
 
@@ -201,3 +201,19 @@ def test_a_table_written_ahead_joins_the_others_and_its_failure_fails_their_writ
     broken = write_table_soon(tmp_path / "early", TABLES["raw_pages"], pa.table({"raw_hash": ["h2"]}))  # columns missing
     with pytest.raises(ValueError, match="field names are not matching"):
         write_tables(tmp_path / "out2", {"raw_pages": broken, "rejects": [reject]})
+
+
+def test_a_catalog_built_by_another_version_is_named_to_its_readers_until_a_run_rebuilds_it(tmp_path, seed_folder,
+                                                                                             caplog):
+    archive = tmp_path / "archive"
+    run_plain(settings(archive), [str(seed_folder)])
+    paths = ArchivePaths(archive)
+    _build_catalog(paths, "an older release")  # its catalog_info names that version
+    with connect(archive) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 2
+    assert "built by another version of newsarchive" in caplog.text
+    caplog.clear()
+    run_plain(settings(archive), [str(seed_folder)])
+    with connect(archive):
+        pass
+    assert "another version" not in caplog.text
