@@ -106,8 +106,8 @@ def hit_rows(con: duckdb.DuckDBPyConnection, hits: list[tuple[str, str]]) -> dic
     """What a result list shows of each hit (title, outlet, wire service, date, language, URL,
     text), by article id, from the hits' (article id, run folder) pairs. Only those folders'
     files are read, and the empty genesis folder's, which give every column: a page of hits
-    reads at most ten runs' ids, whatever the archive's size (reading every id took 180-230 ms
-    at 1,000,000 articles). The ids are matched by `list_contains`, not `IN (...)`: DuckDB
+    reads the ids of the runs it is in, whatever the archive's size (reading every id took
+    180-230 ms at 1,000,000 articles). The ids are matched by `list_contains`, not `IN (...)`: DuckDB
     pushes IN into the Parquet scans as the ids' min-max range, which a page of hits spans,
     and reads every text inside it (206 ms at 100,000 articles, against 35)."""
     genesis = genesis_run()
@@ -116,8 +116,6 @@ def hit_rows(con: duckdb.DuckDBPyConnection, hits: list[tuple[str, str]]) -> dic
     files = {table: [f for f in listed if posixpath.dirname(f) in folders
                      or posixpath.basename(posixpath.dirname(f)) == genesis]
              for table, listed in zip(HIT_TABLES, pinned)}
-    # The columns are named in each scan: with `FROM read_parquet(...)` DuckDB read all of
-    # them, 85 ms a page of hits at 200,000 articles in 100 runs, against 34.
     return {row[0]: row[1:] for row in con.execute("""
         SELECT d.article_id, d.title, o.outlet, o.wire_service, p.published_date, l.language, d.url, d.text
         FROM (SELECT article_id, title, url, text FROM read_parquet($documents, union_by_name = true)
