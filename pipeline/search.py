@@ -110,11 +110,10 @@ def hit_rows(con: duckdb.DuckDBPyConnection, hits: list[tuple[str, str]]) -> dic
     180-230 ms at 1,000,000 articles). The ids are matched by `list_contains`, not `IN (...)`: DuckDB
     pushes IN into the Parquet scans as the ids' min-max range, which a page of hits spans,
     and reads every text inside it (206 ms at 100,000 articles, against 35)."""
-    genesis = genesis_run()
     folders = {folder for _, folder in hits}
     pinned = con.execute("SELECT " + ", ".join(f"getvariable('{PIN_PREFIX}{t}')" for t in HIT_TABLES)).fetchone()
     files = {table: [f for f in listed if posixpath.dirname(f) in folders
-                     or posixpath.basename(posixpath.dirname(f)) == genesis]
+                     or posixpath.basename(posixpath.dirname(f)) == genesis_run()]
              for table, listed in zip(HIT_TABLES, pinned)}
     return {row[0]: row[1:] for row in con.execute("""
         SELECT d.article_id, d.title, o.outlet, o.wire_service, p.published_date, l.language, d.url, d.text

@@ -35,6 +35,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -54,6 +55,7 @@ PIN_PREFIX = "na_files_"
 READER_GRACE_S = 600.0
 
 
+@cache  # it hashes every table's schema: search once took 55 ms calling it per file
 def genesis_run() -> str:
     """The folder of empty tables that gives every view every column: named by the table
     definitions, so a column added later gets a new one (older files lack it, and the
