@@ -273,6 +273,22 @@ def load_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text())
 
 
+def _define_catalog(con: duckdb.DuckDBPyConnection, paths: ArchivePaths, version: str, rolled_up: bool = True) -> None:
+    """The catalog's views and macros, in `con`; without `rolled_up`, the rolled-up views
+    compute live and nothing is written to the archive (rollups.define writes its placeholders)."""
+    for t in TABLES.values():
+        con.execute(f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}")
+    # Search ranks from this (schemas/views/20_search.sql): each hit's postings file
+    # names its run folder, where its other rows are looked up (pipeline/search.py).
+    con.execute(f"CREATE VIEW postings_located AS SELECT * FROM {paths.pinned_parquet('postings', filename=True)}")
+    load_macros(con)
+    for path in sql_files("views"):
+        con.execute(path.read_text())
+    if rolled_up:
+        rollups.define(con, paths.root)
+    con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version, {sql_string(str(paths.root))} AS root")
+
+
 def _build_catalog(paths: ArchivePaths, version: str) -> None:
     # A name of this process's own: a reader re-pointing a moved archive may build beside a writer.
     tmp = paths.root / f".{CATALOG}.{os.getpid()}.tmp"
@@ -280,18 +296,7 @@ def _build_catalog(paths: ArchivePaths, version: str) -> None:
     try:
         con = duckdb.connect(str(tmp))
         try:
-            for t in TABLES.values():
-                con.execute(
-                    f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}"
-                )
-            # Search ranks from this (schemas/views/20_search.sql): each hit's postings file
-            # names its run folder, where its other rows are looked up (pipeline/search.py).
-            con.execute(f"CREATE VIEW postings_located AS SELECT * FROM {paths.pinned_parquet('postings', filename=True)}")
-            load_macros(con)
-            for path in sql_files("views"):
-                con.execute(path.read_text())
-            rollups.define(con, paths.root)
-            con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version, {sql_string(str(paths.root))} AS root")
+            _define_catalog(con, paths, version)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -436,9 +441,10 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
     for another place (the archive was moved or copied: its views name the old place's
     files, which a plain DuckDB client would read) is rebuilt for this one first; where
     that fails (a read-only archive) our own queries still read the right files, being
-    pinned. One built by another version of newsarchive is left to the next run, with a
-    warning (its views and macros are that version's, which this one's queries may not
-    bind to): readers of two versions would rebuild it over each other."""
+    pinned. One built by another version of newsarchive is left to the next run (readers of
+    two versions would rebuild it over each other): this reader defines this version's
+    catalog in memory instead, whose reporting views compute live (the rollups are the
+    other version's), and says so."""
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: run `newsarchive run SOURCE --archive {paths.root}` first")
     con = duckdb.connect(str(paths.catalog), read_only=True)
@@ -451,8 +457,12 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
             log.warning("%s was built for another place and could not be rebuilt for %s (%s): plain DuckDB "
                         "clients read the old place's files until a run rebuilds it", paths.catalog, here.root, e)
         con = duckdb.connect(str(paths.catalog), read_only=True)
-    elif _built_as(con) != catalog_version(here):
-        log.warning("%s was built by another version of newsarchive: its views and macros are that version's "
+    elif _built_as(con) != (version := catalog_version(here)):
+        con.close()
+        con = duckdb.connect()
+        _define_catalog(con, here, version, rolled_up=False)
+        log.warning("%s was built by another version of newsarchive: this one reads the archive through its own "
+                    "views, computing the reporting views live, and plain DuckDB clients see the other version's "
                     "until the next `newsarchive run` rebuilds it", paths.catalog)
     # Published files never change, so their footers can be cached for the database's life.
     con.execute("SET parquet_metadata_cache = true")

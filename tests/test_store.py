@@ -18,6 +18,7 @@ import pytest
 
 from conftest import REPO, SEEDS, newsarchive
 from pipeline.job import run_plain
+from pipeline.search import search
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
 from pipeline.store import (
@@ -203,17 +204,26 @@ def test_a_table_written_ahead_joins_the_others_and_its_failure_fails_their_writ
         write_tables(tmp_path / "out2", {"raw_pages": broken, "rejects": [reject]})
 
 
-def test_a_catalog_built_by_another_version_is_named_to_its_readers_until_a_run_rebuilds_it(tmp_path, seed_folder,
-                                                                                             caplog):
+def test_a_catalog_built_by_another_version_is_left_to_the_next_run_and_read_through_this_ones_views(
+        tmp_path, seed_folder, caplog):
     archive = tmp_path / "archive"
     run_plain(settings(archive), [str(seed_folder)])
     paths = ArchivePaths(archive)
     _build_catalog(paths, "an older release")  # its catalog_info names that version
-    with connect(archive) as con:
-        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 2
+    with duckdb.connect(str(paths.catalog)) as old:
+        old.execute("DROP VIEW postings_located")  # as a release before it: search ranks from it
+
+    def answers() -> tuple[list, list]:
+        with connect(archive) as con:
+            return ([(h["title"], h["score"]) for h in search(con, "Blinken Putin")],
+                    con.execute("SELECT story_id, title, articles FROM stories ORDER BY ALL").fetchall())
+
+    before = answers()
+    assert before[0] and before[1]
     assert "built by another version of newsarchive" in caplog.text
+    with duckdb.connect(str(paths.catalog), read_only=True) as file:
+        assert file.execute("SELECT version FROM catalog_info").fetchone()[0] == "an older release"
     caplog.clear()
-    run_plain(settings(archive), [str(seed_folder)])
-    with connect(archive):
-        pass
+    run_plain(settings(archive), [str(seed_folder)])  # the same pages again: nothing new is archived
+    assert answers() == before
     assert "another version" not in caplog.text
