@@ -48,7 +48,9 @@ def test_rss2_dates_in_several_zones_become_utc():
 
 
 def test_atom_alternate_links_and_both_dates():
-    links = parse_feed(fixture("atom.xml"), "https://blog.example.com/atom.xml").links
+    feed = parse_feed(fixture("atom.xml"), "https://blog.example.com/atom.xml")
+    assert feed.unlinked == (("tag:blog.example.com,2024:3", "No link here"),)
+    links = feed.links
     assert links == [
         # rel=alternate, not the rel=self or rel=replies links before and after it
         Link("https://blog.example.com/posts/election-night",
@@ -56,7 +58,7 @@ def test_atom_alternate_links_and_both_dates():
         # a relative link without rel (alternate by default) against xml:base; an HTML title as text
         Link("https://blog.example.com/posts/bridge", published=None, updated=utc(2024, 3, 3, 15, 5),
              title="Bridge reopens"),
-        # the entry without a link is dropped, not given its tag: id as URL
+        # the entry without a link is not given its tag: id as URL, but named in `unlinked`
     ]
 
 
@@ -118,7 +120,8 @@ def test_a_malformed_feed_gives_the_entries_read_and_its_fault():
                 b'<item><title>one</title><link>https://news.example.org/1</link></item>'
                 b'<item><title>two<link>https://news.example.org/2</link></item></channel></rss>')
     assert parse_feed(unclosed, f"{SITE}/rss") == Feed(links=[Link(f"{SITE}/1", title="one")],
-                                                       malformed="not well-formed XML: <unknown>:1:209: mismatched tag")
+                                                       malformed="not well-formed XML: <unknown>:1:209: mismatched tag",
+                                                       unlinked=(("2", None),))  # its <link> lost in the title
 
 
 def test_a_malformed_feed_without_entries_is_not_a_feed():

@@ -435,7 +435,7 @@ def test_the_sitemaps_a_home_page_links_share_one_count_limit(tmp_path, monkeypa
         assert [reason for _, _, reason, _ in rejects_of(config.archive_dir, site.base_url)] == ["sitemap_limit"]
 
 
-def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
+def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject_as_is_an_entry_without_a_link(tmp_path):
     with WebServer({"/robots.txt": robots(""), "/news/1": html(article(75)), "/news/2": html(article(76))}) as site:
         # the second item's <title> is never closed: feedparser's lenient parser loses its <link>
         site.routes["/feed.xml"] = Route(body=(
@@ -443,17 +443,27 @@ def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject(tmp_path):
             f'<item><title>one</title><link>{site.url("/news/1")}</link></item>'
             f'<item><title>two<link>{site.url("/news/2")}</link></item></channel></rss>').encode())
         site.routes["/cut.xml"] = Route(body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>G</title>')
+        # well-formed, but its second item names no page (a text-only notice)
+        site.routes["/notice.xml"] = Route(body=(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>G</title>'
+            f'<item><title>one</title><link>{site.url("/news/1")}</link></item>'
+            '<item><title>Site maintenance tonight</title><guid isPermaLink="false">n-7</guid></item>'
+            '</channel></rss>').encode())
         config = settings(tmp_path)
-        summary = run_plain(config, [f"feed:{site.url('/feed.xml')}", f"feed:{site.url('/cut.xml')}"])
+        sources = [f"feed:{site.url(path)}" for path in ("/feed.xml", "/cut.xml", "/notice.xml")]
+        summary = run_plain(config, sources)
         assert summary.articles_archived == 1
         rejects = {ref: (stage, reason, detail) for ref, stage, reason, detail in
                    rejects_of(config.archive_dir, site.base_url)}
-        assert rejects.keys() == {"/feed.xml", "/cut.xml"}
+        # the malformed feed's second item, whose <link> went into its unclosed title, too
+        assert rejects.keys() == {"/feed.xml", "/feed.xml#2", "/cut.xml", "/notice.xml#n-7"}
+        assert rejects["/notice.xml#n-7"][:2] == ("list", "entry_without_link")
+        assert "n-7 (Site maintenance tonight) links no page" in rejects["/notice.xml#n-7"][2]
         assert rejects["/feed.xml"][:2] == ("list", "malformed_feed")
         assert "mismatched tag" in rejects["/feed.xml"][2] and "1 page" in rejects["/feed.xml"][2]
         assert rejects["/cut.xml"][:2] == ("list", "not_a_feed")
         assert "not well-formed XML" in rejects["/cut.xml"][2]
-        again = run_plain(config, [f"feed:{site.url('/feed.xml')}", f"feed:{site.url('/cut.xml')}"])
+        again = run_plain(config, sources)
         assert (again.rejected, again.pages_unchanged) == (0, 0)  # the same listings rejected again: no new rows
 
 

@@ -32,6 +32,8 @@ class Feed:
     links: list[Link]  # the pages, each URL once
     # Why a feed is not well-formed XML, when feedparser read its entries as far as its lenient parser could.
     malformed: str | None = None
+    # The entries that link no page: each one's id (or else title, or else place, from 1) and title.
+    unlinked: tuple[tuple[str, str | None], ...] = ()
 
 
 def parse_feed(content: bytes, base_url: str) -> Feed:
@@ -45,12 +47,15 @@ def parse_feed(content: bytes, base_url: str) -> Feed:
     # A stream, never bytes or str: feedparser fetches a str that looks like a URL.
     parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": base_url})
     malformed = xml_error(parsed)
-    links = unique_by_url(link for entry in parsed.entries if (link := entry_link(entry, base_url)))
+    entries = [(entry, entry_link(entry, base_url)) for entry in parsed.entries]
+    links = unique_by_url(link for _, link in entries if link)
     # Without a version, feedparser's entries are any <item> or <entry> of any XML (a
     # config file's): a feed only if they link pages.
     if not links and (malformed or not parsed.get("version")):
         raise FeedError(f"{base_url}: not an RSS, RDF or Atom feed ({why_not_a_feed(content, parsed)})")
-    return Feed(links, malformed)
+    unlinked = tuple((dict.get(entry, "id") or entry_title(entry) or str(n), entry_title(entry))
+                     for n, (entry, link) in enumerate(entries, 1) if link is None)
+    return Feed(links, malformed, unlinked)
 
 
 def xml_error(parsed: feedparser.FeedParserDict) -> str | None:

@@ -148,6 +148,9 @@ def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]
     if feed.malformed:
         problems.append(_problem(source, None, url, "malformed_feed", f"{url}: {feed.malformed}; the "
                                  f"{len(feed.links)} pages read from it are kept, others may be lost"))
+    problems += [_problem(source, None, f"{url}#{entry}", "entry_without_link",
+                          f"{url}: entry {entry}{f' ({title})' if title and title != entry else ''} links no page")
+                 for entry, title in feed.unlinked]
     return feed.links, None
 
 
