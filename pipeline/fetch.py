@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import zip_longest
+from pathlib import Path
 
 import brotli
 import httpx
@@ -55,6 +56,8 @@ MAX_THREADS = 32
 # The codings asked for and undone, with a bound on the output (_Inflater); a body in
 # another coding is kept as it came.
 CODINGS = ("gzip", "deflate", "br")
+# The most one piece of a body inflates to at a time: 64 KiB of a gzip bomb is 64 MB.
+MAX_PIECE = 1 << 20
 # A host as httpx gives it: IDNA-encoded names (an underscore is common though not allowed), IPv4, IPv6.
 HOST = re.compile(r"[A-Za-z0-9._:-]+")
 
@@ -213,6 +216,17 @@ class Fetcher:
             headers["If-Modified-Since"] = value
         return self._follow(url, headers, self.policy.max_bytes, obey_robots=True)
 
+    def download(self, url: str, path: Path) -> FetchResult:
+        """GET one URL into the file `path`, streamed, not held in memory (a WARC file of a
+        gigabyte); the result's `content` is empty. No file is left where the GET failed."""
+        result = None
+        try:
+            result = self._follow(url, {}, self.policy.max_bytes, obey_robots=True, into=path)
+        finally:
+            if result is None or result.error is not None or result.status != 200:
+                path.unlink(missing_ok=True)
+        return result
+
     def get_many(
         self,
         requests: list[tuple[str, str | None, str | None]],
@@ -244,8 +258,9 @@ class Fetcher:
         return results  # type: ignore[return-value]
 
     def _follow(self, url: str, headers: dict[str, str | bytes], max_bytes: int, *, obey_robots: bool,
-                truncate: bool = False) -> FetchResult:
-        """GET `url`, following redirects; every hop is checked as the first was."""
+                truncate: bool = False, into: Path | None = None) -> FetchResult:
+        """GET `url`, following redirects; every hop is checked as the first was. The body
+        goes into the file `into` where one is given."""
         attempts = 0
         last: _Response | None = None
         hop_url = url
@@ -254,7 +269,7 @@ class Fetcher:
             refusal = self._refusal(hop_url, obey_robots)
             if refusal is not None:
                 return _result(url, last, attempts, refusal)
-            response, tries = self._exchange(hop_url, headers, max_bytes, truncate)
+            response, tries = self._exchange(hop_url, headers, max_bytes, truncate, into)
             attempts += tries
             last = response
             location = response.headers.get("location")
@@ -344,13 +359,14 @@ class Fetcher:
                 gate = self._gates[key] = _HostGate(self.policy.per_host_concurrency, self.policy.min_delay_s)
             return gate
 
-    def _exchange(self, url: str, headers: dict[str, str | bytes], max_bytes: int, truncate: bool) -> tuple[_Response, int]:
+    def _exchange(self, url: str, headers: dict[str, str | bytes], max_bytes: int, truncate: bool,
+                  into: Path | None) -> tuple[_Response, int]:
         """One hop with its retries: the last response and the number of requests sent."""
         policy = self.policy
         gate = self._gate(url)
         attempt = 1
         while True:
-            response = self._request(url, headers, max_bytes, truncate, gate)
+            response = self._request(url, headers, max_bytes, truncate, gate, into)
             if not (response.retryable and response.now_again) or attempt > policy.retries:
                 return response, attempt
             if response.retry_after_s is not None:
@@ -365,8 +381,8 @@ class Fetcher:
             attempt += 1
 
     def _request(self, url: str, headers: dict[str, str | bytes], max_bytes: int, truncate: bool,
-                 gate: _HostGate) -> _Response:
-        """One GET, the body read up to `max_bytes` decoded bytes."""
+                 gate: _HostGate, into: Path | None = None) -> _Response:
+        """One GET, the body read up to `max_bytes` decoded bytes, into memory or the file `into`."""
         answer = _Response(url)
         try:
             with gate.turn(), self._client.stream("GET", url, headers=headers) as response:
@@ -374,8 +390,11 @@ class Fetcher:
                 answer = _Response(str(response.url), status, _headers(response),
                                    fetched_at=datetime.now(timezone.utc))
                 if response.is_success:
-                    answer.content, over = _read_body(response, max_bytes, truncate,
-                                                      time.monotonic() + self.policy.body_timeout_s)
+                    deadline = time.monotonic() + self.policy.body_timeout_s
+                    if into is None:
+                        answer.content, over = _read_body(response, max_bytes, truncate, deadline)
+                    else:
+                        over = _download_body(response, max_bytes, deadline, into)
                     if over and not truncate:
                         answer.content = b""
                         answer.error, answer.detail = "too_large", f"body over {max_bytes} bytes"
@@ -431,37 +450,56 @@ class _SlowBody(Exception):
 
 def _read_body(response: httpx.Response, max_bytes: int, truncate: bool, deadline: float) -> tuple[bytes, bool]:
     """The decoded body up to `max_bytes`, and whether there was more; _SlowBody past the
-    `deadline` (time.monotonic()).
-
-    Unless the body is to be truncated, a declared Content-Length over the limit is
-    refused unread. The body is inflated here rather than by httpx, which inflates each
-    64 KiB network read whole (64 MB from a gzip bomb, gigabytes from a brotli one);
-    here inflation stops at the limit.
-    """
-    try:
-        declared = int(response.headers.get("content-length", ""))
-    except ValueError:
-        declared = None
-    if declared is not None and declared > max_bytes and not truncate:
+    `deadline` (time.monotonic()). Unless the body is to be truncated, a declared
+    Content-Length over the limit is refused unread."""
+    if _declared_over(response, max_bytes) and not truncate:
         return b"", True
-    inflater = _Inflater.for_coding(response.headers.get("content-encoding", ""))
     body = bytearray()
+    for piece in _body_pieces(response, max_bytes, deadline):
+        body += piece
+    return bytes(body[:max_bytes]), len(body) > max_bytes
+
+
+def _download_body(response: httpx.Response, max_bytes: int, deadline: float, path: Path) -> bool:
+    """The decoded body written to `path` as it comes; whether it was over `max_bytes`."""
+    if _declared_over(response, max_bytes):
+        return True
+    size = 0
+    with path.open("wb") as out:
+        for piece in _body_pieces(response, max_bytes, deadline):
+            size += len(piece)
+            out.write(piece)
+    return size > max_bytes
+
+
+def _declared_over(response: httpx.Response, max_bytes: int) -> bool:
+    try:
+        return int(response.headers.get("content-length", "")) > max_bytes
+    except ValueError:
+        return False
+
+
+def _body_pieces(response: httpx.Response, max_bytes: int, deadline: float) -> Iterator[bytes]:
+    """The decoded body in pieces, ending once more than `max_bytes` came; _SlowBody past
+    the `deadline`. The body is inflated here rather than by httpx, which inflates each
+    64 KiB network read whole (64 MB from a gzip bomb, gigabytes from a brotli one); here
+    inflation stops past the limit."""
+    inflater = _Inflater.for_coding(response.headers.get("content-encoding", ""))
+    size = 0
     for raw in response.iter_raw():
         if time.monotonic() > deadline:
             raise _SlowBody
-        piece = inflater.inflate(raw, max_bytes + 1 - len(body)) if inflater else raw
+        piece = inflater.inflate(raw, min(max_bytes + 1 - size, MAX_PIECE)) if inflater else raw
         while True:
-            body += piece
-            if len(body) > max_bytes:
-                return bytes(body[:max_bytes]), True
+            size += len(piece)
+            yield piece
+            if size > max_bytes:
+                return
             if not (inflater and inflater.pending):
                 break
-            piece = inflater.inflate(b"", max_bytes + 1 - len(body))
+            piece = inflater.inflate(b"", min(max_bytes + 1 - size, MAX_PIECE))
     if inflater:
-        body += inflater.flush()
-    if len(body) > max_bytes:
-        return bytes(body[:max_bytes]), True
-    return bytes(body), False
+        yield inflater.flush()
 
 
 class _Inflater:

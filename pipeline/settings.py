@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(2, ge=1, description="Requests in flight to one host at most.")
     min_delay_s: float = Field(1.0, ge=0, description="Seconds between two requests to one host.")
     max_page_bytes: int = Field(10_000_000, ge=1, description="A larger body (after decompression) is refused.")
+    max_warc_bytes: int = Field(
+        5_000_000_000, ge=1, description="A larger WARC file over HTTP is refused (it is streamed to the run's staging folder, not held in memory).")
+    warc_body_timeout_s: float = Field(3600.0, gt=0, description="Seconds a WARC file over HTTP may take to arrive in all.")
     max_redirects: int = Field(5, ge=0, description="More redirects than this and the page is refused.")
     allow_private: list[str] = Field(
         default_factory=list,

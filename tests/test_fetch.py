@@ -274,6 +274,34 @@ def test_a_compression_bomb_is_never_inflated_past_the_limit(server, path):
     assert peak < 10 * POLICY.max_bytes  # it inflates to 128 MB
 
 
+def test_a_download_is_written_to_its_file_as_it_comes_never_held_whole(server, tmp_path):
+    path = tmp_path / "crawl.warc.gz"
+    tracemalloc.start()
+    try:
+        with Fetcher(replace(POLICY, max_bytes=200_000_000, body_timeout_s=30)) as fetcher:
+            result = fetcher.download(server.url("/gzip-bomb"), path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert (result.error, result.status, result.content) == (None, 200, b"")
+    assert path.stat().st_size == 128 * 1024 * 1024  # inflated as it came
+    with path.open("rb") as f:
+        f.seek(100_000_000)
+        assert f.read(16) == bytes(16)
+    assert peak < 10_000_000
+
+
+@pytest.mark.parametrize("route", ["/big", "/big-chunked", "/missing"])
+def test_a_download_that_fails_leaves_no_file(server, tmp_path, route):
+    path = tmp_path / "crawl.warc.gz"
+    with Fetcher(POLICY) as fetcher:
+        result = fetcher.download(server.url(route), path)
+
+    assert result.error == ("http_404" if route == "/missing" else "too_large")
+    assert not path.exists()
+
+
 def test_robots_txt_rules_are_obeyed_with_wildcards():
     routes = {
         "/robots.txt": robots("User-agent: *\nDisallow: /private\nDisallow: /*.pdf$\n"),

@@ -360,16 +360,21 @@ def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_p
         assert (again.articles_archived, again.rejected) == (0, 0)
 
 
-def test_a_remote_warc_that_is_not_one_is_a_reject_and_the_run_goes_on(tmp_path):
+def test_a_remote_warc_that_is_not_one_or_too_large_is_a_reject_and_the_run_goes_on(tmp_path):
     with WebServer({"/robots.txt": robots("")}) as site:
         site.routes["/a"] = html(article(63))
         site.routes["/crawl.warc.gz"] = html("<html><body><p>Moved: see our archive page.</p></body></html>")
-        config = settings(tmp_path)
-        summary = run_plain(config, [f"warc:{site.url('/crawl.warc.gz')}", f"page:{site.url('/a')}"])
+        big = warc_file({f"https://wire.example/big/{n}": article(n) for n in range(64, 67)})
+        site.routes["/big.warc.gz"] = Route(body=big)
+        config = settings(tmp_path).model_copy(update={"max_warc_bytes": len(big) - 1})
+        sources = [f"warc:{site.url('/crawl.warc.gz')}", f"warc:{site.url('/big.warc.gz')}", f"page:{site.url('/a')}"]
+        summary = run_plain(config, sources)
         assert summary.articles_archived == 1
-        [(ref, stage, reason, detail)] = rejects_of(config.archive_dir, site.base_url)
-        assert (ref, stage, reason) == ("/crawl.warc.gz", "list", "not_a_warc")
-        assert f"{site.url('/crawl.warc.gz')}: not a WARC or ARC file" in detail
+        rejects = {ref: (stage, reason, detail) for ref, stage, reason, detail in
+                   rejects_of(config.archive_dir, site.base_url)}
+        assert rejects["/crawl.warc.gz"][:2] == ("list", "not_a_warc")
+        assert f"{site.url('/crawl.warc.gz')}: not a WARC or ARC file" in rejects["/crawl.warc.gz"][2]
+        assert rejects["/big.warc.gz"][:2] == ("list", "too_large")
 
 
 def test_sitemap_loops_and_chains_past_the_depth_limit_are_rejects(tmp_path):

@@ -35,8 +35,6 @@ from pipeline.store import ArchivePaths
 # A sitemap index may nest; deeper or more than this is a crawler trap, not a site's archive.
 MAX_SITEMAP_DEPTH = 3
 MAX_SITEMAPS = 500
-# A WARC file over HTTP is fetched whole (in memory) before it is read: its own, larger limit.
-MAX_WARC_BYTES = 1_000_000_000
 # Content-Types a page is never served as: such a body is rejected, not read as text. Any
 # other (octet-stream, XML, which XHTML comes as too) goes to decode's own checks.
 NOT_PAGE_TYPES = ("application/json", "application/rss+xml", "application/atom+xml", "application/pdf",
@@ -61,8 +59,9 @@ def _problem(source: Source, result: FetchResult | None, url: str, reason: str |
                           detail or (result.detail if result else "") or "")
 
 
-def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> FetchResult | None:
-    result = fetcher.get(url)
+def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict], into: Path | None = None) -> FetchResult | None:
+    """The fetch of `url` (into the file `into`, if given), or None, the failure a problem."""
+    result = fetcher.get(url) if into is None else fetcher.download(url, into)
     if result.error or result.status != 200:
         problems.append(_problem(source, result, url, None if result.error else f"http_{result.status}",
                                  None if result.error else f"{url}: HTTP {result.status}"))
@@ -201,11 +200,10 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
 
 
 def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list[dict]) -> list[dict]:
-    if (result := _get(fetcher, source, source.location, problems)) is None:
-        return []
     path = staging / "warc" / download_name(source.location)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(result.content)
+    if (result := _get(fetcher, source, source.location, problems, into=path)) is None:
+        return []
     try:
         return warc.list_entries(str(path), source.outlet, source.location)
     except warc.WarcError as e:
@@ -297,7 +295,8 @@ def list_network_sources(sources: list[Source], settings: Settings, paths: Archi
     entries: list[dict] = []
     seen: set[str] = set()
     counts = {"listed": 0, "out_of_range": 0}
-    with Fetcher(policy) as fetcher, Fetcher(replace(policy, max_bytes=MAX_WARC_BYTES)) as warc_fetcher:
+    warc_policy = replace(policy, max_bytes=settings.max_warc_bytes, body_timeout_s=settings.warc_body_timeout_s)
+    with Fetcher(policy) as fetcher, Fetcher(warc_policy) as warc_fetcher:
         for source in sources:
             listing = list_source(source, fetcher, warc_fetcher, staging)
             entries += listing.problems + listing.entries
