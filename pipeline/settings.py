@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     max_warc_bytes: int = Field(
         5_000_000_000, ge=1, description="A larger WARC file over HTTP is refused (it is streamed to the run's staging folder, not held in memory).")
     warc_body_timeout_s: float = Field(3600.0, gt=0, description="Seconds a WARC file over HTTP may take to arrive in all.")
+    sitemap_max_depth: int = Field(
+        3, ge=0, description="Levels of sitemap indexes followed below the first: deeper is a crawler trap, not a site's archive.")
+    sitemap_max_files: int = Field(
+        500, ge=1, description="Sitemaps one source reads at most (a site's indexes share it); raise it to backfill a site of many monthly sitemaps.")
     max_redirects: int = Field(5, ge=0, description="More redirects than this and the page is refused.")
     allow_private: list[str] = Field(
         default_factory=list,

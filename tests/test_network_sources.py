@@ -19,7 +19,6 @@ from warcio.warcwriter import WARCWriter
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources.http import download_name
-from pipeline.sources import http
 from pipeline.store import ArchivePaths
 from tests.corpus import TOPICS
 from tests.processes import RunProcess, run_to_end
@@ -413,12 +412,11 @@ def four_sitemaps(site: WebServer, first_story: int) -> None:
     site.routes.update({f"/map-{n}.xml": Route(body=urlset([site.url(f"/news-{n}")])) for n in range(4)})
 
 
-def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
-    monkeypatch.setattr(http, "MAX_SITEMAPS", 3)
+def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path):
     with WebServer({"/robots.txt": robots("")}) as site:
         four_sitemaps(site, 70)
         site.routes["/index.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in range(4)]))
-        config = settings(tmp_path)
+        config = settings(tmp_path).model_copy(update={"sitemap_max_files": 3})
         summary = run_plain(config, [f"sitemap:{site.url('/index.xml')}"])
         assert summary.articles_archived == 2  # the index and two of its sitemaps read
         assert rejects_of(config.archive_dir, site.base_url) == {
@@ -427,14 +425,13 @@ def test_sitemaps_past_the_count_limit_are_a_reject(tmp_path, monkeypatch):
         }
 
 
-def test_the_sitemaps_a_home_page_links_share_one_count_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(http, "MAX_SITEMAPS", 3)
+def test_the_sitemaps_a_home_page_links_share_one_count_limit(tmp_path):
     with WebServer({"/robots.txt": robots("")}) as site:
         four_sitemaps(site, 80)
         site.routes["/a.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in (0, 1)]))
         site.routes["/b.xml"] = Route(body=sitemap_index([site.url(f"/map-{n}.xml") for n in (2, 3)]))
         site.routes["/"] = html('<html><body><p>Home</p><a href="/a.xml">A</a> <a href="/b.xml">B</a></body></html>')
-        config = settings(tmp_path)
+        config = settings(tmp_path).model_copy(update={"sitemap_max_files": 3})
         summary = run_plain(config, [f"site:{site.url('/')}"])
         assert summary.articles_archived == 3  # of the four sitemaps the two indexes list, three read in all
         assert [reason for _, _, reason, _ in rejects_of(config.archive_dir, site.base_url)] == ["sitemap_limit"]

@@ -32,9 +32,6 @@ from pipeline.sources.links import Link, looks_like_html, parse_url_list, unlist
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
 
-# A sitemap index may nest; deeper or more than this is a crawler trap, not a site's archive.
-MAX_SITEMAP_DEPTH = 3
-MAX_SITEMAPS = 500
 # Content-Types a page is never served as: such a body is rejected, not read as text. Any
 # other (octet-stream, XML, which XHTML comes as too) goes to decode's own checks.
 NOT_PAGE_TYPES = ("application/json", "application/rss+xml", "application/atom+xml", "application/pdf",
@@ -69,7 +66,19 @@ def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict], into:
     return result
 
 
-def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems: list[dict],
+@dataclass(frozen=True)
+class SitemapLimits:
+    """How many levels of sitemap indexes are followed, and how many sitemaps one source
+    reads (Settings.sitemap_max_depth, sitemap_max_files)."""
+    depth: int
+    sitemaps: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SitemapLimits:
+        return cls(settings.sitemap_max_depth, settings.sitemap_max_files)
+
+
+def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems: list[dict], limits: SitemapLimits,
                    indexed: list[tuple[str, str]] = ()) -> list[Link]:
     """The pages of sitemaps and of the sitemaps they index, breadth first, each sitemap
     read once: `roots`, and the (sitemap, the index above it) already `indexed` by a
@@ -83,9 +92,9 @@ def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems:
     seen = {url for _, chain in queue for url in chain}
     read = 0
     while queue:
-        if read == MAX_SITEMAPS:
+        if read == limits.sitemaps:
             problems.append(_problem(source, None, queue[0][0], "sitemap_limit",
-                                     f"{MAX_SITEMAPS} sitemaps read, the limit: sitemaps not read: {len(queue)} "
+                                     f"{limits.sitemaps} sitemaps read, the limit: sitemaps not read: {len(queue)} "
                                      f"({queue[0][0]} first)"))
             break
         url, chain = queue.pop(0)
@@ -95,9 +104,9 @@ def _sitemap_links(fetcher: Fetcher, source: Source, roots: list[str], problems:
         links += sitemap.links
         loops += [(url, child) for child in sitemap.sitemaps if child in chain]
         children = [child for child in sitemap.sitemaps if child not in seen]
-        if children and len(chain) > MAX_SITEMAP_DEPTH:
+        if children and len(chain) > limits.depth:
             problems.append(_problem(source, None, url, "sitemap_limit", (
-                f"{url} is a sitemap index {MAX_SITEMAP_DEPTH} levels below {chain[0]}, the limit: "
+                f"{url} is a sitemap index {limits.depth} levels below {chain[0]}, the limit: "
                 f"sitemaps it lists not read: {len(children)} ({children[0]} first)")))
             continue
         seen.update(children)
@@ -153,7 +162,7 @@ def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]
     return feed.links, None
 
 
-def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Link]:
+def _site_links(fetcher: Fetcher, source: Source, problems: list[dict], limits: SitemapLimits) -> list[Link]:
     """A home page's feeds (or sitemaps it links); failing those (none, or none that lists
     a page), the sitemaps its robots.txt names, or /sitemap.xml."""
     home = source.location
@@ -166,11 +175,11 @@ def _site_links(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[
         links += found
         indexed += [(child, url) for child in sitemap.sitemaps] if sitemap else []
     # One reading of every sitemap the home page's sitemaps index: the limits are the site's.
-    if links := links + (_sitemap_links(fetcher, source, [], problems, indexed) if indexed else []):
+    if links := links + (_sitemap_links(fetcher, source, [], problems, limits, indexed) if indexed else []):
         return links
     robots = fetcher.get(_root(base) + "/robots.txt")
     named = sitemaps_from_robots(robots.content.decode("utf-8", "replace"), base) if robots.status == 200 else []
-    return _sitemap_links(fetcher, source, named or [_root(base) + "/sitemap.xml"], problems)
+    return _sitemap_links(fetcher, source, named or [_root(base) + "/sitemap.xml"], problems, limits)
 
 
 def _root(url: str) -> str:
@@ -219,7 +228,8 @@ def download_name(url: str) -> str:
     return f"{hashlib.sha256(url.encode()).hexdigest()[:16]}-{name}"
 
 
-def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging: Path) -> Listing:
+def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging: Path,
+                limits: SitemapLimits) -> Listing:
     """The pages a network source names (or, for a WARC file over HTTP, its records)."""
     problems: list[dict] = []
     if source.kind == "page":
@@ -229,8 +239,8 @@ def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging
     links = {
         "urls": lambda: _url_list(fetcher, source, problems),
         "feed": lambda: _feed_links(fetcher, source, source.location, problems)[0],
-        "sitemap": lambda: _sitemap_links(fetcher, source, [source.location], problems),
-        "site": lambda: _site_links(fetcher, source, problems),
+        "sitemap": lambda: _sitemap_links(fetcher, source, [source.location], problems, limits),
+        "site": lambda: _site_links(fetcher, source, problems, limits),
     }[source.kind]()
     return Listing(links, problems, [])
 
@@ -298,7 +308,7 @@ def list_network_sources(sources: list[Source], settings: Settings, paths: Archi
     warc_policy = replace(policy, max_bytes=settings.max_warc_bytes, body_timeout_s=settings.warc_body_timeout_s)
     with Fetcher(policy) as fetcher, Fetcher(warc_policy) as warc_fetcher:
         for source in sources:
-            listing = list_source(source, fetcher, warc_fetcher, staging)
+            listing = list_source(source, fetcher, warc_fetcher, staging, SitemapLimits.from_settings(settings))
             entries += listing.problems + listing.entries
             for link in listing.links:
                 if link.url in seen:  # a page in a feed and a sitemap is fetched once
