@@ -23,6 +23,7 @@ from pipeline.settings import Settings
 from pipeline.sources import SourceError, plan_entries
 from pipeline.sources.config import Source, SourceConfigError, load_sources, parse_ref
 from pipeline.sources.files import FolderError, list_entries, read_entry
+from pipeline.sources.links import unlisted_entry
 from pipeline.store import ArchivePaths, connect
 
 
@@ -57,6 +58,24 @@ def test_folder_pages_gz_manifest_and_non_pages(tmp_path):
     broken, pdf = read(entries["broken.htm.gz"]), read(entries["notes.pdf"])
     assert isinstance(broken, Reject) and (broken.stage, broken.reason) == ("read", "corrupt_gzip")
     assert isinstance(pdf, Reject) and pdf.reason == "unsupported_type" and ".html" in pdf.detail
+
+
+def test_a_file_the_manifest_names_that_is_not_in_the_folder_is_a_missing_reject(tmp_path):
+    (tmp_path / "a.html").write_text("<html><body><p>a</p></body></html>")
+    (tmp_path / ".draft.html").write_text("left out on purpose, as every dot-file")
+    (tmp_path / "manifest.csv").write_text(
+        "file,fetched_at,url,outlet\n"
+        "./a.html,2024-03-05,https://example.com/a,\n"
+        "gone.html,2024-03-05,https://example.com/gone,\n"
+        ".draft.html,,,\n"
+    )
+    entries = list_entries(str(tmp_path))
+    assert [(e["path"], e["url"]) for e in entries if e["kind"] == "file"] == [
+        (str(tmp_path / "a.html"), "https://example.com/a")]  # "./a.html" is a.html
+    assert [e for e in entries if e["kind"] == "unlisted"] == [unlisted_entry(
+        str(tmp_path), str(tmp_path / "gone.html"), "missing", "gone.html: listed in manifest.csv, not in the folder")]
+    # a single file's source reads its folder's manifest for itself only
+    assert [e["kind"] for e in list_entries(str(tmp_path / "a.html"))] == ["file"]
 
 
 def test_missing_source_and_bad_manifest_are_clear_errors(tmp_path):

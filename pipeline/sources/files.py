@@ -20,7 +20,7 @@ import os
 import stat
 import zlib
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from pipeline.records import RawPage, Reject
@@ -78,7 +78,9 @@ def manifest_rows(folder: Path, reader: csv.DictReader) -> dict[str, dict]:
             except (ValueError, OverflowError):
                 raise FolderError("bad_manifest", folder, f"{where}: fetched_at {fetched_at!r} of {row['file']!r} "
                                                           "is not an ISO 8601 time that UTC can hold") from None
-        rows[row["file"]] = {k: (v or "").strip() or None for k, v in row.items() if k != "file"}
+        # "./a.html" is a.html
+        rows[PurePosixPath(row["file"].strip()).as_posix()] = {
+            k: (v or "").strip() or None for k, v in row.items() if k != "file"}
     return rows
 
 
@@ -110,6 +112,11 @@ def list_entries(source: str, outlet: str | None = None) -> list[dict]:
             "fetched_at": known.get("fetched_at"),
             "outlet": known.get("outlet") or outlet,
         })
+    if stat.S_ISDIR(mode):
+        # A file the manifest names that is not there: a dot-file is left out on purpose, others are lost.
+        listed = {p.relative_to(base).as_posix() for p in paths}
+        problems += [(base / name, "missing", f"listed in {MANIFEST_NAME}, not in the folder")
+                     for name in manifest if name not in listed and not (base / name).exists()]
     return entries + [unlisted_entry(str(root), str(p), reason, f"{p.relative_to(root)}: {detail}")
                       for p, reason, detail in problems]
 
