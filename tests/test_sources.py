@@ -68,6 +68,8 @@ def test_a_file_the_manifest_names_that_is_not_in_the_folder_is_a_missing_reject
         "./a.html,2024-03-05,https://example.com/a,\n"
         "gone.html,2024-03-05,https://example.com/gone,\n"
         ".draft.html,,,\n"
+        "\n"
+        ",,,\n"
     )
     entries = list_entries(str(tmp_path))
     assert [(e["path"], e["url"]) for e in entries if e["kind"] == "file"] == [
@@ -76,6 +78,9 @@ def test_a_file_the_manifest_names_that_is_not_in_the_folder_is_a_missing_reject
         str(tmp_path), str(tmp_path / "gone.html"), "missing", "gone.html: listed in manifest.csv, not in the folder")]
     # a single file's source reads its folder's manifest for itself only
     assert [e["kind"] for e in list_entries(str(tmp_path / "a.html"))] == ["file"]
+    # a row that names no file (short of its `file` column) names nothing missing
+    (tmp_path / "manifest.csv").write_text("url,file\nhttps://example.com/x\n")
+    assert [e["kind"] for e in list_entries(str(tmp_path))] == ["file"]
 
 
 def test_missing_source_and_bad_manifest_are_clear_errors(tmp_path):

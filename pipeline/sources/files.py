@@ -79,7 +79,7 @@ def manifest_rows(folder: Path, reader: csv.DictReader) -> dict[str, dict]:
                 raise FolderError("bad_manifest", folder, f"{where}: fetched_at {fetched_at!r} of {row['file']!r} "
                                                           "is not an ISO 8601 time that UTC can hold") from None
         # "./a.html" is a.html
-        rows[PurePosixPath(row["file"].strip()).as_posix()] = {
+        rows[PurePosixPath((row["file"] or "").strip()).as_posix()] = {
             k: (v or "").strip() or None for k, v in row.items() if k != "file"}
     return rows
 
