@@ -133,6 +133,14 @@ def test_html_page_without_text_is_rejected():
     assert (result.stage, result.reason, result.source_ref) == ("extract", "no_text", "pages/budget")
 
 
+@pytest.mark.parametrize("depth", [300, 1000])
+def test_an_article_nested_deeper_than_libxml2s_default_limit_keeps_its_text(depth):
+    html = ("<html><head><title>Deep</title></head><body>" + "<div>" * depth
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div>" * depth + "</body></html>")
+    doc = extract_page(make_page(html, is_html=True))
+    assert isinstance(doc, Document) and doc.text.split("\n\n") == PARAGRAPHS
+
+
 def test_plain_text_page_of_furniture_only_is_rejected():
     text = "Home\n\nSubscribe\n\n0:00\n\nSponsored message\n\nCopyright 2024 Example News."
     result = extract_page(make_page(text, is_html=False))
