@@ -57,6 +57,8 @@ class Settings(BaseSettings):
         description="User-Agent of every HTTP request, and the name robots.txt rules are read for.",
     )
     fetch_timeout_s: float = Field(20.0, gt=0, description="Seconds before an HTTP request (connect or read) times out.")
+    fetch_headers_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds a response's status line and headers may take to arrive in all, connecting included.")
     fetch_body_timeout_s: float = Field(120.0, gt=0, description="Seconds a page's body may take to arrive in all, however steadily it trickles.")
     fetch_retries: int = Field(3, ge=0, description="Retries of a request that timed out or got 429 or 5xx.")
     fetch_backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles on each retry (Retry-After wins).")

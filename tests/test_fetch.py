@@ -31,6 +31,7 @@ UA = "newsarchive-test/1.0 (+https://example.org/newsarchive)"
 POLICY = FetchPolicy(
     user_agent=UA,
     timeout_s=0.5,
+    headers_timeout_s=1.0,
     body_timeout_s=1.0,
     retries=2,
     backoff_s=0.05,
@@ -200,6 +201,25 @@ def test_a_body_that_trickles_past_its_deadline_is_a_timeout():
     assert (result.error, result.status, result.retryable, result.content) == ("timeout", 200, True, b"")
     assert result.detail == "the body took over 1 s to arrive"
     assert result.attempts == 1 and len(server.requests_to("/trickle")) == 1  # not now: on a later run
+
+
+def test_headers_that_trickle_past_their_deadline_are_a_timeout(server):
+    # A header line every 0.1 s: each read within the 0.5 s timeout, the headers never done.
+    started = time.monotonic()
+    result = fetch(server.url("/slow-headers"))
+
+    assert (result.error, result.status, result.retryable, result.content) == ("timeout", None, True, b"")
+    assert result.detail == "the headers took over 1 s to arrive"
+    assert result.attempts == 1 and len(server.requests_to("/slow-headers")) == 1  # not now: on a later run
+    assert time.monotonic() - started < 5  # not the hours a tarpit's headers take to fill httpx's limit
+
+
+def test_a_page_after_a_tarpit_on_the_same_connection_pool_is_fetched(server):
+    # The deadline is the request's: the next one, on this thread and host, has its own.
+    with Fetcher(POLICY) as fetcher:
+        assert fetcher.get(server.url("/slow-headers")).error == "timeout"
+        result = fetcher.get(server.url("/page"))
+    assert (result.error, result.status, result.content) == (None, 200, PAGE.encode())
 
 
 def test_a_dropped_connection_is_a_retryable_connection_error(server):

@@ -5,7 +5,7 @@
         "/flaky": [Route(500), Route(body=b"ok")],      # served in turn, the last repeats
         "/old": redirect("/page"),
         "/robots.txt": robots("User-agent: *\\nDisallow: /private"),  # or Route(500): robots unavailable
-        **fault_routes(),                              # /rate-limited, /slow, /gzip-bomb, ...
+        **fault_routes(),                              # /rate-limited, /slow, /slow-headers, /gzip-bomb, ...
     }
     with WebServer(routes) as server:
         server.routes["/feed"] = Route(body=feed_linking_to(server.url("/page")))  # the port is known now
@@ -55,6 +55,7 @@ class Route:
     etag: str | None = None  # sent; a matching If-None-Match gets 304
     last_modified: str | None = None  # sent; an equal If-Modified-Since gets 304
     drop: bool = False  # close the connection without answering
+    header_every_s: float = 0.0  # after the status line, a header line this often, never ending (a tarpit)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def fault_routes(slow_s: float = 2.0) -> dict[str, Route | list[Route]]:
         "/wrong-charset": Route(headers={"Content-Type": "text/html; charset=utf-8"}, body=WRONG_CHARSET_TEXT.encode("cp1252")),
         "/binary-as-html": Route(headers={"Content-Type": "text/html"}, body=png_bytes()),
         "/dropped": Route(drop=True),
+        "/slow-headers": Route(header_every_s=0.1),
     }
 
 
@@ -291,8 +293,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
         finally:
             owner._settled()
+        if route.header_every_s:
+            self._trickle_headers(route)
+            return
         self._send(route, headers, send_body)
         owner._end(index)
+
+    def _trickle_headers(self, route: Route) -> None:
+        self.close_connection = True
+        self.wfile.write(f"HTTP/1.1 {route.status} OK\r\n".encode())
+        while not self.server.owner._stopping.wait(route.header_every_s):
+            self.wfile.write(b"X-Wait: 1\r\n")  # raises once the client has gone
 
     def _send(self, route: Route, request_headers: dict[str, str], send_body: bool) -> None:
         validators = {}
