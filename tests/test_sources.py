@@ -136,6 +136,14 @@ def test_source_config_lists_sources_per_outlet(tmp_path):
     ('[[outlet]]\nname = "X"\nfeed = ["https://x.org/rss"]\n', "unknown keys \\['feed'\\]"),
     ('[[outlet]]\nname = "X"\n', "lists no sources"),
     ('[[outlet]]\nname = "X"\nfolders = ["my|pages"]\n', "a path with \\| in its name cannot be a source"),
+    # A string for a list: each of its characters had been a source, "/" a folder of the whole disk.
+    ('[[outlet]]\nname = "X"\nfolders = "captures/"\n', "X: folders must be a list of strings"),
+    ('[[outlet]]\nname = "X"\nfeeds = ["https://x.org/rss", 3]\n', "X: feeds must be a list of strings"),
+    ('[[outlet]]\nname = "X"\nfeeds = [""]\n', "X: feeds must be a list of strings"),
+    ('[outlet]\nname = "X"\nfeeds = ["https://x.org/rss"]\n', "write \\[\\[outlet\\]\\], in double brackets"),
+    ('outlet = ["https://x.org/rss"]\n', "write \\[\\[outlet\\]\\], in double brackets"),
+    ('[[outlets]]\nname = "X"\nfeeds = ["https://x.org/rss"]\n', "unknown keys \\['outlets'\\]"),
+    ('[[outlet]]\nname = 3\nfeeds = ["https://x.org/rss"]\n', "outlet 1: name must be a string"),
 ])
 def test_source_config_errors_are_clear(tmp_path, text, message):
     path = tmp_path / "sources.toml"

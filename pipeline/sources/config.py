@@ -91,15 +91,29 @@ def load_sources(path: Path) -> list[Source]:
         raise SourceConfigError(f"{path}: no source config file (see README: Sources)") from None
     except tomllib.TOMLDecodeError as e:
         raise SourceConfigError(f"{path}: not valid TOML ({e})") from None
+    if unknown := set(config) - {"outlet"}:
+        raise SourceConfigError(f"{path}: unknown keys {sorted(unknown)} (expected [[outlet]] tables)")
+    outlets = config.get("outlet", [])
+    # [outlet] is one table; [[outlet]] makes each outlet an item of a list.
+    if not (isinstance(outlets, list) and all(isinstance(o, dict) for o in outlets)):
+        raise SourceConfigError(f"{path}: write [[outlet]], in double brackets, above each outlet's sources")
     found = []
-    for i, outlet in enumerate(config.get("outlet", [])):
+    for i, outlet in enumerate(outlets):
         name = outlet.get("name")
+        if name is not None and not (isinstance(name, str) and name.strip()):
+            raise SourceConfigError(f"{path}: outlet {i + 1}: name must be a string, as name = \"LAist\"")
         unknown = set(outlet) - {"name", *CONFIG_KEYS}
         if unknown:
             raise SourceConfigError(f"{path}: outlet {name or i + 1}: unknown keys {sorted(unknown)} "
                                     f"(expected name, {', '.join(CONFIG_KEYS)})")
         for key, kind in CONFIG_KEYS.items():
-            for location in outlet.get(key, []):
+            locations = outlet.get(key, [])
+            # A string where a list belongs would be iterated a character at a time: "/" a folder source.
+            if not (isinstance(locations, list) and all(isinstance(x, str) and x.strip() for x in locations)):
+                raise SourceConfigError(f"{path}: outlet {name or i + 1}: {key} must be a list of strings, "
+                                        f"as {key} = [\"...\"]")
+            for location in locations:
+                location = location.strip()
                 if kind in ("folder", "warc") and not location.startswith(("http://", "https://")):
                     location = without_bar(absolute_path(Path(path).parent / location))
                 found.append(Source(kind, location, name))
