@@ -249,6 +249,19 @@ def test_the_command_takes_a_symlink_loop_as_a_source_it_cannot_list(tmp_path):
         assert con.sql("SELECT stage, reason FROM rejects").fetchall() == [("list", "unreadable")]
 
 
+def test_a_mistyped_url_list_on_disk_fails_a_run_of_it_alone_and_is_a_reject_beside_others(tmp_path):
+    good, archive, absent = good_folder(tmp_path), tmp_path / "archive", tmp_path / "nolist.txt"
+    alone = newsarchive("run", f"urls:{absent}", "--archive", str(archive), "--executor", "plain", check=False)
+    assert alone.returncode == 2 and "Traceback" not in alone.stderr
+    assert f"{absent}: No such file or directory" in alone.stderr
+    ran = newsarchive("run", str(good), f"urls:{absent}", "--archive", str(archive), "--executor", "plain",
+                      "--no-entities")
+    assert "missing 1" in ran.stdout
+    with connect(archive) as con:
+        assert con.sql("SELECT status FROM runs ORDER BY started_at").fetchall() == [("failed",), ("succeeded",)]
+        assert con.sql("SELECT stage, reason, source_ref FROM rejects").fetchall() == [("list", "missing", str(absent))]
+
+
 def write_gzip_bomb(path: Path, megabytes: int) -> Path:
     with gzip.open(path, "wb") as f:
         for _ in range(megabytes):

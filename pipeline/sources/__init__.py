@@ -22,11 +22,23 @@ from pipeline.store import ArchivePaths
 
 class SourceError(ValueError):
     """A run none of whose sources can be listed, all of them local (missing folder, bad
-    manifest, unreadable WARC), or a malformed source reference."""
+    manifest, unreadable WARC or URL list), or a malformed source reference."""
 
 
 def _is_local(source: Source) -> bool:
     return source.kind == "folder" or (source.kind == "warc" and not source.is_remote)
+
+
+def _unreadable_list(source: Source) -> str | None:
+    """Why a URL list on disk cannot be read: a mistyped path, as a folder's. Its reject
+    comes with the network sources' listing, where its URLs are fetched."""
+    if source.kind != "urls" or source.is_remote:
+        return None
+    try:
+        Path(source.location).expanduser().open("rb").close()
+    except OSError as e:
+        return f"{source.location}: {e.strerror or e}"
+    return None
 
 
 def _listed(source: Source) -> list[dict]:
@@ -71,6 +83,7 @@ def plan_entries(refs: list[str], settings: Settings, paths: ArchivePaths, stagi
     except SourceConfigError as e:
         raise SourceError(str(e)) from e
     entries, failures = _local_entries([s for s in parsed if _is_local(s)])
+    failures += [why for s in parsed if (why := _unreadable_list(s))]
     if failures and len(failures) == len(parsed):  # as a mistyped path on the command line: fail loudly
         raise SourceError("; ".join(failures))
     entries = _read_once(entries)

@@ -196,7 +196,8 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
         try:
             content = Path(source.location).expanduser().read_bytes()
         except OSError as e:
-            problems.append(_problem(source, None, source.location, "unreadable", f"{source.location}: {e.strerror or e}"))
+            reason = "missing" if isinstance(e, FileNotFoundError) else "unreadable"
+            problems.append(_problem(source, None, source.location, reason, f"{source.location}: {e.strerror or e}"))
             return []
     if looks_like_html(content):
         problems.append(_problem(source, None, source.location, "not_a_url_list", "an HTML page, not a list of URLs"))
