@@ -52,7 +52,7 @@ from pipeline.stages import (
 from pipeline.stats import StageCount, StageStats
 from pipeline.stories import group_stories
 from pipeline.tag.date_mentions import date_mention_rows
-from pipeline.tag.dates import REDATABLE, candidate_rows, redate_from_story
+from pipeline.tag.dates import REDATABLE, Candidate, candidate_rows, redate_from_story
 from pipeline.store import (
     ArchivePaths, archive_lock, ensure_archive, publish, publish_generation, read_table, remove_old_generations,
     stage_rewrite, write_json, write_table_soon, write_tables,
@@ -61,6 +61,7 @@ from schemas.tables import TABLES, to_arrow
 
 ARTICLE_TABLES = ("documents", "article_dates", "date_candidates", "date_mentions", "article_languages",
                   "article_outlets", "mentions", "entity_status")
+DATE_TABLES = ("article_dates", "date_candidates", "date_mentions")
 SHARD_TABLES = (*ARTICLE_TABLES, "duplicates", "article_versions", "rejects", "raw_pages", "furniture_lines", "fetches",
                 "neardup_signatures")
 SHARD = "_shard"  # which shard a row came from, while finish_run merges them
@@ -690,9 +691,15 @@ def dates_from_stories(tables: dict[str, pa.Table], paths: ArchivePaths) -> dict
     fetched = dict(zip(*(tables["documents"][c].to_pylist() for c in ("article_id", "fetched_at"))))
     changed = {aid: got for aid, story in story_of.items()
                if (got := redate_from_story(waiting[aid], texts[aid], stated.get(story, []), fetched[aid]))}
-    if not changed:
-        return {}
-    run_of = {aid: waiting[aid]["run_id"] for aid in changed}
+    return redated_tables(tables, changed, texts) if changed else {}
+
+
+def redated_tables(tables: dict[str, pa.Table], changed: dict[str, tuple[dict, Candidate]],
+                   texts: dict[str, str]) -> dict[str, pa.Table]:
+    """The date tables with the `changed` articles' new dates: the new row, the new candidate
+    chosen and the old one a candidate, the date mentions read anew from the new date. Rows
+    keep the run they came with."""
+    run_of = {r["article_id"]: r["run_id"] for r in tables["article_dates"].to_pylist() if r["article_id"] in changed}
     dates = [{**changed[r["article_id"]][0], "run_id": r["run_id"]} if r["article_id"] in changed else r
              for r in tables["article_dates"].to_pylist()]
     candidates = [{**r, "status": "candidate"} if r["article_id"] in changed and r["status"] == "chosen" else r
@@ -704,6 +711,49 @@ def dates_from_stories(tables: dict[str, pa.Table], paths: ArchivePaths) -> dict
     return {"article_dates": to_arrow(TABLES["article_dates"], dates),
             "date_candidates": to_arrow(TABLES["date_candidates"], candidates),
             "date_mentions": to_arrow(TABLES["date_mentions"], mentions)}
+
+
+def redate_archived(paths: ArchivePaths, run_id: str, tables: dict[str, pa.Table], renamed: dict[str, str],
+                    gone: set[str]) -> dict[str, str]:
+    """Archived articles dated by no more than a weekday, in the stories this run's articles
+    joined, re-dated next to the dates those stories now state, as the run's own are: a
+    weekday-only copy archived before its story's dated ones had kept its fetch week. Their
+    run folders are rewritten to be published with this run (`renamed`, as replace_archived's;
+    a folder it already rewrote is changed where staged). Returns the folders rewritten here.
+    `gone`: archived articles this run replaced."""
+    con = duckdb.connect()
+    con.register("stories", tables["story_members"].select(["story_id"]))
+    con.register("new_dates", tables["article_dates"].select(["article_id"]))
+    waiting = con.execute(f"""
+        SELECT d.article_id, d.published_method, m.story_id, parse_dirpath(d.filename)
+        FROM {paths.parquet('article_dates', filename=True)} d JOIN {paths.parquet('story_members')} m USING (article_id)
+        WHERE m.story_id IN (SELECT story_id FROM stories) AND d.published_method IN {tuple(REDATABLE)}
+          AND d.article_id NOT IN (SELECT article_id FROM new_dates)
+    """).fetchall()
+    waiting = [w for w in waiting if w[0] not in gone]
+    if not waiting:  # as on most nights: the archive's texts are not read
+        return {}
+    con.register("waiting", pa.table({"article_id": pa.array([w[0] for w in waiting], pa.string())}))
+    read = {aid: (text, fetched) for aid, text, fetched in con.execute(
+        f"SELECT article_id, text, fetched_at FROM {paths.parquet('documents')} SEMI JOIN waiting USING (article_id)"
+    ).fetchall()}
+    stated = stated_story_dates(paths, tables, {story for _, _, story, _ in waiting})
+    changed: dict[str, dict[str, tuple[dict, Candidate]]] = {}
+    for aid, method, story, folder in waiting:
+        text, fetched = read[aid]
+        if got := redate_from_story({"article_id": aid, "published_method": method}, text, stated.get(story, []), fetched):
+            changed.setdefault(Path(folder).name, {})[aid] = got
+    texts = {aid: read[aid][0] for redated in changed.values() for aid in redated}
+    rewritten = {}
+    for folder, redated in changed.items():
+        staged = paths.staging / run_id / "rewritten" / renamed[folder] if folder in renamed else None
+        source = staged or paths.data / folder
+        dated = redated_tables({name: read_table(source, TABLES[name]) for name in DATE_TABLES}, redated, texts)
+        if staged:
+            write_tables(staged, dated)
+        else:
+            rewritten[folder] = stage_rewrite(paths, run_id, folder, dated)
+    return rewritten
 
 
 def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
@@ -767,8 +817,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
             tables["documents"], tables["article_dates"], tables["mentions"], paths)])
         s.pages_out = tables["documents"].num_rows
     with stats.stage("story_dates", tables["documents"].num_rows) as s:
-        redated = dates_from_stories(tables, paths)
-        tables |= redated
+        tables |= dates_from_stories(tables, paths)
+        renamed |= redate_archived(paths, plan.run_id, tables, renamed, set(demoted))
         s.pages_out = tables["documents"].num_rows
     # Rows that point at an article this run did not keep (a shard's duplicates and versions
     # of a page that turned out a copy, links to a replaced archived article) follow it.

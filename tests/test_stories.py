@@ -100,6 +100,63 @@ def test_a_later_report_joins_the_story_and_its_id_stays(tmp_path):
     assert stories(archive) == after and members(archive) == found
 
 
+def nbc_dates(archive: Path) -> tuple:
+    with connect(archive) as con:
+        dated = con.execute("SELECT published_date, published_method, published_evidence FROM articles "
+                            "WHERE title = ?", [NBC]).fetchall()
+        chosen = con.execute("SELECT source, candidate_date, status FROM date_candidates JOIN articles USING (article_id) "
+                             "WHERE title = ? ORDER BY status", [NBC]).fetchall()
+        mentions = con.execute("SELECT mention, start_date, end_date FROM date_mentions JOIN articles USING (article_id) "
+                               "WHERE title = ?", [NBC]).fetchall()
+        rows = con.execute("SELECT count(*) FROM article_dates JOIN articles USING (article_id) WHERE title = ?",
+                           [NBC]).fetchone()[0]
+    return dated, chosen, set(mentions), rows
+
+
+def test_a_weekday_only_article_archived_before_its_story_is_dated_when_the_story_is(tmp_path, seed_folder):
+    """The NBC page says only "Thursday": archived alone, that is the Thursday before its
+    fetch, and its "last week" is left unresolved. When the LAist page, which states
+    2021-12-23, joins its story in a later run, the archived page is re-dated as in a run
+    of both, its date mentions read anew."""
+    from test_near_duplicates import WIRE, page, write  # a run folder that run 2 also rewrites
+    archive = tmp_path / "archive"
+    day1 = write(tmp_path / "day1", {"courier.txt": (
+        page("River crest passes Springfield", ["May 7, 2026"] + WIRE[:4]),
+        "2026-05-07T07:00:00Z,https://www.valleycourier.example/news/crest,Valley Courier")})
+    shutil.copy(seed_folder / "000_c8b65d296b825c04.txt", day1)
+    with (day1 / "manifest.csv").open("a") as manifest:
+        manifest.write("000_c8b65d296b825c04.txt,2026-11-23T08:09:08Z,,\n")
+    run_plain(Settings(archive=archive), [str(day1)])
+    dated, chosen, mentions, _ = nbc_dates(archive)
+    assert dated == [(date(2026, 11, 19), "weekday_fetch_time", "Thursday; fetched 2026-11-23")]
+    assert "last week" not in {m for m, *_ in mentions}  # relative to no date the page states
+
+    # Run 2 brings the story's dated page, and the wire's own copy that replaces the courier's.
+    day2 = write(tmp_path / "day2", {"wire.txt": (
+        page("Flood barriers hold as Sangamon River peaks", ["May 6, 2026"] + WIRE),
+        "2026-05-08T08:00:00Z,https://apnews.example/article/flood-barriers,AP")})
+    shutil.copy(seed_folder / "003_5093180f1566a1e6.txt", day2)
+    with (day2 / "manifest.csv").open("a") as manifest:
+        manifest.write("003_5093180f1566a1e6.txt,2026-11-23T08:09:08Z,,\n")
+    summary = run_plain(Settings(archive=archive), [str(day2)])
+    assert (summary.articles_archived, summary.duplicates) == (2, 1)
+
+    dated, chosen, mentions, rows = nbc_dates(archive)
+    assert dated == [(date(2021, 12, 23), "weekday_story", "Thursday; story dated 2021-12-23")]
+    assert chosen == [("weekday_fetch_time", date(2026, 11, 19), "candidate"),
+                      ("weekday_story", date(2021, 12, 23), "chosen")]
+    assert ("last week", date(2021, 12, 13), date(2021, 12, 19)) in mentions
+    assert rows == 1
+    with connect(archive) as con:  # the courier's copy left the folder both changes rewrote
+        assert con.sql("SELECT count(*) FROM articles WHERE title = 'River crest passes Springfield'").fetchone() == (0,)
+        for table in ("article_dates", "date_candidates", "date_mentions"):
+            assert con.sql(f"SELECT count(*) FROM {table} ANTI JOIN documents USING (article_id)").fetchone() == (0,)
+
+    again = run_plain(Settings(archive=archive), [str(day1), str(day2)])
+    assert (again.articles_archived, again.pages_unchanged) == (0, 4)
+    assert nbc_dates(archive) == (dated, chosen, mentions, rows)
+
+
 def test_a_qualifying_dated_match_wins_over_a_better_scoring_undated_one():
     new = Profile("new", date(2026, 5, 7), {"Springfield", "County Board", "Dana Whitcomb"},
                   Counter({"council": 3, "budget": 2, "river": 1}))
