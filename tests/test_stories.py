@@ -151,6 +151,10 @@ def test_a_weekday_only_article_archived_before_its_story_is_dated_when_the_stor
         assert con.sql("SELECT count(*) FROM articles WHERE title = 'River crest passes Springfield'").fetchone() == (0,)
         for table in ("article_dates", "date_candidates", "date_mentions"):
             assert con.sql(f"SELECT count(*) FROM {table} ANTI JOIN documents USING (article_id)").fetchone() == (0,)
+        # the reporting views, rolled up, count it on its new day
+        days = con.sql("SELECT day, articles, inferred_dates FROM daily_volume_by_outlet WHERE day < '2022-01-01' "
+                       "ORDER BY ALL").fetchall()
+    assert days == [(date(2021, 12, 23), 1, 0), (date(2021, 12, 23), 1, 1)]  # LAist's, NBC's
 
     again = run_plain(Settings(archive=archive), [str(day1), str(day2)])
     assert (again.articles_archived, again.pages_unchanged) == (0, 4)
