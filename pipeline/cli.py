@@ -296,6 +296,17 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive(kind: type[int] | type[float]):
+    """An argparse type: a number above zero (a LIMIT of -1 reached DuckDB as a traceback)."""
+    def parse(value: str):
+        number = kind(value)
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"{value} is not above zero")
+        return number
+    parse.__name__ = kind.__name__  # argparse names the type in its "invalid int value" message
+    return parse
+
+
 def report_name(name: str) -> str:
     if name not in REPORTS:
         raise argparse.ArgumentTypeError(f"no report {name!r} (choose from {', '.join(REPORTS)})")
@@ -416,7 +427,7 @@ def parser() -> argparse.ArgumentParser:
 
     cp = with_archive(sub.add_parser(
         "compact", help="merge the small run folders into large ones (same rows), published at once"))
-    cp.add_argument("--target-mb", type=float, default=64.0, help="size of a merged folder on disk (default 64)")
+    cp.add_argument("--target-mb", type=positive(float), default=64.0, help="size of a merged folder on disk (default 64)")
     cp.set_defaults(func=cmd_compact)
 
     ri = with_archive(sub.add_parser("reindex", help="rebuild the search index from the archived documents"))
@@ -430,7 +441,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--until", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
     s.add_argument("--entity", help="articles mentioning this entity (name or surface form)")
     s.add_argument("--wire", help="wire service, e.g. AP")
-    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--limit", type=positive(int), default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
@@ -441,7 +452,7 @@ def parser() -> argparse.ArgumentParser:
 
     r = with_archive(sub.add_parser("report", help="print the reporting views"))
     r.add_argument("names", nargs="*", type=report_name, metavar="NAME", help=f"{', '.join(REPORTS)} (default: all)")
-    r.add_argument("--limit", type=int, default=20)
+    r.add_argument("--limit", type=positive(int), default=20)
     r.add_argument("--include-duplicates", action="store_true",
                    help="count the duplicates of each day's articles too (column `pages`)")
     r.add_argument("--format", choices=["table", "json", "csv"], default="table",

@@ -131,6 +131,16 @@ def test_search_finds_both_and_filters_narrow(seed_archive):
                                   "--since", "2022-01-01", "--json").stdout) == []
 
 
+def test_a_limit_below_one_is_a_usage_error_not_a_traceback(seed_archive):
+    archive = str(seed_archive[0])
+    for command in (("search", "security", "--limit", "-1"), ("report", "--limit", "0"),
+                    ("search", "security", "--limit", "0")):
+        ran = newsarchive(*command, "--archive", archive, check=False)
+        assert ran.returncode == 2 and "Traceback" not in ran.stderr
+        assert f"argument --limit: {command[-1]} is not above zero" in ran.stderr
+    assert len(json.loads(newsarchive("search", "security", "--limit", "1", "--archive", archive, "--json").stdout)) == 1
+
+
 def test_search_is_callable_from_sql(seed_archive):
     with connect(seed_archive[0]) as con:
         rows = con.sql("""
