@@ -7,14 +7,18 @@ shard hands its CPU-bound chunks to the cluster's workers (pipeline/parallel.py)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 from prefect import Flow, flow, get_run_logger, task
+from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.job import clean_stale
 from pipeline.run import RunPlan, RunSummary, finish_run, process_shard, run_in_parts
 from pipeline.settings import Settings
+from pipeline.sources import SourceError
+from pipeline.sources.config import SourceConfigError
 
 
 @task(name="process-shard", retries=1, retry_delay_seconds=2)
@@ -61,6 +65,16 @@ def archive(sources: list[str], config: Settings) -> dict:
     return summary
 
 
+def failed_cleanly(job: Callable[[], dict]) -> dict | State:
+    """The job's summary; a mistyped source or a bad source config makes the flow run Failed
+    with its message (the caller still gets the error), not an exception Prefect logs with
+    a 30-line traceback above the one line that says what to fix."""
+    try:
+        return job()
+    except (SourceError, SourceConfigError) as e:
+        return Failed(message=str(e), data=e)
+
+
 def shard_task_runner(config: Settings) -> TaskRunner:
     """Where the flow's tasks run: in this process, one at a time (a shard's CPU-bound work
     goes to worker processes, pipeline/parallel.py), or on the Dask cluster."""
@@ -78,4 +92,4 @@ def with_runner(archive_run: Flow, config: Settings) -> Flow:
 
 @flow(name="newsarchive-run", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def archive_flow(sources: list[str], settings: dict | None = None) -> dict:
-    return archive(sources, Settings(**(settings or {})))
+    return failed_cleanly(lambda: archive(sources, Settings(**(settings or {}))))

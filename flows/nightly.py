@@ -11,7 +11,7 @@ from datetime import date
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.archive import archive
+from flows.archive import archive, failed_cleanly
 from pipeline.job import configured_sources
 from pipeline.settings import Settings
 
@@ -29,11 +29,11 @@ def backfill_settings(config: Settings, since: date | None, until: date | None) 
 @flow(name="newsarchive-nightly", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def nightly_flow(settings: dict | None = None) -> dict:
     config = Settings(**(settings or {}))
-    return archive(configured_sources(config, "prefect"), config)
+    return failed_cleanly(lambda: archive(configured_sources(config, "prefect"), config))
 
 
 @flow(name="newsarchive-backfill", task_runner=ThreadPoolTaskRunner(max_workers=1))
 def backfill_flow(sources: list[str] | None = None, since: date | None = None, until: date | None = None,
                   settings: dict | None = None) -> dict:
     config = backfill_settings(Settings(**(settings or {})), since, until)
-    return archive(sources or configured_sources(config, "prefect"), config)
+    return failed_cleanly(lambda: archive(sources or configured_sources(config, "prefect"), config))

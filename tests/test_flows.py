@@ -11,6 +11,7 @@ import pytest
 
 from conftest import newsarchive
 from pipeline.settings import Settings
+from pipeline.sources import SourceError
 from pipeline.sources.config import SourceConfigError
 from pipeline.store import connect
 
@@ -52,6 +53,17 @@ def test_a_night_whose_source_config_cannot_be_read_is_a_failed_run(prefect_api_
     with connect(archive) as con:
         [(kind, status, error)] = con.sql("SELECT kind, status, error FROM runs").fetchall()
     assert (kind, status) == ("run", "failed") and "missing.toml: no source config file" in error
+
+
+def test_a_mistyped_source_fails_the_flow_run_with_its_message_not_a_traceback(prefect_api_url, tmp_path):
+    from flows.archive import archive_flow
+
+    missing = tmp_path / "nosuchdir"
+    state = archive_flow(sources=[str(missing)], settings={"archive": str(tmp_path / "archive")}, return_state=True)
+    # Prefect logs a raised exception's traceback, and its state reads "Flow run encountered an exception: ..."
+    assert state.is_failed() and state.message == f"{missing}: no such file or folder"
+    with pytest.raises(SourceError, match="no such file or folder"):
+        state.result()
 
 
 def test_backfill_passes_its_date_range_through_the_settings(prefect_api_url, tmp_path, seed_folder, monkeypatch):
