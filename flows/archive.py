@@ -16,7 +16,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.job import clean_stale
 from pipeline.run import RunPlan, RunSummary, finish_run, process_shard, run_in_parts
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SetupError
 from pipeline.sources import SourceError
 from pipeline.sources.config import SourceConfigError
 
@@ -66,12 +66,12 @@ def archive(sources: list[str], config: Settings) -> dict:
 
 
 def failed_cleanly(job: Callable[[], dict]) -> dict | State:
-    """The job's summary; a mistyped source or a bad source config makes the flow run Failed
-    with its message (the caller still gets the error), not an exception Prefect logs with
-    a 30-line traceback above the one line that says what to fix."""
+    """The job's summary; a mistyped source, a bad source config or a missing spaCy model
+    makes the flow run Failed with its message (the caller still gets the error), not an
+    exception Prefect logs with a 30-line traceback above the one line that says what to fix."""
     try:
         return job()
-    except (SourceError, SourceConfigError) as e:
+    except (SourceError, SourceConfigError, SetupError) as e:
         return Failed(message=str(e), data=e)
 
 

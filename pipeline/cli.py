@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.logs import configure as configure_logs
 from pipeline.report import REPORTS, report
 from pipeline.search import SearchFilters, search
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SetupError
 from pipeline.sources import SourceError
 from pipeline.sources.config import SourceConfigError, absolute_path, parse_ref, without_bar
 from pipeline.store import ArchiveBusy, ArchiveMissing, connect
@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             # The query listed the files just before a reprocess switched generations and
             # found a rewritten one gone (it fails rather than mix); the next sees the new files.
             return args.func(args)
-    except (SourceError, SourceConfigError, ArchiveMissing) as e:
+    except (SourceError, SourceConfigError, ArchiveMissing, SetupError) as e:
         err.print(f"newsarchive: {e}")
         return 2
     except ValidationError as e:  # settings from flags and NEWSARCHIVE_* variables

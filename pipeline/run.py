@@ -53,6 +53,7 @@ from pipeline.stats import StageCount, StageStats
 from pipeline.stories import group_stories
 from pipeline.tag.date_mentions import date_mention_rows
 from pipeline.tag.dates import REDATABLE, Candidate, candidate_rows, redate_from_story
+from pipeline.tag.entities import check_model
 from pipeline.store import (
     ArchivePaths, archive_lock, ensure_archive, publish, publish_generation, read_table, remove_old_generations,
     stage_rewrite, write_json, write_table_soon, write_tables,
@@ -254,6 +255,8 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
         plan.dir.mkdir(parents=True)
         try:
             plan.save()  # from here a crash is found and recorded by the next run
+            if settings.entities and kind in ("run", "reprocess"):  # the kinds that tag
+                check_model(settings.spacy_model)
             if kind == "run":
                 if entries is None:
                     entries, plan.listing = sources.plan_entries(source_refs, settings, paths, paths.listing)

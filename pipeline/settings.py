@@ -12,6 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+class SetupError(ValueError):
+    """A setting names what this machine lacks (a spaCy model not installed): found before a
+    run starts, not by its first page."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSARCHIVE_", extra="forbid")
 

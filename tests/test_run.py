@@ -217,6 +217,21 @@ def test_a_tagger_failing_on_every_page_of_a_chunk_fails_the_run_not_the_pages(t
         assert con.sql("SELECT count(*) FROM rejects").fetchone() == (0,)
 
 
+def test_a_spacy_model_that_is_not_installed_fails_the_run_before_its_pages(tmp_path):
+    archive = tmp_path / "archive"
+    ran = newsarchive("run", str(SEEDS), "--archive", str(archive), "--executor", "plain",
+                      env={"NEWSARCHIVE_SPACY_MODEL": "no_such_model"}, check=False)
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr and "this page" not in ran.stderr
+    assert "spaCy model 'no_such_model' is neither an installed package nor a model folder" in ran.stderr
+    with connect(archive) as con:
+        [(status, error, pages)] = con.sql("SELECT status, error, pages_read FROM runs").fetchall()
+        assert con.sql("SELECT count(*) FROM rejects").fetchone() == (0,)
+    assert (status, pages) == ("failed", 0) and "no_such_model" in error
+    # Entities off, the model is not needed.
+    newsarchive("run", str(SEEDS), "--archive", str(archive), "--executor", "plain", "--no-entities",
+                env={"NEWSARCHIVE_SPACY_MODEL": "no_such_model"})
+
+
 def test_an_archive_under_a_folder_with_a_quote_in_its_name(tmp_path):
     """Paths are written into SQL as quoted strings, never pasted in bare."""
     archive = tmp_path / "o'brien" / "archive"
