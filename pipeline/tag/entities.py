@@ -18,7 +18,6 @@ against the bare model on labelled sentences.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -108,16 +107,9 @@ PIECE_CHARS = 20_000
 def check_model(name: str) -> None:
     """Raise SetupError before a run whose model cannot load, rather than have the
     entities tagger fail on the first page, blamed on that page. Looked up, not loaded."""
-    if not any(_installed(n) or (Path(n) / "config.cfg").is_file() for n in (name, FALLBACK_MODELS.get(name)) if n):
+    if not any(spacy.util.is_package(n) or (Path(n) / "config.cfg").is_file() for n in (name, FALLBACK_MODELS.get(name)) if n):
         raise SetupError(f"spaCy model {name!r} is neither an installed package nor a model folder: "
                            f"install it, set NEWSARCHIVE_SPACY_MODEL, or run with --no-entities")
-
-
-def _installed(package: str) -> bool:
-    try:
-        return importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):  # "a.b" without a, "../models/x"
-        return False
 
 
 @lru_cache(maxsize=2)
