@@ -107,9 +107,10 @@ PIECE_CHARS = 20_000
 def check_model(name: str) -> None:
     """Raise SetupError before a run whose model cannot load, rather than have the
     entities tagger fail on the first page, blamed on that page. Looked up, not loaded."""
-    if not any(spacy.util.is_package(n) or (Path(n) / "config.cfg").is_file() for n in (name, FALLBACK_MODELS.get(name)) if n):
+    names = [n for n in (name, FALLBACK_MODELS.get(name)) if n]
+    if not any(spacy.util.is_package(n) or (Path(n) / "config.cfg").is_file() for n in names):
         raise SetupError(f"spaCy model {name!r} is neither an installed package nor a model folder: "
-                           f"install it, set NEWSARCHIVE_SPACY_MODEL, or run with --no-entities")
+                         f"install it, set NEWSARCHIVE_SPACY_MODEL, or run with --no-entities")
 
 
 @lru_cache(maxsize=2)
