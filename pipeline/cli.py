@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import sys
 from dataclasses import asdict, replace
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.logs import configure as configure_logs
 from pipeline.report import REPORTS, report
 from pipeline.search import SearchFilters, search
-from pipeline.settings import Settings, SetupError
+from pipeline.settings import Settings, SetupError, unknown_variables
 from pipeline.sources import SourceError
 from pipeline.sources.config import SourceConfigError, absolute_path, parse_ref, without_bar
 from pipeline.store import ArchiveBusy, ArchiveMissing, connect
@@ -478,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         configure_logs(Settings().log_format)
+        for variable in unknown_variables(os.environ):
+            err.print(f"newsarchive: {variable} names no setting and is ignored (see README: Configuration)")
         try:
             return args.func(args)
         except duckdb.IOException as e:

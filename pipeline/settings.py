@@ -111,3 +111,15 @@ class Settings(BaseSettings):
     @property
     def archive_dir(self) -> Path:
         return self.archive.expanduser().resolve()
+
+
+# NEWSARCHIVE_ variables read elsewhere than the settings (the tests' browser switch).
+OTHER_VARIABLES = {"NEWSARCHIVE_SKIP_BROWSER"}
+
+
+def unknown_variables(environ: dict[str, str]) -> list[str]:
+    """NEWSARCHIVE_ variables that name no setting: a misspelt one is otherwise ignored
+    without a word (NEWSARCHIVE_ARCHIVE_DIR for NEWSARCHIVE_ARCHIVE archives into ./archive)."""
+    prefix = Settings.model_config["env_prefix"]
+    known = {f"{prefix}{name}".upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    return sorted(v for v in environ if v.upper().startswith(prefix) and v.upper() not in known)

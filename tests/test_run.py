@@ -232,6 +232,13 @@ def test_a_spacy_model_that_is_not_installed_fails_the_run_before_its_pages(tmp_
                 env={"NEWSARCHIVE_SPACY_MODEL": "no_such_model"})
 
 
+def test_a_misspelt_newsarchive_variable_is_named_not_silently_ignored(tmp_path):
+    ran = newsarchive("tables", env={"NEWSARCHIVE_ARCHIVE_DIR": str(tmp_path), "NEWSARCHIVE_SHARD_SIZE": "4",
+                                     "NEWSARCHIVE_SKIP_BROWSER": "1"})
+    assert ran.stderr.splitlines() == [
+        "newsarchive: NEWSARCHIVE_ARCHIVE_DIR names no setting and is ignored (see README: Configuration)"]
+
+
 def test_an_archive_under_a_folder_with_a_quote_in_its_name(tmp_path):
     """Paths are written into SQL as quoted strings, never pasted in bare."""
     archive = tmp_path / "o'brien" / "archive"
