@@ -419,11 +419,11 @@ def parser() -> argparse.ArgumentParser:
     ni.set_defaults(func=cmd_nightly)
 
     bf = with_run_options(with_archive(sub.add_parser(
-        "backfill", help="archive sources within a date range (feeds and sitemaps date their pages)")))
+        "backfill", help="archive the pages feeds and sitemaps date within a range (other sources whole)")))
     bf.add_argument("sources", nargs="*", metavar="SOURCE",
                     help="source references (a folder, feed:URL, sitemap:URL, ...); none: every source of the config")
-    bf.add_argument("--since", type=date.fromisoformat, help="pages dated on or after YYYY-MM-DD")
-    bf.add_argument("--until", type=date.fromisoformat, help="pages dated on or before YYYY-MM-DD")
+    bf.add_argument("--since", type=date.fromisoformat, help="pages a feed or sitemap dates on or after YYYY-MM-DD")
+    bf.add_argument("--until", type=date.fromisoformat, help="pages a feed or sitemap dates on or before YYYY-MM-DD")
     bf.set_defaults(func=cmd_backfill)
 
     cp = with_archive(sub.add_parser(

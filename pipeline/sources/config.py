@@ -10,8 +10,8 @@ A source reference is one string, so that a run's plan and its `runs` row can na
     site:https://example.org/               a home page: its feeds (or a sitemap it links), else its robots.txt sitemaps
     page:https://example.org/story.html     one page
 
-followed by `|Outlet name` when the config names the outlet (the name is the outlet of
-pages whose domain the registry does not know). The config file (`sources.toml`) lists
+followed by `|Outlet name` when the config names the outlet (the outlet of the source's
+pages, over the registry's name for their domain: pipeline/tag/outlets.py). The config file (`sources.toml`) lists
 sources per outlet:
 
     [[outlet]]
