@@ -218,10 +218,6 @@ class _DeadlineBackend(httpcore.NetworkBackend):
                               local_address=local_address, socket_options=socket_options)
         return _DeadlineStream(stream, self)
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        stream = self.bounded(self._backend.connect_unix_socket, path, timeout=timeout, socket_options=socket_options)
-        return _DeadlineStream(stream, self)
-
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
 
@@ -263,12 +259,10 @@ class Fetcher:
         self._backend = _DeadlineBackend()
         transport = httpx.HTTPTransport(verify=True, trust_env=False)
         # httpx takes no network backend (encode/httpx#3749 would add one): its pool is rebuilt
-        # around ours, with the limits httpx gives it.
-        limits = httpx.Limits()
+        # around ours, with httpx's default limits.
         transport._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=True, trust_env=False),
-            max_connections=limits.max_connections, max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=self._backend)
+            max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0, network_backend=self._backend)
         self._client = httpx.Client(
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": ", ".join(CODINGS)},
             timeout=httpx.Timeout(policy.timeout_s),
