@@ -719,13 +719,20 @@ def redated_tables(tables: dict[str, pa.Table], changed: dict[str, tuple[dict, C
 def redate_archived(paths: ArchivePaths, run_id: str, tables: dict[str, pa.Table], renamed: dict[str, str],
                     gone: set[str]) -> dict[str, str]:
     """Archived articles dated by no more than a weekday, in the stories this run's articles
-    joined, re-dated next to the dates those stories now state, as the run's own are: a
+    bring a stated date to, re-dated next to the dates those stories state, as the run's own are: a
     weekday-only copy archived before its story's dated ones had kept its fetch week. Their
     run folders are rewritten to be published with this run (`renamed`, as replace_archived's;
     a folder it already rewrote is changed where staged). Returns the folders rewritten here.
     `gone`: archived articles this run replaced."""
+    stated_new = {r["article_id"] for r in tables["article_dates"].to_pylist()
+                  if r["published_date"] is not None and not r["published_inferred"]}
+    members = dict(zip(*(tables["story_members"][c].to_pylist() for c in ("article_id", "story_id"))))
+    # A story begun in this run has no archived member: its id is its first article's.
+    stories = {story for aid, story in members.items() if aid in stated_new and story not in members}
+    if not stories:
+        return {}
     con = duckdb.connect()
-    con.register("stories", tables["story_members"].select(["story_id"]))
+    con.register("stories", pa.table({"story_id": pa.array(sorted(stories), pa.string())}))
     con.register("new_dates", tables["article_dates"].select(["article_id"]))
     waiting = con.execute(f"""
         SELECT d.article_id, d.published_method, m.story_id, parse_dirpath(d.filename)
@@ -734,7 +741,7 @@ def redate_archived(paths: ArchivePaths, run_id: str, tables: dict[str, pa.Table
           AND d.article_id NOT IN (SELECT article_id FROM new_dates)
     """).fetchall()
     waiting = [w for w in waiting if w[0] not in gone]
-    if not waiting:  # as on most nights: the archive's texts are not read
+    if not waiting:
         return {}
     con.register("waiting", pa.table({"article_id": pa.array([w[0] for w in waiting], pa.string())}))
     read = {aid: (text, fetched) for aid, text, fetched in con.execute(
