@@ -286,6 +286,9 @@ def _define_catalog(con: duckdb.DuckDBPyConnection, paths: ArchivePaths, version
         con.execute(path.read_text())
     if rolled_up:
         rollups.define(con, paths.root)
+    else:  # the views compute live: `<view>_live`, which queries may name, is the view itself
+        for name in rollups.ROLLUPS:
+            con.execute(f"CREATE VIEW {name}_live AS SELECT * FROM {name}")
     con.execute(f"CREATE VIEW catalog_info AS SELECT '{version}' AS version, {sql_string(str(paths.root))} AS root")
 
 

@@ -213,13 +213,14 @@ def test_a_catalog_built_by_another_version_is_left_to_the_next_run_and_read_thr
     with duckdb.connect(str(paths.catalog)) as old:
         old.execute("DROP VIEW postings_located")  # as a release before it: search ranks from it
 
-    def answers() -> tuple[list, list]:
+    def answers() -> tuple[list, list, list]:
         with connect(archive) as con:
             return ([(h["title"], h["score"]) for h in search(con, "Blinken Putin")],
-                    con.execute("SELECT story_id, title, articles FROM stories ORDER BY ALL").fetchall())
+                    con.execute("SELECT story_id, title, articles FROM stories ORDER BY ALL").fetchall(),
+                    con.execute("SELECT * FROM daily_volume_by_outlet_live ORDER BY ALL").fetchall())
 
     before = answers()
-    assert before[0] and before[1]
+    assert before[0] and before[1] and before[2]
     assert "built by another version of newsarchive" in caplog.text
     with duckdb.connect(str(paths.catalog), read_only=True) as file:
         assert file.execute("SELECT version FROM catalog_info").fetchone()[0] == "an older release"
