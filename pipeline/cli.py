@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import shutil
 import sys
@@ -51,7 +52,7 @@ def local_ref(ref: str) -> str:
     if Path(ref).expanduser().exists():  # a path, not a reference with an outlet
         without_bar(ref)
     source = parse_ref(ref)
-    if source.kind in ("folder", "warc") and not source.is_remote:
+    if source.kind in ("folder", "warc", "urls") and not source.is_remote:
         source = replace(source, location=absolute_path(source.location))
     return source.ref
 
@@ -301,8 +302,8 @@ def positive(kind: type[int] | type[float]):
     """An argparse type: a number above zero (a LIMIT of -1 reached DuckDB as a traceback)."""
     def parse(value: str):
         number = kind(value)
-        if number <= 0:
-            raise argparse.ArgumentTypeError(f"{value} is not above zero")
+        if not 0 < number < math.inf:  # nan compares false with everything
+            raise argparse.ArgumentTypeError(f"{value} is not a number above zero")
         return number
     parse.__name__ = kind.__name__  # argparse names the type in its "invalid int value" message
     return parse

@@ -134,10 +134,10 @@ def test_search_finds_both_and_filters_narrow(seed_archive):
 def test_a_limit_below_one_is_a_usage_error_not_a_traceback(seed_archive):
     archive = str(seed_archive[0])
     for command in (("search", "security", "--limit", "-1"), ("report", "--limit", "0"),
-                    ("search", "security", "--limit", "0")):
+                    ("search", "security", "--limit", "0"), ("compact", "--target-mb", "nan")):
         ran = newsarchive(*command, "--archive", archive, check=False)
         assert ran.returncode == 2 and "Traceback" not in ran.stderr
-        assert f"argument --limit: {command[-1]} is not above zero" in ran.stderr
+        assert f"argument {command[-2]}: {command[-1]} is not a number above zero" in ran.stderr
     assert len(json.loads(newsarchive("search", "security", "--limit", "1", "--archive", archive, "--json").stdout)) == 1
 
 

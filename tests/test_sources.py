@@ -121,12 +121,14 @@ def test_source_config_lists_sources_per_outlet(tmp_path):
     (tmp_path / "sources.toml").write_text(
         '[[outlet]]\nname = "LAist"\nfeeds = ["https://laist.com/index.rss"]\n'
         'sitemaps = ["https://laist.com/sitemap.xml"]\n\n'
-        '[[outlet]]\nname = "Local"\nfolders = ["pages"]\nwarcs = ["crawls/a.warc.gz"]\n')
+        '[[outlet]]\nname = "Local"\nfolders = ["pages"]\nwarcs = ["crawls/a.warc.gz"]\nurl_lists = ["lists/a.txt"]\n')
+    # Paths on disk are read from the config's folder, wherever the nightly runs.
     assert load_sources(tmp_path / "sources.toml") == [
         Source("feed", "https://laist.com/index.rss", "LAist"),
         Source("sitemap", "https://laist.com/sitemap.xml", "LAist"),
         Source("folder", str(tmp_path / "pages"), "Local"),
         Source("warc", str(tmp_path / "crawls" / "a.warc.gz"), "Local"),
+        Source("urls", str(tmp_path / "lists" / "a.txt"), "Local"),
     ]
 
 

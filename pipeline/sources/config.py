@@ -114,7 +114,7 @@ def load_sources(path: Path) -> list[Source]:
                                         f"as {key} = [\"...\"]")
             for location in locations:
                 location = location.strip()
-                if kind in ("folder", "warc") and not location.startswith(("http://", "https://")):
+                if kind in ("folder", "warc", "urls") and not location.startswith(("http://", "https://")):
                     location = without_bar(absolute_path(Path(path).parent / location))
                 found.append(Source(kind, location, name))
     if not found:
