@@ -237,7 +237,11 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream.close()
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None):
-        stream = self._backend.bounded(self._stream.start_tls, ssl_context, server_hostname, timeout=timeout)
+        try:
+            stream = self._backend.bounded(self._stream.start_tls, ssl_context, server_hostname, timeout=timeout)
+        except _SlowHeaders:  # past the deadline before the handshake began: the socket is ours to close
+            self._stream.close()
+            raise
         return _DeadlineStream(stream, self._backend)
 
     def get_extra_info(self, info: str):

@@ -255,7 +255,8 @@ def begin_run(settings: Settings, source_refs: list[str], executor: str, kind: s
         plan.dir.mkdir(parents=True)
         try:
             plan.save()  # from here a crash is found and recorded by the next run
-            if settings.entities and kind in ("run", "reprocess"):  # the kinds that tag
+            # The kinds that tag; on a Dask cluster the workers load the model, not this machine.
+            if settings.entities and kind in ("run", "reprocess") and settings.runner != "dask":
                 check_model(settings.spacy_model)
             if kind == "run":
                 if entries is None:
