@@ -290,20 +290,16 @@ class Fetcher:
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET one URL, conditionally when an ETag or Last-Modified of an earlier fetch is given."""
-        headers = {}
-        # As the server sent them (_headers), since httpx sends a str only if it is ASCII.
-        if etag and (value := _latin1(etag)):
-            headers["If-None-Match"] = value
-        if last_modified and (value := _latin1(last_modified)):
-            headers["If-Modified-Since"] = value
-        return self._follow(url, headers, self.policy.max_bytes, obey_robots=True)
+        return self._follow(url, _conditional(etag, last_modified), self.policy.max_bytes, obey_robots=True)
 
-    def download(self, url: str, path: Path) -> FetchResult:
+    def download(self, url: str, path: Path, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET one URL into the file `path`, streamed, not held in memory (a WARC file of a
-        gigabyte); the result's `content` is empty. No file is left where the GET failed."""
+        gigabyte), conditionally as `get`; the result's `content` is empty. No file is left
+        where the GET failed or got 304."""
         result = None
         try:
-            result = self._follow(url, {}, self.policy.max_bytes, obey_robots=True, into=path)
+            conditional = _conditional(etag, last_modified)
+            result = self._follow(url, conditional, self.policy.max_bytes, obey_robots=True, into=path)
         finally:
             if result is None or result.error is not None or result.status != 200:
                 path.unlink(missing_ok=True)
@@ -529,6 +525,17 @@ def _headers(response: httpx.Response) -> dict[str, str]:
     for name, value in response.headers.raw:
         if name.lower() in (b"etag", b"last-modified"):
             headers[name.decode("ascii").lower()] = value.decode("latin-1")
+    return headers
+
+
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str | bytes]:
+    """The headers that ask for the body only if it changed since the fetch that sent these."""
+    headers = {}
+    # As the server sent them (_headers), since httpx sends a str only if it is ASCII.
+    if etag and (value := _latin1(etag)):
+        headers["If-None-Match"] = value
+    if last_modified and (value := _latin1(last_modified)):
+        headers["If-Modified-Since"] = value
     return headers
 
 

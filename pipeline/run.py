@@ -41,10 +41,12 @@ from pipeline.dedup import (
 from pipeline.extracted import forget_extracted, keep_extracted
 from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly_learned, note_check, record_check,
                                 stale_articles, write_snapshot)
+from pipeline.logs import event
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
 from pipeline.parallel import Batch, Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
+from pipeline.sources import warc_cache
 from pipeline.stages import (
     ENTITY_LINES, TAG_TABLES, build_postings, document_row, extracted, outlets_of, start_extraction, strip_learned_furniture,
     tag_documents,
@@ -179,6 +181,9 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
     sources = f"{len(source_refs)} source{'s' if len(source_refs) != 1 else ''}"
     with archive_lock(paths, f"job of {sources}", settings.lock_wait_s):
         shutil.rmtree(paths.listing, ignore_errors=True)  # a dead job's
+        if removed := warc_cache.prune(paths.warc_cache, settings.warc_cache_days):
+            event("warc_cache_pruned", f"{len(removed)} WARC file(s) no job named for {settings.warc_cache_days} days "
+                  "removed from the cache", files=removed)
         forget_extracted(paths)  # an earlier job's, whose furniture check is over or gave up
         try:
             while True:

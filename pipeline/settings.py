@@ -72,8 +72,11 @@ class Settings(BaseSettings):
     min_delay_s: float = Field(1.0, ge=0, description="Seconds between two requests to one host.")
     max_page_bytes: int = Field(10_000_000, ge=1, description="A larger body (after decompression) is refused.")
     max_warc_bytes: int = Field(
-        5_000_000_000, ge=1, description="A larger WARC file over HTTP is refused (it is streamed to the run's staging folder, not held in memory).")
+        5_000_000_000, ge=1, description="A larger WARC file over HTTP is refused (it is streamed to disk, not held in memory).")
     warc_body_timeout_s: float = Field(3600.0, gt=0, description="Seconds a WARC file over HTTP may take to arrive in all.")
+    warc_cache_days: int = Field(
+        30, ge=0, description="Days a WARC file over HTTP is kept after the last job that named it, for a later job to ask its "
+        "server whether it changed and, if not, read the kept copy instead of downloading it again (0: keep none).")
     sitemap_max_depth: int = Field(
         3, ge=0, description="Levels of sitemap indexes followed below the first: deeper is a crawler trap, not a site's archive.")
     sitemap_max_files: int = Field(

@@ -86,6 +86,11 @@ class ArchivePaths:
         return self.root / "listing"
 
     @property
+    def warc_cache(self) -> Path:
+        """WARC files over HTTP kept between jobs (pipeline/sources/warc_cache.py)."""
+        return self.root / "cache" / "warc"
+
+    @property
     def extracted(self) -> Path:
         """A job's documents as extracted, kept until its furniture check (pipeline/extracted.py)."""
         return self.root / "extracted"

@@ -6,6 +6,7 @@ reason, and a second run changes nothing and fetches nothing it already has."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import time
 from datetime import date, datetime, timezone
@@ -18,6 +19,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.job import run_plain
 from pipeline.settings import Settings
+from pipeline.sources import warc_cache
 from pipeline.sources.http import download_name
 from pipeline.store import ArchivePaths
 from tests.corpus import TOPICS
@@ -357,6 +359,51 @@ def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_p
 
         again = run_plain(config, refs)
         assert (again.articles_archived, again.rejected) == (0, 0)
+
+
+def test_a_remote_warc_is_kept_and_read_again_while_its_server_says_it_has_not_changed(tmp_path):
+    with WebServer({"/robots.txt": robots("")}) as site:
+        first = {"https://wire.example/k/1": article(90), "https://wire.example/k/2": article(91)}
+        site.routes["/kept.warc.gz"] = Route(body=warc_file(first), etag='"v1"')
+        site.routes["/plain.warc.gz"] = Route(body=warc_file({"https://wire.example/p/1": article(92)}))  # no validators
+        config = settings(tmp_path)
+        refs = [f"warc:{site.url('/kept.warc.gz')}", f"warc:{site.url('/plain.warc.gz')}"]
+        cache = ArchivePaths(config.archive_dir).warc_cache
+        assert run_plain(config, refs).articles_archived == 3
+        kept = cache / download_name(site.url("/kept.warc.gz"))
+        assert sorted(p.name for p in cache.iterdir()) == [kept.name, kept.name + ".http.json"]  # not the one without
+
+        again = run_plain(config, refs)
+        sent = [r.headers.get("if-none-match") for r in site.requests_to("/kept.warc.gz")]
+        assert sent == [None, '"v1"']  # asked, and answered 304: nothing downloaded
+        assert (again.pages_read, again.articles_archived, again.rejected) == (3, 0, 0)  # the kept copy read
+
+        site.routes["/kept.warc.gz"] = Route(body=warc_file({**first, "https://wire.example/k/3": article(93)}), etag='"v2"')
+        changed = run_plain(config, refs)
+        assert (changed.articles_archived, changed.rejected) == (1, 0)
+        assert query(config.archive_dir, "SELECT source_ref FROM documents WHERE url = 'https://wire.example/k/3'")[0][0] \
+            .startswith(site.url("/kept.warc.gz#"))  # named by its URL, not by the cache's file
+        assert warc_cache.kept(cache, kept.name).etag == '"v2"'
+
+        unused = run_plain(config.model_copy(update={"warc_cache_days": 0}), refs)  # a job keeping none empties the cache
+        assert unused.articles_archived == 0 and list(cache.iterdir()) == []
+        assert site.requests_to("/kept.warc.gz")[-1].headers.get("if-none-match") is None
+
+
+def test_the_warc_cache_drops_what_no_job_named_for_its_days_and_dead_jobs_downloads(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name, age_days in (("old.warc.gz", 31), ("recent.warc.gz", 29)):
+        (cache / name).write_bytes(b"WARC/1.0\r\n")
+        (cache / (name + ".http.json")).write_text('{"etag": "x"}')
+        then = time.time() - age_days * 86_400
+        os.utime(cache / name, (then, then))
+    (cache / ".half.warc.gz.part").write_bytes(b"WARC")
+    (cache / "lost.warc.gz.http.json").write_text("{}")
+    assert warc_cache.prune(cache, 30) == ["old.warc.gz"]
+    assert sorted(p.name for p in cache.iterdir()) == ["recent.warc.gz", "recent.warc.gz.http.json"]
+    assert warc_cache.kept(cache, "recent.warc.gz").etag == "x"
+    assert warc_cache.kept(cache, "old.warc.gz") is None
 
 
 def test_a_remote_warc_that_is_not_one_or_too_large_is_a_reject_and_the_run_goes_on(tmp_path):

@@ -13,6 +13,7 @@ becomes a reject of stage `list`; every fetch that fails, a reject of stage `fet
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -23,9 +24,10 @@ import pyarrow as pa
 
 from pipeline.decode import raw_hash
 from pipeline.fetch import FetchPolicy, Fetcher, FetchResult
+from pipeline.logs import event
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
-from pipeline.sources import warc
+from pipeline.sources import warc, warc_cache
 from pipeline.sources.config import Source, parse_ref
 from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
 from pipeline.sources.links import Link, looks_like_html, parse_url_list, unlisted_entry
@@ -56,14 +58,26 @@ def _problem(source: Source, result: FetchResult | None, url: str, reason: str |
                           detail or (result.detail if result else "") or "")
 
 
-def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict], into: Path | None = None) -> FetchResult | None:
-    """The fetch of `url` (into the file `into`, if given), or None, the failure a problem."""
-    result = fetcher.get(url) if into is None else fetcher.download(url, into)
-    if result.error or result.status != 200:
+def _get(fetcher: Fetcher, source: Source, url: str, problems: list[dict]) -> FetchResult | None:
+    """The fetch of `url`, or None, the failure a problem."""
+    return _succeeded(fetcher.get(url), source, url, problems)
+
+
+def _succeeded(result: FetchResult, source: Source, url: str, problems: list[dict], *ok: int) -> FetchResult | None:
+    """`result` if it is a 200 (or another of the statuses `ok`), else None, its failure a problem."""
+    if result.error or result.status not in (200, *ok):
         problems.append(_problem(source, result, url, None if result.error else f"http_{result.status}",
                                  None if result.error else f"{url}: HTTP {result.status}"))
         return None
     return result
+
+
+@dataclass(frozen=True)
+class WarcFolders:
+    """Where a WARC file over HTTP goes: the job's listing folder, or the archive's cache
+    (None when Settings.warc_cache_days is 0)."""
+    listing: Path
+    cache: Path | None
 
 
 @dataclass(frozen=True)
@@ -209,15 +223,31 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
     return listed.links
 
 
-def _remote_warc(fetcher: Fetcher, source: Source, staging: Path, problems: list[dict]) -> list[dict]:
-    path = staging / "warc" / download_name(source.location)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if (result := _get(fetcher, source, source.location, problems, into=path)) is None:
+def _remote_warc(fetcher: Fetcher, source: Source, folders: WarcFolders, problems: list[dict]) -> list[dict]:
+    """The records of a WARC file over HTTP: the copy the cache keeps if its server says it
+    has not changed (pipeline/sources/warc_cache.py), else the file downloaded."""
+    url, name = source.location, download_name(source.location)
+    known = warc_cache.kept(folders.cache, name) if folders.cache else None
+    part = warc_cache.part_path(folders.cache or folders.listing, name)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    result = fetcher.download(url, part, known and known.etag, known and known.last_modified)
+    if _succeeded(result, source, url, problems, *([304] if known else [])) is None:
         return []
+    if result.not_modified:
+        path = known.path
+        warc_cache.touch(path)
+        event("warc_not_modified", f"{url} has not changed since a job downloaded it: its kept copy is read",
+              url=url, path=str(path))
+    elif folders.cache and (result.headers.get("etag") or result.headers.get("last-modified")):
+        path = warc_cache.keep(folders.cache, name, part, url, result.headers.get("etag"), result.headers.get("last-modified"))
+    else:  # nothing a later job could ask the server with: not worth keeping
+        path = folders.listing / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, path)
     try:
-        return warc.list_entries(str(path), source.outlet, source.location)
+        return warc.list_entries(str(path), source.outlet, url)
     except warc.WarcError as e:
-        problems.append(_problem(source, result, source.location, "not_a_warc", str(e)))
+        problems.append(_problem(source, result, url, "not_a_warc", str(e)))
         return []
 
 
@@ -229,14 +259,14 @@ def download_name(url: str) -> str:
     return f"{hashlib.sha256(url.encode()).hexdigest()[:16]}-{name}"
 
 
-def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, staging: Path,
+def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, folders: WarcFolders,
                 limits: SitemapLimits) -> Listing:
     """The pages a network source names (or, for a WARC file over HTTP, its records)."""
     problems: list[dict] = []
     if source.kind == "page":
         return Listing([Link(source.location)], problems, [])
     if source.kind == "warc":
-        return Listing([], problems, _remote_warc(warc_fetcher, source, staging, problems))
+        return Listing([], problems, _remote_warc(warc_fetcher, source, folders, problems))
     links = {
         "urls": lambda: _url_list(fetcher, source, problems),
         "feed": lambda: _feed_links(fetcher, source, source.location, problems)[0],
@@ -307,9 +337,10 @@ def list_network_sources(sources: list[Source], settings: Settings, paths: Archi
     seen: set[str] = set()
     counts = {"listed": 0, "out_of_range": 0}
     warc_policy = replace(policy, max_bytes=settings.max_warc_bytes, body_timeout_s=settings.warc_body_timeout_s)
+    folders = WarcFolders(staging / "warc", paths.warc_cache if settings.warc_cache_days else None)
     with Fetcher(policy) as fetcher, Fetcher(warc_policy) as warc_fetcher:
         for source in sources:
-            listing = list_source(source, fetcher, warc_fetcher, staging, SitemapLimits.from_settings(settings))
+            listing = list_source(source, fetcher, warc_fetcher, folders, SitemapLimits.from_settings(settings))
             entries += listing.problems + listing.entries
             for link in listing.links:
                 if link.url in seen:  # a page in a feed and a sitemap is fetched once
