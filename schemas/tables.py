@@ -155,7 +155,7 @@ DATE_MENTIONS = Table(
         Column("position", pa.int32(), "Character offset in `documents.text`.", nullable=False),
         Column("start_date", pa.date32(), "First day of the range.", nullable=False),
         Column("end_date", pa.date32(), "Last day of the range (inclusive).", nullable=False),
-        Column("granularity", pa.string(), "`day`, `week`, `month`, `quarter`, `season`, `year`, `decade`, or `range` (open spans such as \"since 2014\").", nullable=False),
+        Column("granularity", pa.string(), "`day`, `week`, `month`, `quarter`, `year`, `decade`, `century`, or `range` (open spans such as \"since 2014\").", nullable=False),
         Column("relative", pa.bool_(), "True when resolved against the publication date (\"next month\").", nullable=False),
         RUN_ID,
     ),

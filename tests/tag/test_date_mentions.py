@@ -56,7 +56,9 @@ def test_day_words(text, published, expected):
     ("They meet next Friday.", "2021-12-24"),
     ("They meet next Thursday.", "2021-12-30"),
     ("Talks will resume on Monday.", "2021-12-27"),
-    ("Talks are set to resume in Geneva on Thursday.", "2021-12-30"),
+    ("Talks are set to resume in Geneva on Thursday.", "2021-12-23"),  # today, as news style names it
+    ("Talks will resume this coming Thursday.", "2021-12-30"),
+    ("Talks are set to resume in Geneva on Friday.", "2021-12-24"),
     ("Biden will meet Putin, the White House said Monday.", "2021-12-20"),  # "will" is in another clause
     ("He said this past Sunday that", "2021-12-19"),
 ])
@@ -161,6 +163,12 @@ def test_earlier_and_later_keep_at_least_a_day():
     ("profits in Q3 2021", ("Q3 2021", "2021-07-01", "2021-09-30", "quarter")),
     ("a vote in late 2021", ("late 2021", "2021-09-01", "2021-12-31", "year")),
     ("a vote by mid-2022", ("mid-2022", "2022-05-01", "2022-08-31", "year")),
+    ("popular in the late 1980s", ("late 1980s", "1987-01-01", "1989-12-31", "decade")),
+    ("in the early 1990s", ("early 1990s", "1990-01-01", "1993-12-31", "decade")),
+    ("a launch in the mid-2020s", ("mid-2020s", "2024-01-01", "2026-12-31", "decade")),
+    ("the 1800s averages", ("1800s", "1800-01-01", "1899-12-31", "century")),
+    ("by the early 1900s", ("early 1900s", "1900-01-01", "1933-12-31", "century")),
+    ("the 2000s", ("2000s", "2000-01-01", "2009-12-31", "decade")),
 ])
 def test_absolute_dates_need_no_publication_date(text, expected):
     [mention] = find_date_mentions(text, None)
@@ -191,9 +199,25 @@ def test_month_day_takes_the_year_nearest_publication(text, published, expected_
     "It was Feb. 30, 2021.",  # no such day
     "Her 1990 votes.",
     "He spent a year in jail and two weeks abroad.",  # durations, not dates
+    "a screen of 1080 pixels by 1920 pixels",
+    "Super Tuesday and Ash Wednesday",  # days' names
+    "Every Wednesday we send a newsletter.",  # no one day
 ])
 def test_not_dates(text):
     assert resolved(text) == []
+
+
+@pytest.mark.parametrize("text, published, expected", [
+    ("the first decline in four decades", THU, ("in four decades", "1981-12-23", "2021-12-23", "range")),
+    ("the second time in a month", THU, ("in a month", "2021-11-23", "2021-12-23", "range")),
+    ("the highest in two weeks", THU, ("in two weeks", "2021-12-09", "2021-12-23", "range")),
+    ("they vote in two weeks", THU, ("in two weeks", "2022-01-03", "2022-01-09", "week")),
+    ("Black Friday deals", date(2019, 11, 20), ("Black Friday", "2019-11-29", "2019-11-29", "day")),
+    ("sales on Cyber Monday", date(2019, 12, 10), ("Cyber Monday", "2019-12-02", "2019-12-02", "day")),
+    ("Black Friday crowds", date(2021, 1, 5), ("Black Friday", "2020-11-27", "2020-11-27", "day")),
+])
+def test_spans_back_from_a_record_and_named_shopping_days(text, published, expected):
+    assert resolved(text, published) == [expected]
 
 
 def test_overlaps_keep_the_longest():
