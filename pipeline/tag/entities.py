@@ -99,6 +99,10 @@ POSSESSIVE = re.compile(r"['’]s?$")
 TRAILING_JOINER = re.compile(r"(?:[\s,]+(?:and|or|of|the|to|in|on|at|by|for|from|with|a|an|&))+[\s,]*$")
 BROKEN = re.compile(r"[\n\r\v\f\x85\u2028\u2029/|@#<>{}\[\]]")  # across lines, credits, markup
 MAX_CHARS = 200_000
+# Curly single quotes read as straight ones, each one character for one, so offsets hold:
+# the model, trained on straight ones, reads "Bezos’s Blue Origin" as one name and the
+# "n’t" of "haven’t" as a place; and a name is written one way whichever the outlet used.
+QUOTES = str.maketrans("‘’", "''")
 # spaCy's memory and time per call grow with the text: a line longer than this is parsed
 # in pieces of at most this many characters, cut at spaces.
 PIECE_CHARS = 20_000
@@ -188,7 +192,8 @@ def name_bounds(text: str, entity_type: str) -> tuple[int, int] | None:
         if all(w.lower().rstrip(".") in TITLE_WORDS for w in text[start:end].split()):
             return None  # "President", "Prime Minister": an office, no name
     name = " ".join(text[start:end].split())
-    if len(name) < 2 or not re.search(r"[^\W\d_]", name) or is_quantity(name):
+    # No letter, or none a capital: a name has one ("iPhone", "eBay"), a contraction's "n't" not.
+    if len(name) < 2 or not re.search(r"[^\W\d_]", name) or name.islower() or is_quantity(name):
         return None
     return start, end
 
@@ -383,7 +388,7 @@ def tag_entities(
     keyed = [[(offset, line_key(method, line), line) for offset, line in text_lines(doc.text[:MAX_CHARS])]
              for doc, _ in to_tag]
     new = {key: line for lines in keyed for _, key, line in lines if key not in known}
-    for key, parsed in zip(new, nlp.pipe(new.values(), batch_size=batch_size)):
+    for key, parsed in zip(new, nlp.pipe((line.translate(QUOTES) for line in new.values()), batch_size=batch_size)):
         known[key] = [(m.name, m.type, m.start, m.end) for m in find_mentions(parsed)]
     rows, parses = [], {}
     for (doc, status_index), lines in zip(to_tag, keyed):

@@ -55,6 +55,8 @@ def labelled(text: str, *spans: tuple[str, str]) -> spacy.tokens.Doc:
     ("Biden\u2028Harris", "person"),
     ("President", "person"),               # an office alone is no name
     ("Prime Minister", "person"),
+    ("n't", "place"),                       # a contraction's end
+    ("hacky", "person"),                   # no capital: no name
 ])
 def test_drops_dates_numbers_and_broken_spans(span, entity_type):
     assert normalise_span(span, entity_type) is None
@@ -255,6 +257,16 @@ def test_tag_entities_on_a_news_paragraph():
     assert not {"Tuesday", "three years", "three"} & set(by_name)
     assert {r["article_id"] for r in rows} == {"a1"}
     assert all(r["entity_method"].startswith("spacy:") for r in rows)
+
+
+def test_curly_apostrophes_read_as_straight_ones():
+    straight = "Jeff Bezos's Blue Origin said it hasn't flown, and Apple's AirPower was cancelled. They don't know."
+    curly = straight.replace("'", "’")
+    found = [[(r["entity"], r["entity_type"], r["first_position"]) for r in tag_entities([document(text)],
+              Settings().spacy_model, {"a1": "en"})[0]] for text in (straight, curly)]
+    assert found[0] == found[1]  # not "Jeff Bezos’s Blue Origin", nor "n’t" as a place
+    assert {name for name, _, _ in found[1]} == {"Jeff Bezos", "Blue Origin", "Apple", "AirPower"}
+    assert dict((n, p) for n, _, p in found[1])["Blue Origin"] == curly.index("Blue Origin")
 
 
 def test_tag_entities_skips_the_dateline():
