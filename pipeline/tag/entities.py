@@ -192,8 +192,7 @@ def name_bounds(text: str, entity_type: str) -> tuple[int, int] | None:
         if all(w.lower().rstrip(".") in TITLE_WORDS for w in text[start:end].split()):
             return None  # "President", "Prime Minister": an office, no name
     name = " ".join(text[start:end].split())
-    # No letter, or none a capital: a name has one ("iPhone", "eBay"), a contraction's "n't" not.
-    if len(name) < 2 or not re.search(r"[^\W\d_]", name) or name.islower() or is_quantity(name):
+    if len(name) < 2 or not re.search(r"[^\W\d_]", name) or is_quantity(name):
         return None
     return start, end
 
