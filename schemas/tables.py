@@ -169,7 +169,7 @@ ARTICLE_LANGUAGES = Table(
         ARTICLE_ID,
         Column("language", pa.string(), "ISO 639-1 code from langdetect, or `und` when the text has fewer than 3 words (`min_language_words`), unless most of its letters are of a script only one language uses.", nullable=False),
         Column("language_probability", pa.float64(), "langdetect's probability for `language` (deterministic: fixed seed)."),
-        Column("language_method", pa.string(), "`langdetect` or `too_short`.", nullable=False),
+        Column("language_method", pa.string(), "`langdetect`, `script` (a script only one language langdetect does not know is written in: Georgian `ka`, Armenian `hy`, Khmer `km`, Lao `lo`, Sinhala `si`; `und` for Ethiopic, Tibetan, Myanmar, each several languages'), or `too_short`.", nullable=False),
         Column("declared_language", pa.string(), "The language the page declares (lower-case code), often a site-wide default: kept beside, never instead."),
         Column("declared_language_source", pa.string(), "`html_lang`, `meta_content_language`, `og_locale` or `http_header`."),
         RUN_ID,

@@ -23,6 +23,24 @@ ONE_LANGUAGE_SCRIPT = re.compile(
     "\u0590-\u05ff\u0980-\u0aff\u0b80-\u0d7f]")
 
 
+# Scripts none of langdetect's 55 languages is written in, each written in one language
+# (Georgian, Armenian, Khmer, Lao, Sinhala): langdetect reads a Georgian page as Estonian
+# with probability 1.0, from the Latin letters around it. A text mostly in one of them is
+# in its language; one mostly in a script of several such languages (Ethiopic, Tibetan,
+# Myanmar) is `und`.
+SCRIPT_LANGUAGES = [(re.compile(f"[{chars}]"), language) for chars, language in (
+    ("\u10a0-\u10ff\u1c90-\u1cbf\u2d00-\u2d2f", "ka"), ("\u0530-\u058f", "hy"), ("\u1780-\u17ff", "km"),
+    ("\u0e80-\u0eff", "lo"), ("\u0d80-\u0dff", "si"), ("\u1200-\u139f\u0f00-\u0fff\u1000-\u109f", "und"),
+)]
+
+
+def script_language(text: str) -> str | None:
+    """The language of a text most of whose letters are in a script langdetect knows no
+    language of ("und" where the script is several languages'), else None."""
+    letters = sum(c.isalpha() for c in text)
+    return next((language for script, language in SCRIPT_LANGUAGES if 2 * len(script.findall(text)) > letters), None)
+
+
 def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     """`und` below `min_words` words that are not just digits (a Chinese or Japanese
     character is a word), unless most of its letters are of a script only one language
@@ -30,8 +48,11 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     scripts and made short CJK sentences `und` where langdetect is right (make eval:
     accuracy 0.789 with a 40-letter threshold)."""
     words = sum(1 for word in WORD.findall(text) if not word.isdigit())
-    if words < min_words and not (words and _one_language_script(text)):
+    by_script = script_language(text[:LANGUAGE_CHARS])
+    if words < min_words and not (words and (by_script not in (None, "und") or _one_language_script(text))):
         return "und", None, "too_short"
+    if by_script:
+        return by_script, None, "script"
     try:
         best = detect_langs(text[:LANGUAGE_CHARS])[0]
     except LangDetectException:

@@ -57,6 +57,17 @@ def test_a_short_text_in_a_script_of_many_languages_is_undetermined(text):
     assert detect_language(text, min_words=3) == ("und", None, "too_short")
 
 
+@pytest.mark.parametrize("text, language", [
+    ("საქართველოს მთავრობამ განაცხადა, რომ ახალი კანონი ძალაში შევა მომავალ თვეში.", "ka"),
+    ("YouTube: საქართველოს ახალი ვიდეოები", "ka"),  # Latin around it: langdetect said Estonian, at 1.0
+    ("Հայաստանի կառավարությունը հայտարարել է նոր օրենքի մասին", "hy"),
+    ("ថ្ងៃនេះ រដ្ឋាភិបាល បាន ប្រកាស ច្បាប់ ថ្មី", "km"),
+    ("ኢትዮጵያ መንግስት አዲስ ሕግ አወጣ ዛሬ", "und"),  # Amharic or Tigrinya: no guess
+])
+def test_a_script_no_language_of_langdetect_is_written_in_is_not_guessed(text, language):
+    assert detect_language(text, 3) == (language, None, "script")
+
+
 def test_threshold_counts_words_not_characters():
     assert detect_language("Stadtrat 1234567890 .....", min_words=2) == ("und", None, "too_short")
     assert detect_language("Stadtrat beschließt 1234567890", min_words=2)[2] == "langdetect"
