@@ -5,10 +5,13 @@ spaCy gives spans; users want entities. Each span is first cut to the name it ho
 joining words, honorifics and offices before a person's name), or dropped when it is no
 name: a date, number, sum or share, a title alone, or broken (across lines, credits
 like "Name / AP"). A span listing names ("City Hall, Symphony Hall") is read as its
-parts. Within an article a surname or a shorter form then counts into the one full name
-it belongs to ("Putin" into "Vladimir Putin"), a surname the model mislabels as an
-organisation counts into that person, and an acronym into the organisation it
-abbreviates. spaCy does none of this itself, which is why it is written here.
+parts. Names written several ways ("U.S.", "US", "United States") are one, by the data
+in entity_names.toml. Within an article a surname or a shorter form then counts into the
+one full name it belongs to ("Putin" into "Vladimir Putin"; "Xi", a family name written
+first, into "Xi Jinping"), a surname the model mislabels as an organisation counts into
+that person, as does one it labels a place where it also labels it a person, and an
+acronym into the organisation it abbreviates. spaCy does none of this itself, which is
+why it is written here.
 
 Only articles in the model's language are tagged; the others get a status row that
 says so instead of guessed entities. bench/ner.py measures the spans kept here
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -115,6 +119,14 @@ def check_model(name: str) -> None:
     if not any(spacy.util.is_package(n) or (Path(n) / "config.cfg").is_file() for n in names):
         raise SetupError(f"spaCy model {name!r} is neither an installed package nor a model folder: "
                          f"install it, set NEWSARCHIVE_SPACY_MODEL, or run with --no-entities")
+
+
+@lru_cache(maxsize=1)
+def written_names() -> dict[str, tuple[str, str]]:
+    """Each other way a name is written -> (the name, its type), from entity_names.toml."""
+    with open(Path(__file__).with_name("entity_names.toml"), "rb") as f:
+        entries = tomllib.load(f)["entity"]
+    return {form: (e["name"], e["type"]) for e in entries for form in e["written"]}
 
 
 @lru_cache(maxsize=2)
@@ -314,7 +326,8 @@ class Entity:
 
 
 def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
-    """The one longer entity `short` abbreviates (surname or acronym), if exactly one."""
+    """The one longer entity `short` abbreviates (surname, a person's family name written
+    first, or acronym), if exactly one."""
     words = short.name.split()
     owners = []
     for c in candidates:
@@ -322,8 +335,9 @@ def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
         if c is short or len(long_words) <= len(words):
             continue
         surname = long_words[-len(words):] == words
+        family_first = len(words) == 1 and c.type == "person" and long_words[0] == words[0]
         acronym = short.name.isupper() and "".join(w[0] for w in long_words if w[0].isupper()) == short.name
-        if surname or acronym:
+        if surname or family_first or acronym:
             owners.append(c)
     return owners[0] if len(owners) == 1 else None
 
@@ -331,9 +345,13 @@ def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
 def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
     """(name, type, start) spans of one article -> entities, short forms merged into full names."""
     by_key: dict[tuple[str, str], Entity] = {}
-    for name, entity_type, start in spans:
+    written = written_names()
+    for form, entity_type, start in spans:
+        name = form
+        if entity_type != "person" and form in written:
+            name, entity_type = written[form]
         e = by_key.setdefault((entity_type, name), Entity(name, entity_type, first=start))
-        e.forms.add(name)
+        e.forms.add(form)
         e.count += 1
         e.starts.append(start)
         e.first = min(e.first, start)
@@ -345,6 +363,8 @@ def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
             owner = _owner(e, persons)
         elif e.type == "organisation":
             owner = _owner(e, persons) or _owner(e, [o for o in entities if o.type == "organisation"])
+        elif ("person", e.name) in by_key:  # a place that is also read as a person here: "Klein", "Sondland"
+            owner = _owner(e, persons)
         else:
             owner = None
         if owner is not None and id(owner) not in merged:

@@ -193,11 +193,38 @@ def test_ambiguous_surname_is_not_merged():
 
 def test_acronym_merges_into_its_organisation():
     spans = [("NATO", "organisation", 3), ("North Atlantic Treaty Organization", "organisation", 10),
-             ("NATO", "organisation", 50), ("EU", "organisation", 70)]
+             ("NATO", "organisation", 50), ("OSCE", "organisation", 70)]
     assert as_tuples(merge_entities(spans)) == [
         ("North Atlantic Treaty Organization", "organisation", ["NATO", "North Atlantic Treaty Organization"], 3, 3),
-        ("EU", "organisation", ["EU"], 1, 70),
+        ("OSCE", "organisation", ["OSCE"], 1, 70),
     ]
+
+
+def test_a_name_written_several_ways_is_one_entity():
+    spans = [("U.S.", "place", 0), ("United States", "place", 10), ("US", "organisation", 20), ("America", "place", 30),
+             ("EU", "place", 40), ("Britain", "place", 50), ("US", "person", 60)]
+    assert as_tuples(merge_entities(spans)) == [
+        ("United States", "place", ["America", "U.S.", "US", "United States"], 4, 0),
+        ("European Union", "organisation", ["EU"], 1, 40),
+        ("United Kingdom", "place", ["Britain"], 1, 50),
+        ("US", "person", ["US"], 1, 60),  # read as a person, it is no country
+    ]
+
+
+def test_a_family_name_written_first_merges_into_the_full_name():
+    spans = [("Xi Jinping", "person", 0), ("Xi", "person", 30), ("Xi", "person", 60), ("Kim Jong Un", "person", 80),
+             ("Kim Yo Jong", "person", 90), ("Kim", "person", 100)]
+    assert as_tuples(merge_entities(spans)) == [
+        ("Xi Jinping", "person", ["Xi", "Xi Jinping"], 3, 0),
+        ("Kim Jong Un", "person", ["Kim Jong Un"], 1, 80),
+        ("Kim Yo Jong", "person", ["Kim Yo Jong"], 1, 90),
+        ("Kim", "person", ["Kim"], 1, 100),  # two Kims: whose is unknown
+    ]
+
+
+def test_a_surname_read_as_a_place_and_a_person_merges_into_the_person():
+    spans = [("Ezra Klein", "person", 0), ("Klein", "place", 20), ("Klein", "person", 40), ("Klein", "place", 60)]
+    assert as_tuples(merge_entities(spans)) == [("Ezra Klein", "person", ["Ezra Klein", "Klein"], 4, 0)]
 
 
 def test_surname_mislabelled_as_organisation_merges_into_the_person():
