@@ -14,6 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+# Calls to follow the outlet or have it mailed, written alike on every site ("Follow The
+# Gleaner on Twitter", "Get the best of News18 delivered to your inbox", "Get The Times of
+# Israel's Daily Edition by email … Free Sign Up", "You can unsubscribe at any time").
+FOLLOW_PROMO = (r"^follow (?:us|[\w.&’' -]{1,50}?) on (?:twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads"
+                r"|bluesky|telegram|whatsapp|flipboard|google news)\b|\bdelivered (?:straight |directly )?to your inbox\b"
+                r"|^get (?:the|our|a|your) [^.]{0,80}\b(?:in your inbox|by e-?mail)\b|\bsign up$|\bunsubscribe at any time\b")
 LINE_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern, re.I))
     for reason, pattern in (
@@ -25,7 +31,7 @@ LINE_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("browser_warning", r"\b(?:ie ?11|internet explorer)\b.*\bnot supported\b|\bupdate your browser\b"
                             r"|\benable javascript\b|\byour browser (?:is not|isn't|does not)\b"),
         ("promo", r"^get more news|^(?:download|get) (?:the|our) app\b|^sign up for (?:our|the) newsletter\b"
-                  r"|^(?:read|see) more:|^related:"),
+                  r"|^(?:read|see) more:|^related:|" + FOLLOW_PROMO),
         ("credit", r"^(?:copyright\s*(?:©|\(c\))?|©|\(c\))\s*\d{4}\b|\ball rights reserved\b"),
     )
 )

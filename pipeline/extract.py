@@ -26,7 +26,7 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProc
 from trafilatura.settings import Document as TrafilaturaResult
 
 from pipeline import xpath_rules
-from pipeline.clean import clean_text
+from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, count_words
 from pipeline.tag.markup import read_markup
@@ -106,7 +106,10 @@ PARAGRAPH_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                   r"|zobacz (?:też|także))\b"
                   r"|^(?:related(?: articles| stories| posts| news)?|lea(?: también| más| además)?)\s*(?::|$)"),
         # sign-up boxes
-        ("promo", r"newsletter|^(?:sign up|subscribe|abonnieren|abonniere|suscríbete|inscrivez-vous|zapisz się)\b"),
+        ("promo", r"newsletter|^(?:sign up|subscribe|abonnieren|abonniere|suscríbete|inscrivez-vous|zapisz się)\b|"
+                  + FOLLOW_PROMO),
+        # a video player's consent notice ("Please accept YouTube cookies to play this video")
+        ("player", r"\baccept (?:\w+ )?cookies\b"),
         # ad slots' labels
         ("sponsored", r"^(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|reklama)"
                       r"(?:$|\s*[-–:,|])"),

@@ -150,3 +150,11 @@ def test_copyright_sign_line_is_a_credit():
     result = clean_text(page)
     assert ("credit", "Copyright © 2024 The Associated Press.") in result.furniture
     assert "Copyright" not in result.text
+
+
+def test_calls_to_follow_the_outlet_or_have_it_mailed_are_promos():
+    page = ("A headline with enough words here\n\nThe body paragraph of the article.\n\n"
+            "Follow The Gleaner on Twitter @JamaicaGleaner\n\nGet the best of the Gleaner delivered to your inbox.")
+    result = clean_text(page)
+    assert result.text.endswith("The body paragraph of the article.")
+    assert [reason for reason, _ in result.furniture] == ["promo", "promo"]
