@@ -18,7 +18,7 @@ from langdetect import DetectorFactory, detect
 from langdetect.lang_detect_exception import LangDetectException
 
 from pipeline.decode import decode_page
-from pipeline.extract import extract_page
+from pipeline.extract import author_names, extract_page
 from pipeline.records import RawPage, Reject
 from pipeline.tag.dates import tag_dates
 from pipeline.tag.language import detect_language
@@ -54,7 +54,7 @@ def run_pipeline(path: Path, url: str | None, fast: bool = False) -> PipelineOut
     dated = tag_dates([doc])[0][0]
     published = dated["published_date"]
     return PipelineOutput(
-        text=doc.text, title=doc.title, authors=tuple(doc.authors), sitename=doc.sitename,
+        text=doc.text, title=doc.title, authors=tuple(author_names(doc.authors, doc.sitename)), sitename=doc.sitename,
         published_date=published.isoformat() if published else None, extract_method=doc.extract_method,
         published_method=dated["published_method"], published_confidence=dated["published_confidence"],
     )

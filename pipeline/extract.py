@@ -125,6 +125,32 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
+# What bylines put around a name, which trafilatura's author reader keeps: a lead-in ("View
+# all posts by", "Por", "Artikel von"), the day it ran ("Malcolm Owen Monday"), a job
+# ("AP Sports Writer", "CNN Editor-at-large") or no name at all ("Name", "Admin", "Follow").
+AUTHOR_LEAD = re.compile(
+    r"^(?:(?:view all posts|all posts|more|analysis|opinion|commentary|written|reviewed|edited|text|story|reporting|words)"
+    r"\s+by|by|von|par|por|door|di|autor(?:in)?|author|artikel von|beitrag von|ein beitrag von|interview)\s*:?\s+", re.I)
+AUTHOR_DAY = re.compile(r"(?:(?:^|\s+)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april"
+                        r"|may|june|july|august|september|october|november|december))+$", re.I)
+NO_AUTHOR = re.compile(
+    r"\b(?:writer|editor|editor-at-large|staff|correspondent|reporter|contributor|columnist|producer|newsdesk|desk"
+    r"|https?|www)\b|^(?:name|admin|administrator|wordpressadmin|follow|author|user|guest|human|jobs|hire)$", re.I)
+
+
+def author_names(bylines: list[str], sitename: str | None) -> list[str]:
+    """The names in the bylines trafilatura's author reader found, without what bylines put
+    around them, and without the site's own name, which is no author ("Rob Picheta; CNN").
+    The bylines as found stay with the document: the wire tagger reads "AP Sports Writer"."""
+    site = re.sub(r"\W", "", (sitename or "").casefold())
+    names = []
+    for byline in bylines:
+        name = AUTHOR_DAY.sub("", AUTHOR_LEAD.sub("", byline))
+        if name and not NO_AUTHOR.search(name) and re.sub(r"\W", "", name.casefold()) != site:
+            names.append(name)
+    return names
+
+
 def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
     """The first pass that finds enough text, else the one that finds the most; the baseline
     extractor when it finds more than every pass. `fast`: trafilatura's fast mode, which skips

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.decode import decode_page
-from pipeline.extract import extract_page
+from pipeline.extract import author_names, extract_page
 from pipeline.furniture import strip_outlet_furniture
 from pipeline.neardup import signature_rows
 from pipeline.parallel import Batch, InProcess, Workers, chunked
@@ -198,7 +198,7 @@ def document_row(doc: Document, run_id: str, now: datetime) -> dict:
     raw = doc.raw
     return {
         "article_id": doc.article_id, "source_ref": raw.source_ref, "url": doc.url,
-        "canonical_url": doc.canonical_url, "title": doc.title, "authors": doc.authors,
+        "canonical_url": doc.canonical_url, "title": doc.title, "authors": author_names(doc.authors, doc.sitename),
         "sitename": doc.sitename, "description": doc.description, "text": doc.text,
         "word_count": doc.word_count, "content_hash": doc.content_hash, "raw_hash": doc.page.raw_hash,
         "page_format": "html" if doc.page.is_html else "text", "extract_method": doc.extract_method,
