@@ -129,10 +129,11 @@ def _normal(text: str) -> str:
 # all posts by", "Por", "Artikel von"), the day it ran ("Malcolm Owen Monday"), a job
 # ("AP Sports Writer", "CNN Editor-at-large") or no name at all ("Name", "Admin", "Follow").
 AUTHOR_LEAD = re.compile(
-    r"^(?:(?:view all posts|all posts|more|analysis|opinion|commentary|written|reviewed|edited|text|story|reporting|words)"
-    r"\s+by|by|von|par|por|door|di|autor(?:in)?|author|artikel von|beitrag von|ein beitrag von|interview)\s*:?\s+", re.I)
-AUTHOR_DAY = re.compile(r"(?:(?:^|\s+)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april"
-                        r"|may|june|july|august|september|october|november|december))+$", re.I)
+    r"^(?:(?:view all posts|all posts|more|analysis|opinion|commentary|written|reviewed|edited|text|story|reporting"
+    r"|words)\s+by|by|von|par|por|door|di|autor(?:in)?|author|artikel von|beitrag von|ein beitrag von|interview)\s*:?\s+",
+    re.I)
+AUTHOR_DAY = re.compile(r"(?:(?:^|\s+)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february"
+                        r"|march|april|may|june|july|august|september|october|november|december))+$", re.I)
 NO_AUTHOR = re.compile(
     r"\b(?:writer|editor|editor-at-large|staff|correspondent|reporter|contributor|columnist|producer|newsdesk|desk"
     r"|https?|www)\b|^(?:name|admin|administrator|wordpressadmin|follow|author|user|guest|human|jobs|hire)$", re.I)
