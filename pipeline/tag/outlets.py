@@ -21,15 +21,42 @@ from pipeline.tag.wire import NO_CLAIM, Claim, find_content_source, find_wire_se
 
 # --- publisher --------------------------------------------------------------------------------
 
-def usable_site_name(sitename: str | None, title: str | None = None) -> str | None:
+# Between a site's name and its tagline: "Boston News, Weather, Sports | WHDH 7News".
+SITE_NAME_PARTS = re.compile(r"\s+[|–—·•]+\s+|\s+-\s+|:\s+")
+TAGLINE_WORDS = 4
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]", "", text.casefold())
+
+
+def site_name_of(sitename: str, domain: str | None) -> str | None:
+    """The outlet's name in a declared site name, without a tagline: of its parts, the one
+    its domain spells ("WHDH 7News" of whdh.com), else the first; None for a tagline alone,
+    a name of four words or more none of which the domain holds ("Expert how-to for
+    English Riders" on practicalhorsemanmag.com)."""
+    label = _letters(domain.split(".")[0]) if domain else ""
+    parts = [p for p in SITE_NAME_PARTS.split(sitename) if p.strip()] or [sitename]
+    spelt = [p for p in parts if label and (_letters(p) in label or label in _letters(p))]
+    name = (spelt or parts)[0].strip()
+    words = re.findall(r"[^\W\d_]{3,}", name.casefold())
+    if label and not spelt and len(name.split()) >= TAGLINE_WORDS and not any(w in label for w in words):
+        return None
+    return name
+
+
+def usable_site_name(sitename: str | None, title: str | None = None, domain: str | None = None) -> str | None:
     """The declared site name, unless it is a URL, a social-media handle, a date or the
-    article's own title, as pages often declare instead."""
+    article's own title, as pages often declare instead; without a tagline (site_name_of)."""
     name = " ".join((sitename or "").split())
     if not name or "://" in name or name.casefold().startswith(("www.", "http")) or "@" in name:
         return None
     if not re.search(r"[^\W\d_]", name) or re.search(r"\d{1,2}\.\s*\d{1,2}\.\s*\d{2,4}|\d{1,2}\.\s*-", name):
         return None
-    if len(name) > 60 or len(name.split()) > 8 or (title and len(name.split()) > 3 and name in title):
+    if title and len(name.split()) > 3 and name in title:
+        return None
+    name = site_name_of(name, domain)
+    if not name or len(name) > 60 or len(name.split()) > 8:
         return None
     return name
 
@@ -41,7 +68,7 @@ def find_outlet(doc: Document, registry: Registry) -> Claim:
     domain = registered_domain(doc.canonical_url or doc.url)
     if domain and domain in registry.by_domain:
         return registry.by_domain[domain].name, "url_domain", domain
-    if sitename := usable_site_name(doc.sitename, doc.title):
+    if sitename := usable_site_name(doc.sitename, doc.title, domain):
         known = registry.named(sitename)
         # A wire service named as the site of another outlet's domain is the copy's source.
         if not (known and known.is_wire_service and domain and domain not in known.domains):

@@ -420,3 +420,21 @@ def test_byline_markup_is_read_on_xhtml_pages_too():
     body = '<html><head><meta name="author" content="Associated Press"></head><body><p>Text.</p></body></html>'
     xhtml = '<?xml version="1.0" encoding="utf-8"?>\n' + body
     assert markup_lines(trafilatura.load_html(body)) == markup_lines(trafilatura.load_html(xhtml)) != []
+
+
+@pytest.mark.parametrize("sitename, url, outlet", [
+    ("Boston News, Weather, Sports | WHDH 7News", "https://whdh.com/news/x", "WHDH 7News"),  # the part its domain spells
+    ("LinkNaija | Nigeria's popular news platform", "https://www.linknaija.com/x", "LinkNaija"),
+    ("Die Zeit: Nachrichten, Hintergründe und Debatten", "https://www.zeit.de/x", "Die Zeit"),
+    ("Breaking News - The Harbour Gazette", "https://harbourgazette.com/x", "The Harbour Gazette"),
+    ("Spiegel Online - Nachrichten", "https://www.spiegel.de/x", "Spiegel Online"),  # else the first part
+    ("The New York Times", "https://www.nytimes.com/x", "The New York Times"),
+    ("Frankfurter Allgemeine Zeitung", "https://www.faz.net/x", "Frankfurter Allgemeine Zeitung"),
+])
+def test_a_site_name_s_tagline_is_cut(registry, sitename, url, outlet):
+    assert find_outlet(document("Text.", url=url, sitename=sitename), registry)[0] == outlet
+
+
+def test_a_tagline_alone_is_no_site_name(registry):
+    doc = document("Text.", url="https://practicalhorsemanmag.com/x", sitename="Expert how-to for English Riders")
+    assert find_outlet(doc, registry) == ("practicalhorsemanmag.com", "domain", "practicalhorsemanmag.com")
