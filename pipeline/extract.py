@@ -255,16 +255,30 @@ def _paragraphs(text: str, title: str | None) -> list[str]:
     return paragraphs
 
 
+# A title's last part, after a separator: "Headline - Site", "Headline | Site".
+TITLE_END = re.compile(r"\s+[-–—|·•]\s+((?:(?!\s[-–—|·•]\s).){2,80})$")
+
+
 def headline(tree: HtmlElement, title: str | None, sitename: str | None) -> str | None:
     """The page's h1 where the title wraps it ("Headline - Site", "Section | Headline"): the
-    longest h1 inside the title, unless it is the site's name or a fragment of the title."""
+    longest h1 inside the title, unless it is the site's name or a fragment of the title.
+    Without such an h1, the title without the site's name after it."""
     title = _normal(title or "")
     inside = [
         h1 for el in tree.iter("h1")
         if (h1 := _normal(el.text_content())) and h1 != title and h1 in title
         and h1.casefold() != _normal(sitename or "").casefold() and 3 * len(h1) >= len(title)
     ]
-    return max(inside, key=len, default=title or None)
+    return max(inside, key=len, default=None) or without_site_name(title, sitename) or None
+
+
+def without_site_name(title: str, sitename: str | None) -> str:
+    """`title` without a last part that is the site's name ("… - 9to5Mac"). One before the
+    headline stays: a home page's "Site - tagline" is no better without it."""
+    site = re.sub(r"[\W_]", "", (sitename or "").casefold())
+    if site and (m := TITLE_END.search(title)) and re.sub(r"[\W_]", "", m[1].casefold()) == site:
+        return title[:m.start()]
+    return title
 
 
 def standfirst(tree: HtmlElement, description: str | None, text: str) -> str | None:

@@ -333,6 +333,12 @@ def test_headline_is_the_h1_the_title_wraps():
     assert headline(tree, "The Coastal Ledger - local news", "The Coastal Ledger") \
         == "The Coastal Ledger - local news"  # an h1 that is the site's name is its logo, not a headline
     assert headline(tree, "Ferry timetable cut back", "The Coastal Ledger") == "Ferry timetable cut back"
+    bare = lxml.html.fromstring("<html><body><p>No headline element.</p></body></html>")
+    assert headline(bare, "Ferry timetable cut back - The Coastal Ledger", "The Coastal Ledger") \
+        == "Ferry timetable cut back"  # without the site's name after it
+    assert headline(bare, "Ferry timetable cut back | The Anti-Ferry Blog", "The Anti-Ferry Blog") \
+        == "Ferry timetable cut back"
+    assert headline(bare, "Ferry timetable - a cut back", "The Coastal Ledger") == "Ferry timetable - a cut back"
 
 
 def test_words_of_spaced_and_unspaced_scripts():
