@@ -321,6 +321,22 @@ def test_what_a_folder_holds_but_cannot_read_is_rejected_not_dropped(tmp_path):
     ]
 
 
+def test_file_names_that_are_not_utf8_are_read_and_named_with_escapes(tmp_path):
+    """Files named on another system (Latin-1 bytes): the run failed on the first such
+    name, in pyarrow, with every other page of the folder."""
+    good = good_folder(tmp_path)
+    folder = os.fsencode(good)
+    with open(folder + b"/caf\xe9-report.txt", "w") as f:
+        f.write("Harbour café reopens\n\n" + "The owners said the new terrace would open in spring. " * 8)
+    with open(folder + b"/empty-\xff.html", "w"):
+        pass
+    summary, rows = run_and_rerun(tmp_path / "archive", [good])
+    refs = {ref for (ref,) in rows["documents"]}
+    assert str(good / "caf\\xe9-report.txt") in refs and summary.articles_archived == 3
+    assert [(ref, stage, reason) for stage, reason, ref, _ in rows["rejects"]] == [
+        (str(good / "empty-\\xff.html"), "decode", "empty")]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root lists every folder")
 def test_a_subfolder_that_cannot_be_listed_is_rejected_not_skipped(tmp_path):
     good = good_folder(tmp_path)

@@ -60,6 +60,13 @@ def absolute_path(location: str | Path) -> str:
     return os.path.realpath(Path(location).expanduser())
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as text a table can hold: the bytes of a name that are not UTF-8 (a file named
+    on another system, read here as lone surrogates) written as escapes ("name_\\xff.html"),
+    as `ls -b` shows them; pyarrow refuses such a string, and with it the run."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def without_bar(location: str) -> str:
     """A local path a source reference can name: | names the outlet, so a path with one in
     it cannot round-trip through a run's plan."""

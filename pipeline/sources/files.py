@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from pipeline.records import RawPage, Reject
-from pipeline.sources.config import absolute_path
+from pipeline.sources.config import absolute_path, shown_path
 from pipeline.sources.links import ListingError, unlisted_entry
 
 PAGE_SUFFIXES = (".html", ".htm", ".txt")
@@ -117,8 +117,8 @@ def list_entries(source: str, outlet: str | None = None) -> list[dict]:
         listed = {p.relative_to(base).as_posix() for p in paths}
         problems += [(base / name, "missing", f"listed in {MANIFEST_NAME}, not in the folder")
                      for name in manifest if name not in listed and not (base / name).exists()]
-    return entries + [unlisted_entry(str(root), str(p), reason, f"{p.relative_to(root)}: {detail}")
-                      for p, reason, detail in problems]
+    return entries + [unlisted_entry(shown_path(root), shown_path(p), reason,
+                                     f"{shown_path(p.relative_to(root))}: {detail}") for p, reason, detail in problems]
 
 
 def walk(root: Path) -> tuple[list[Path], list[tuple[Path, str, str]]]:
@@ -167,20 +167,21 @@ def read_entry(entry: dict, *, max_bytes: int) -> RawPage | Reject:
     """The page of a file entry. A page over `max_bytes`, a .gz one once decompressed, is
     rejected (`too_large`); decompression stops there, so a gzip bomb is inflated no further."""
     path = Path(entry["path"])
+    ref, name = shown_path(path), shown_path(path.name)
     if not is_page_file(path):
-        return Reject(str(path), None, "read", "unsupported_type",
-                      f"{path.name}: not a page file (expected {', '.join(PAGE_SUFFIXES)}, optionally .gz)")
+        return Reject(ref, None, "read", "unsupported_type",
+                      f"{name}: not a page file (expected {', '.join(PAGE_SUFFIXES)}, optionally .gz)")
     gzipped = path.suffix.lower() == ".gz"
     try:
         with path.open("rb") as stream:
             mtime = os.fstat(stream.fileno()).st_mtime
             content = page_bytes(stream, gzipped, max_bytes)
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:  # BadGzipFile is an OSError: caught first
-        return Reject(str(path), None, "read", "corrupt_gzip", f"{path.name}: not a readable gzip file ({e})")
+        return Reject(ref, None, "read", "corrupt_gzip", f"{name}: not a readable gzip file ({e})")
     except OSError as e:
-        return Reject(str(path), None, "read", "unreadable", f"{path}: {e.strerror or e}")
+        return Reject(ref, None, "read", "unreadable", f"{ref}: {e.strerror or e}")
     if len(content) > max_bytes:
-        return Reject(str(path), None, "read", "too_large", f"{path.name}: more than {max_bytes} bytes"
+        return Reject(ref, None, "read", "too_large", f"{name}: more than {max_bytes} bytes"
                       f"{' once decompressed' if gzipped else ''} (NEWSARCHIVE_MAX_PAGE_BYTES)")
     if entry.get("fetched_at"):
         fetched_at = datetime.fromisoformat(entry["fetched_at"])
@@ -190,7 +191,7 @@ def read_entry(entry: dict, *, max_bytes: int) -> RawPage | Reject:
     else:
         fetched_at, method = datetime.fromtimestamp(mtime, tz=timezone.utc), "file_mtime"
     return RawPage(
-        source_ref=str(path), content=content, url=entry.get("url"),
+        source_ref=ref, content=content, url=entry.get("url"),
         fetched_at=fetched_at, fetched_at_method=method, outlet=entry.get("outlet"),
     )
 

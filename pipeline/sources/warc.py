@@ -25,7 +25,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.records import RawPage, Reject
-from pipeline.sources.config import absolute_path
+from pipeline.sources.config import absolute_path, shown_path
 from pipeline.sources.links import ListingError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -201,7 +201,7 @@ def read_entry(entry: dict, max_bytes: int = MAX_PAGE_BYTES) -> RawPage | Reject
         with open(path, "rb") as stream:
             read = read_record(stream, entry, max_bytes)
     except OSError as e:
-        read = "unreadable", f"{path}: {e.strerror or e}"
+        read = "unreadable", f"{shown_path(path)}: {e.strerror or e}"
     except WarcError as e:
         read = "corrupt_warc", str(e)
     except DAMAGE as e:
@@ -237,12 +237,12 @@ def read_record(stream: BinaryIO, entry: dict, max_bytes: int) -> RawPage | tupl
 
 def page_ref(entry: dict) -> str:
     """An entry's source ref: its file (the URL of a downloaded one) and the record's offset."""
-    return f"{entry.get('warc_url') or entry['path']}#{entry['offset']}"
+    return f"{entry.get('warc_url') or shown_path(entry['path'])}#{entry['offset']}"
 
 
 def file_name(entry: dict) -> str:
     """How a message names an entry's file: its name, or the URL of a downloaded one."""
-    return entry.get("warc_url") or Path(entry["path"]).name
+    return entry.get("warc_url") or shown_path(Path(entry["path"]).name)
 
 
 def payload(record: ArcWarcRecord, max_bytes: int) -> bytes:
