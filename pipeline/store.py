@@ -246,6 +246,7 @@ def archive_lock(paths: ArchivePaths, holder: str, wait_s: float = 0.0) -> Itera
             yield
         finally:
             del _held[key]
+            os.ftruncate(fd, 0)  # gone, so that a writer refused later names its own holder, not this one
     finally:
         os.close(fd)
 

@@ -3,7 +3,9 @@ archive and stripped from all of that outlet's pages, earlier ones included."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -89,6 +91,32 @@ def test_furniture_learned_in_a_run_is_gone_from_every_page_of_that_outlet(tmp_p
     assert learned == [(GAZETTE, line, 5, 1.0) for line in sorted(FURNITURE[GAZETTE])]
     assert runs == [("run", 0), ("reprocess", 2)]
     assert counts == (7, 7)
+
+
+def test_a_writer_that_takes_the_archive_before_the_jobs_check_leaves_the_check_to_the_next_job(tmp_path, monkeypatch):
+    """The job released the lock after publishing its runs; another writer took it before
+    the job's furniture check: the job succeeds all the same (it exited 3, as if it had
+    been refused), and the next job cleans the stale articles."""
+    folder = write_pages(tmp_path / "in", GAZETTE, range(5))
+    settings = Settings(archive=tmp_path / "archive", entities=False, shard_size=2)
+    clean = job.clean_stale
+
+    def after_another_writer(*args, **options):
+        fd = os.open(ArchivePaths(settings.archive_dir).lock, os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another open file: to flock, another writer
+        try:
+            return clean(*args, **options)
+        finally:
+            os.close(fd)
+
+    monkeypatch.setattr(job, "clean_stale", after_another_writer)
+    summary = run_plain(settings, [str(folder)])
+    assert (summary.status, len(summary.stale_articles), summary.stale_cleaned) == ("succeeded", 2, 0)
+    monkeypatch.setattr(job, "clean_stale", clean)
+    later = run_plain(settings, [str(folder)])
+    assert (later.articles_archived, later.stale_cleaned) == (0, 2)
+    for text in texts_by_outlet(tmp_path / "archive")[GAZETTE]:
+        assert not any(line in text for line in FURNITURE[GAZETTE])
 
 
 def test_a_jobs_stale_articles_are_stripped_from_the_documents_its_runs_extracted(tmp_path, monkeypatch):
