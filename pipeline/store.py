@@ -434,6 +434,25 @@ def ensure_archive(paths: ArchivePaths) -> None:
     version = catalog_version(paths)
     if not _catalog_current(paths, version):
         _build_catalog(paths, version)
+    _remove_dead_builds(paths)
+
+
+def _remove_dead_builds(paths: ArchivePaths) -> None:
+    """The catalog files a process killed while it built them left (named by its pid)."""
+    for left in paths.root.glob(f".{CATALOG}.*.tmp*"):
+        pid = left.name.removeprefix(f".{CATALOG}.").split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            left.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # another user's process
+        return True
+    except (ProcessLookupError, OverflowError):  # none, or a number no process can have
+        return False
+    return True
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:

@@ -3,6 +3,7 @@ that keeps archive.duckdb open while runs publish."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,8 @@ from pipeline.search import search
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
 from pipeline.store import (
-    READER_GRACE_S, ArchiveBusy, ArchivePaths, _build_catalog, connect, genesis_run, pin, remove_old_generations,
-    write_table_soon, write_tables,
+    READER_GRACE_S, ArchiveBusy, ArchivePaths, _build_catalog, connect, ensure_archive, genesis_run, pin,
+    remove_old_generations, write_table_soon, write_tables,
 )
 from schemas.tables import TABLES
 
@@ -228,3 +229,14 @@ def test_a_catalog_built_by_another_version_is_left_to_the_next_run_and_read_thr
     run_plain(settings(archive), [str(seed_folder)])  # the same pages again: nothing new is archived
     assert answers() == before
     assert "another version" not in caplog.text
+
+
+def test_catalog_files_a_killed_build_left_are_removed(tmp_path):
+    paths = ArchivePaths(tmp_path / "archive")
+    ensure_archive(paths)
+    dead = [paths.root / f".archive.duckdb.{2**22 + 1}.tmp", paths.root / f".archive.duckdb.{2**22 + 1}.tmp.wal"]
+    live = paths.root / f".archive.duckdb.{os.getpid()}.tmp"  # a build at work: not this one's to remove
+    for f in (*dead, live):
+        f.write_bytes(b"x")
+    ensure_archive(paths)
+    assert [f.exists() for f in (*dead, live)] == [False, False, True]
