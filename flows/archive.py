@@ -7,10 +7,15 @@ shard hands its CPU-bound chunks to the cluster's workers (pipeline/parallel.py)
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import cache
 
 from prefect import Flow, flow, get_run_logger, task
+from prefect.settings import PREFECT_API_URL
 from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -86,8 +91,45 @@ def shard_task_runner(config: Settings) -> TaskRunner:
 
 
 def with_runner(archive_run: Flow, config: Settings) -> Flow:
-    """An archive flow (run, nightly, backfill) with the task runner the settings ask for."""
+    """An archive flow (run, nightly, backfill) with the task runner the settings ask for;
+    the temporary Prefect server it may start is guarded (guard_temporary_server)."""
+    guard_temporary_server()
     return archive_run.with_options(task_runner=shard_task_runner(config))
+
+
+# Run beside this process: the temporary Prefect servers it starts, stopped once it is gone.
+SERVER_GUARD = """
+import os, signal, sys, time
+import psutil
+parent = int(sys.argv[1])
+def is_server(p):
+    return any("prefect.server.api.server:create_app" in part for part in p.cmdline())
+servers = set()
+while os.getppid() == parent:
+    try:
+        servers |= {c for c in psutil.Process(parent).children() if is_server(c)}
+    except psutil.Error:
+        pass
+    time.sleep(0.5)
+for server in servers:
+    try:
+        if server.is_running() and is_server(server):
+            server.send_signal(signal.SIGTERM)
+    except psutil.Error:
+        pass
+"""
+
+
+@cache
+def guard_temporary_server() -> None:
+    """Without PREFECT_API_URL, Prefect runs the flow against a temporary server of its own,
+    a process it stops at exit, but not when this process is killed outright (SIGKILL, the
+    OOM killer): it went on with no parent, 220 MB and a port, night after night. A small
+    process in a session of its own watches this one's children and stops such a server
+    once this process is gone."""
+    if not PREFECT_API_URL.value():
+        subprocess.Popen([sys.executable, "-c", SERVER_GUARD, str(os.getpid())], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @flow(name="newsarchive-run", task_runner=ThreadPoolTaskRunner(max_workers=1))

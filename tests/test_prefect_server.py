@@ -138,3 +138,26 @@ def test_the_nightly_deployment_is_served_on_its_schedule_and_a_triggered_run_ar
     [(kind, status, executor, sources, archived, duration)] = rows
     assert (kind, status, executor, sources, archived) == ("run", "succeeded", "prefect", [str(seeds.resolve())], 2)
     assert duration > 0
+
+
+def test_a_run_killed_outright_takes_its_temporary_prefect_server_with_it(tmp_path, prefect_env):
+    """Without PREFECT_API_URL a run starts a temporary Prefect server, which it stops at
+    exit; killed with SIGKILL (the OOM killer) it cannot, and the server went on alone."""
+    import psutil
+
+    newsarchive = Path(sys.executable).parent / "newsarchive"
+    run = subprocess.Popen([str(newsarchive), "run", str(SEEDS), "--archive", str(tmp_path / "archive"),
+                            "--no-entities"], env=prefect_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def temporary_server() -> psutil.Process | None:
+            return next((p for p in psutil.Process(run.pid).children(recursive=True)
+                         if any("prefect.server.api.server:create_app" in part for part in p.cmdline())), None)
+
+        server = poll("the temporary server", temporary_server, 120, run)
+        time.sleep(1.5)  # the guard looks for it every half second
+        run.kill()  # the run alone, as the OOM killer would
+        run.wait(timeout=30)
+        server.wait(timeout=30)  # psutil.TimeoutExpired while it runs on
+    finally:
+        if run.poll() is None:
+            run.kill()
