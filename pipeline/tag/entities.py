@@ -5,9 +5,10 @@ spaCy gives spans; users want entities. Each span is first cut to the name it ho
 joining words, honorifics and offices before a person's name), or dropped when it is no
 name: a date, number, sum or share, a title alone, or broken (across lines, credits
 like "Name / AP"). A span listing names ("City Hall, Symphony Hall") is read as its
-parts. Names written several ways ("U.S.", "US", "United States") are one, by the data
-in entity_names.toml. Within an article a surname or a shorter form then counts into the
-one full name it belongs to ("Putin" into "Vladimir Putin"; "Xi", a family name written
+parts. Names written several ways ("U.S.", "US", "United States") are one, and names the
+model types wrongly ("Twitter" as a person) take their type, by the data in
+entity_names.toml. Within an article a surname or a shorter form then counts into the one
+full name it belongs to ("Putin" into "Vladimir Putin"; "Xi", a family name written
 first, into "Xi Jinping"), a surname the model mislabels as an organisation counts into
 that person, as does one it labels a place where it also labels it a person, and an
 acronym into the organisation it abbreviates. spaCy does none of this itself, which is
@@ -122,11 +123,13 @@ def check_model(name: str) -> None:
 
 
 @lru_cache(maxsize=1)
-def written_names() -> dict[str, tuple[str, str]]:
-    """Each other way a name is written -> (the name, its type), from entity_names.toml."""
+def known_names() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """From entity_names.toml: each name -> its type, and each other way a name is written
+    -> (the name, its type)."""
     with open(Path(__file__).with_name("entity_names.toml"), "rb") as f:
         entries = tomllib.load(f)["entity"]
-    return {form: (e["name"], e["type"]) for e in entries for form in e["written"]}
+    own = {e["name"]: e["type"] for e in entries}
+    return own, {form: (e["name"], e["type"]) for e in entries for form in e["written"]}
 
 
 @lru_cache(maxsize=2)
@@ -345,10 +348,12 @@ def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
 def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
     """(name, type, start) spans of one article -> entities, short forms merged into full names."""
     by_key: dict[tuple[str, str], Entity] = {}
-    written = written_names()
+    own, written = known_names()
     for form, entity_type, start in spans:
         name = form
-        if entity_type != "person" and form in written:
+        if form in own:
+            entity_type = own[form]
+        elif entity_type != "person" and form in written:
             name, entity_type = written[form]
         e = by_key.setdefault((entity_type, name), Entity(name, entity_type, first=start))
         e.forms.add(form)

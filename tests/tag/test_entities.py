@@ -211,6 +211,12 @@ def test_a_name_written_several_ways_is_one_entity():
     ]
 
 
+def test_a_name_the_model_types_wrongly_takes_its_type():
+    spans = [("Twitter", "person", 0), ("Twitter", "organisation", 10), ("Netflix", "place", 20)]
+    assert as_tuples(merge_entities(spans)) == [
+        ("Twitter", "organisation", ["Twitter"], 2, 0), ("Netflix", "organisation", ["Netflix"], 1, 20)]
+
+
 def test_a_family_name_written_first_merges_into_the_full_name():
     spans = [("Xi Jinping", "person", 0), ("Xi", "person", 30), ("Xi", "person", 60), ("Kim Jong Un", "person", 80),
              ("Kim Yo Jong", "person", 90), ("Kim", "person", 100)]
