@@ -107,9 +107,15 @@ def is_server(p):
 servers = set()
 while os.getppid() == parent:
     try:
-        servers |= {c for c in psutil.Process(parent).children() if is_server(c)}
+        children = psutil.Process(parent).children()
     except psutil.Error:
-        pass
+        children = []
+    for child in children:
+        try:
+            if child not in servers and is_server(child):
+                servers.add(child)
+        except psutil.Error:
+            pass
     time.sleep(0.5)
 for server in servers:
     try:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 # Gleaner on Twitter", "Get the best of News18 delivered to your inbox", "Get The Times of
 # Israel's Daily Edition by email … Free Sign Up", "You can unsubscribe at any time").
 FOLLOW_PROMO = (r"^follow (?:us|[\w.&’' -]{1,50}?) on (?:twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads"
-                r"|bluesky|telegram|whatsapp|flipboard|google news)\b|\bdelivered (?:straight |directly )?to your inbox\b"
-                r"|^get (?:the|our|a|your) [^.]{0,80}\b(?:in your inbox|by e-?mail)\b|\bsign up$|\bunsubscribe at any time\b")
+                r"|bluesky|telegram|whatsapp|flipboard|google news)\b"
+                r"|^get (?:the|our|a|your) [^.]{0,80}\b(?:delivered (?:straight |directly )?to your inbox|in your inbox"
+                r"|by e-?mail)\b|^you can unsubscribe at any time\b")
 LINE_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern, re.I))
     for reason, pattern in (

@@ -109,7 +109,7 @@ PARAGRAPH_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("promo", r"newsletter|^(?:sign up|subscribe|abonnieren|abonniere|suscríbete|inscrivez-vous|zapisz się)\b|"
                   + FOLLOW_PROMO),
         # a video player's consent notice ("Please accept YouTube cookies to play this video")
-        ("player", r"\baccept (?:\w+ )?cookies\b"),
+        ("player", r"^(?:please )?accept (?:\w+ )?cookies\b"),
         # ad slots' labels
         ("sponsored", r"^(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|reklama)"
                       r"(?:$|\s*[-–:,|])"),
@@ -130,13 +130,14 @@ def _normal(text: str) -> str:
 # ("AP Sports Writer", "CNN Editor-at-large") or no name at all ("Name", "Admin", "Follow").
 AUTHOR_LEAD = re.compile(
     r"^(?:(?:view all posts|all posts|more|analysis|opinion|commentary|written|reviewed|edited|text|story|reporting"
-    r"|words)\s+by|by|von|par|por|door|di|autor(?:in)?|author|artikel von|beitrag von|ein beitrag von|interview)\s*:?\s+",
+    r"|words)\s+by|by|von|par|por|door|autor(?:in)?|author|artikel von|beitrag von|ein beitrag von|interview)\s*:?\s+",
     re.I)
-AUTHOR_DAY = re.compile(r"(?:(?:^|\s+)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february"
-                        r"|march|april|may|june|july|august|september|october|november|december))+$", re.I)
+# A weekday after the name; not a month, which is a surname too ("Theresa May").
+AUTHOR_DAY = re.compile(r"(?:\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))+$", re.I)
 NO_AUTHOR = re.compile(
     r"\b(?:writer|editor|editor-at-large|staff|correspondent|reporter|contributor|columnist|producer|newsdesk|desk"
-    r"|https?|www)\b|^(?:name|admin|administrator|wordpressadmin|follow|author|user|guest|human|jobs|hire)$", re.I)
+    r"|https?|www)\b|^(?:name|admin|administrator|wordpressadmin|follow|author|user|guest|human|jobs|hire"
+    r"|january|february|march|april|may|june|july|august|september|october|november|december)$", re.I)
 
 
 def author_names(bylines: list[str], sitename: str | None) -> list[str]:

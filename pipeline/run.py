@@ -47,6 +47,7 @@ from pipeline.parallel import Batch, Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.sources import warc_cache
+from pipeline.sources.config import shown_path
 from pipeline.stages import (
     ENTITY_LINES, TAG_TABLES, build_postings, document_row, extracted, outlets_of, start_extraction, strip_learned_furniture,
     tag_documents,
@@ -213,7 +214,7 @@ def run_row(plan: RunPlan, status: str, finished: datetime, counts: dict, error:
     started = datetime.fromisoformat(plan.started_at)
     return {
         "run_id": plan.run_id, "status": status, "kind": plan.kind, "executor": plan.executor,
-        "sources": plan.sources, "articles_replaced": counts.get("articles_replaced", 0),
+        "sources": [shown_path(s) for s in plan.sources], "articles_replaced": counts.get("articles_replaced", 0),
         "started_at": started, "finished_at": finished, "duration_s": (finished - started).total_seconds(),
         "pages_read": counts.get("pages_read", 0), "pages_unchanged": counts.get("pages_unchanged", 0),
         "articles_archived": counts.get("articles_archived", 0), "versions": counts.get("versions", 0),

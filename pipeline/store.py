@@ -438,10 +438,16 @@ def ensure_archive(paths: ArchivePaths) -> None:
 
 
 def _remove_dead_builds(paths: ArchivePaths) -> None:
-    """The catalog files a process killed while it built them left (named by its pid)."""
+    """The catalog files a process killed while it built them left (named by its pid), an
+    hour old at least: a build takes a second, and a reader on another host or in another
+    container, whose pids this process cannot see, may be building beside it."""
     for left in paths.root.glob(f".{CATALOG}.*.tmp*"):
         pid = left.name.removeprefix(f".{CATALOG}.").split(".")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        try:
+            old = time.time() - left.stat().st_mtime > 3600
+        except FileNotFoundError:
+            continue
+        if pid.isdigit() and old and not _alive(int(pid)):
             left.unlink(missing_ok=True)
 
 

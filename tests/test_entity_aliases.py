@@ -85,6 +85,13 @@ def test_an_alias_stays_apart_where_the_article_names_another_it_could_stand_for
                      ("a7", "Biden", ["Biden"], 6, 50)])
     rows = con.sql("SELECT entity, mention_count FROM article_entities WHERE article_id = 'a7' ORDER BY entity").fetchall()
     assert rows == [("Biden", 6), ("Hunter Biden", 2), ("Joe Biden", 1)]
+    # A family name written first: "Xi" beside Xi Jinping and Xi Mingze is neither's.
+    con.executemany("INSERT INTO mentions VALUES (?, ?, 'person', ?, 1, 0)",
+                    [("x1", "Xi Jinping", ["Xi", "Xi Jinping"]), ("x2", "Xi Jinping", ["Xi", "Xi Jinping"]),
+                     ("x3", "Xi Jinping", ["Xi Jinping"]), ("x3", "Xi Mingze", ["Xi Mingze"]), ("x3", "Xi", ["Xi"]),
+                     ("x4", "Xi", ["Xi"])])
+    xi = con.sql("SELECT article_id, entity FROM article_entities WHERE article_id IN ('x3', 'x4') ORDER BY ALL")
+    assert xi.fetchall() == [("x3", "Xi"), ("x3", "Xi Jinping"), ("x3", "Xi Mingze"), ("x4", "Xi Jinping")]
     assert ("a3", "Joe Biden") in con.sql("SELECT article_id, entity FROM article_entities").fetchall()
 
 
@@ -94,7 +101,9 @@ GROUPED = """
 WITH mapped AS (
     SELECT m.*, CASE WHEN NOT EXISTS (
         SELECT 1 FROM mentions o WHERE o.article_id = m.article_id AND o.entity_type = m.entity_type
-        AND o.entity <> a.entity AND o.entity LIKE '% ' || m.entity) THEN a.entity END AS canonical
+        AND o.entity <> a.entity AND (o.entity LIKE '% ' || m.entity
+                                      OR (m.entity_type = 'person' AND o.entity LIKE m.entity || ' %'))
+    ) THEN a.entity END AS canonical
     FROM mentions m LEFT JOIN entity_aliases a ON a.alias = m.entity AND a.entity_type = m.entity_type
 )
 SELECT article_id, coalesce(canonical, entity) AS entity, entity_type,

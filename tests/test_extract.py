@@ -316,6 +316,9 @@ def test_baseline_extractor_is_the_last_resort(monkeypatch):
     ("You can unsubscribe at any time.", "promo"),
     ("Please accept YouTube cookies to play this video.", "player"),
     ("Police followed the suspect on Facebook for weeks.", None),
+    ("Regulators said sites must make it as easy to reject as to accept cookies.", None),
+    ("Scam emails promising refunds delivered to your inbox are circulating.", None),
+    ("Who can sign up", None),
     ("Scam emails about frost insurance are landing in your inbox.", None),
     ("Related research shows that late frosts are getting more common in the valley.", None),
     ("Werbung für Zigaretten ist seit 2007 auf Plakaten verboten.", None),
@@ -480,6 +483,7 @@ def test_a_page_the_extractor_fails_on_is_rejected_with_the_error(monkeypatch):
     ("The W-Team Http; Www Jcigroup Com", None, []),
     ("Name", None, []),
     ("April Ryan; May Smith; Wendy Staffer", None, ["April Ryan", "May Smith", "Wendy Staffer"]),
+    ("Theresa May; Di Wang", None, ["Theresa May", "Di Wang"]),
 ])
 def test_author_names_are_names(found, sitename, names):
     assert author_names(found.split("; "), sitename) == names

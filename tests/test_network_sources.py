@@ -390,6 +390,16 @@ def test_a_remote_warc_is_kept_and_read_again_while_its_server_says_it_has_not_c
         assert site.requests_to("/kept.warc.gz")[-1].headers.get("if-none-match") is None
 
 
+def test_a_remote_file_that_is_no_warc_is_not_kept(tmp_path):
+    with WebServer({"/robots.txt": robots("")}) as site:
+        site.routes["/moved.warc.gz"] = html("<html><body><p>Moved: see our archive page.</p></body></html>", etag='"m1"')
+        config = settings(tmp_path)
+        for _ in range(2):
+            run_plain(config, [f"warc:{site.url('/moved.warc.gz')}"])
+        assert [r.headers.get("if-none-match") for r in site.requests_to("/moved.warc.gz")] == [None, None]
+        assert list(ArchivePaths(config.archive_dir).warc_cache.iterdir()) == []
+
+
 def test_the_warc_cache_drops_what_no_job_named_for_its_days_and_dead_jobs_downloads(tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()

@@ -337,6 +337,16 @@ def test_file_names_that_are_not_utf8_are_read_and_named_with_escapes(tmp_path):
         (str(good / "empty-\\xff.html"), "decode", "empty")]
 
 
+def test_a_source_named_with_bytes_that_are_not_utf8_is_recorded_with_escapes(tmp_path):
+    good = good_folder(tmp_path)
+    missing = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.warc.gz")  # as a shell hands it over
+    summary = run_plain(Settings(archive=tmp_path / "archive", entities=False), [str(good), missing])
+    assert summary.articles_archived == 2
+    with connect(tmp_path / "archive") as con:
+        assert con.sql("SELECT source_ref, reason FROM rejects").fetchall() == [(str(tmp_path / "caf\\xe9.warc.gz"), "missing")]
+        assert con.sql("SELECT sources FROM runs").fetchone()[0][1] == str(tmp_path / "caf\\xe9.warc.gz")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root lists every folder")
 def test_a_subfolder_that_cannot_be_listed_is_rejected_not_skipped(tmp_path):
     good = good_folder(tmp_path)

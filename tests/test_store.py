@@ -236,7 +236,10 @@ def test_catalog_files_a_killed_build_left_are_removed(tmp_path):
     ensure_archive(paths)
     dead = [paths.root / f".archive.duckdb.{2**22 + 1}.tmp", paths.root / f".archive.duckdb.{2**22 + 1}.tmp.wal"]
     live = paths.root / f".archive.duckdb.{os.getpid()}.tmp"  # a build at work: not this one's to remove
-    for f in (*dead, live):
+    recent = paths.root / f".archive.duckdb.{2**22 + 2}.tmp"  # perhaps a pid of another host's
+    for f in (*dead, live, recent):
         f.write_bytes(b"x")
+    for f in (*dead, live):
+        os.utime(f, (time.time() - 7200, time.time() - 7200))
     ensure_archive(paths)
-    assert [f.exists() for f in (*dead, live)] == [False, False, True]
+    assert [f.exists() for f in (*dead, live, recent)] == [False, False, True, True]

@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeline.records import RawPage, Reject
 from pipeline.settings import Settings
 from pipeline.sources import files, http, warc
-from pipeline.sources.config import Source, SourceConfigError, absolute_path, parse_ref
+from pipeline.sources.config import Source, SourceConfigError, absolute_path, parse_ref, shown_path
 from pipeline.sources.links import ListingError, unlisted_entry, unlisted_reject
 from pipeline.store import ArchivePaths
 
@@ -55,8 +55,9 @@ def _local_entries(sources: list[Source]) -> tuple[list[dict], list[str]]:
         try:
             entries += _listed(source)
         except ListingError as e:
-            entries.append(unlisted_entry(source.ref, absolute_path(source.location), e.reason, e.detail))
-            failures.append(str(e))
+            entries.append(unlisted_entry(shown_path(source.ref), shown_path(absolute_path(source.location)), e.reason,
+                                          shown_path(e.detail)))
+            failures.append(shown_path(str(e)))
     return entries, failures
 
 

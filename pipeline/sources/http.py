@@ -247,6 +247,8 @@ def _remote_warc(fetcher: Fetcher, source: Source, folders: WarcFolders, problem
     try:
         return warc.list_entries(str(path), source.outlet, url)
     except warc.WarcError as e:
+        if folders.cache and path.parent == folders.cache:
+            warc_cache.forget(folders.cache, name)
         problems.append(_problem(source, result, url, "not_a_warc", str(e)))
         return []
 

@@ -46,15 +46,29 @@ def part_path(cache: Path, name: str) -> Path:
 
 def keep(cache: Path, name: str, downloaded: Path, url: str, etag: str | None, last_modified: str | None) -> Path:
     """Put a complete download in the cache under `name`, the file first, then its
-    validators: a job that dies between the two left old validators, which the server no
-    longer matches, so the next job downloads again."""
+    validators, each on disk before it is renamed into place: a job that dies between the
+    two left old validators, which the server no longer matches, so the next job downloads
+    again; a power cut cannot leave validators beside a file cut short."""
     path = cache / name
+    _synced(downloaded)
     os.replace(downloaded, path)
     sidecar = cache / (name + SIDECAR)
     tmp = sidecar.with_name(sidecar.name + PART)
     tmp.write_text(json.dumps({"url": url, "etag": etag, "last_modified": last_modified}))
+    _synced(tmp)
     os.replace(tmp, sidecar)
     return path
+
+
+def forget(cache: Path, name: str) -> None:
+    """Drop a kept file that cannot be read as a WARC: the next job downloads it again."""
+    (cache / (name + SIDECAR)).unlink(missing_ok=True)
+    (cache / name).unlink(missing_ok=True)
+
+
+def _synced(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def touch(path: Path) -> None:

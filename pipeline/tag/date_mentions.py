@@ -24,10 +24,10 @@ The rules are kept simple on purpose:
   of a month, four months of a year, years 0-3, 4-6 and 7-9 of a decade. They keep the
   period's granularity. "The 1800s" is a century, "the 2000s" a decade.
 - A bare number is a year only after in/since/by/until/till/from/during, and not before
-  a count's noun. This keeps "100,000", "2014 troops" and "by 1920 pixels" from being
+  a unit of measure. This keeps "100,000", "2014 troops" and "by 1920 pixels" from being
   read as years.
-- "In four decades" after a first, a record or a superlative ("the first time in four
-  decades", "the highest in a month") is the span up to publication, not a time ahead.
+- "In four decades" right after a first, a record or a superlative ("the first time in
+  four decades", "the highest in a month") is the span up to publication, not a time ahead.
 - "since X" runs from the start of X to the publication date. "by/until X" runs from the
   publication date to the end of X.
 - Where matches overlap, the longest is kept.
@@ -66,12 +66,16 @@ FUTURE = re.compile(r"\b(?:will|shall|going to|set to|scheduled|expected to|plan
                     r"|['’]ll\b|\bwon['’]t\b", re.I)
 CLAUSE_END = re.compile(r"[.;:!?,\n—]")
 DECADE = r"(?P<decade>(?:1[6-9]|20)\d0)['’]?s\b"
-# A number before such a noun is a count, not a year ("by 1920 pixels", "in 2014 troops").
-COUNT_NOUN = (r"(?:pixels?|px|feet|ft|inches|miles|metres|meters|km|acres|tons|tonnes|pounds|dollars|euros|votes|"
-              r"points|people|troops|soldiers|men|women|cases|deaths|jobs|units|copies|times|words)\b")
-# Before "in two weeks": a first, a record or a superlative, which "in" looks back from.
-RECORD = re.compile(r"\b(?:first|time|ever|record|highest|lowest|largest|biggest|smallest|worst|best|most|least|"
-                    r"fewest|strongest|weakest|fastest|slowest|deadliest|hottest|coldest|warmest|wettest|driest)\b", re.I)
+# A number before a unit of measure is a count, not a year ("by 1920 pixels"); a count of
+# people or things is not told from a year opening a sentence ("In 2020 deaths rose").
+COUNT_NOUN = (r"(?:pixels?|px|feet|ft|inches|miles|metres|meters|kilometres|kilometers|km|acres|tons|tonnes"
+              r"|kilograms|kg|pounds|lbs)\b")
+# "in two weeks" right after a first, a record or a superlative and at most two words
+# ("the first decline in four decades", "the second time in a month", "the lowest level
+# in ten years") looks back; "the first doses will arrive in two weeks" does not.
+RECORD = re.compile(r"\b(?:first|time|ever|record|highest|lowest|largest|biggest|smallest|worst|best|most|least"
+                    r"|fewest|strongest|weakest|fastest|slowest|deadliest|hottest|coldest|warmest|wettest|driest)\b"
+                    r"(?:\s+[\w'’-]+){0,2}\s*$", re.I)
 # A weekday that names no day: part of a day's name, or one that recurs.
 NOT_A_DAY = re.compile(r"(?:\b(?-i:Black|Cyber|Super|Good|Ash|Holy|Easter|Palm|Giving|Fat|Maundy|Shrove|Bloody|Blue)"
                        r"|\b(?:every|each))\s+$", re.I)
@@ -267,8 +271,7 @@ def offset_unit(m: re.Match, published: date | None) -> Span | None:
     if published is None or bool(m["in"]) == bool(m["ago"]):
         return None
     unit = folded(m["unit"])
-    clause = CLAUSE_END.split(m.string[max(0, m.start() - 60):m.start()])[-1]
-    if m["in"] and RECORD.search(clause):
+    if m["in"] and RECORD.search(m.string, max(0, m.start() - 60), m.start()):
         return Span(shift(published, unit, -number(m["n"])), published, "range", True)
     moved = shift(published, unit, number(m["n"]) * (-1 if m["ago"] else 1))
     return Span(*unit_span(moved, unit), unit, True)

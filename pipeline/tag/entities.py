@@ -338,7 +338,7 @@ def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
         if c is short or len(long_words) <= len(words):
             continue
         surname = long_words[-len(words):] == words
-        family_first = len(words) == 1 and c.type == "person" and long_words[0] == words[0]
+        family_first = len(words) == 1 and short.type == c.type == "person" and long_words[0] == words[0]
         acronym = short.name.isupper() and "".join(w[0] for w in long_words if w[0].isupper()) == short.name
         if surname or family_first or acronym:
             owners.append(c)

@@ -32,17 +32,27 @@ def _letters(text: str) -> str:
 
 def site_name_of(sitename: str, domain: str | None) -> str | None:
     """The outlet's name in a declared site name, without a tagline: of its parts, the one
-    its domain spells ("WHDH 7News" of whdh.com), else the first; None for a tagline alone,
-    a name of four words or more none of which the domain holds ("Expert how-to for
-    English Riders" on practicalhorsemanmag.com)."""
-    label = _letters(domain.split(".")[0]) if domain else ""
-    parts = [p for p in SITE_NAME_PARTS.split(sitename) if p.strip()] or [sitename]
-    spelt = [p for p in parts if label and (_letters(p) in label or label in _letters(p))]
+    its domain spells ("WHDH 7News" of whdh.com) or abbreviates, else the first; None for a
+    tagline alone, a name of four words or more whose domain holds none of its words and
+    not its initials ("Expert how-to for English Riders" on practicalhorsemanmag.com, but
+    "South China Morning Post" on scmp.com). Without a domain, the name as declared."""
+    if not domain:
+        return sitename
+    label = _letters(domain.split(".")[0])
+    parts = [p for p in SITE_NAME_PARTS.split(sitename) if _letters(p)] or [sitename]
+    spelt = [p for p in parts if _letters(p) in label or label in _letters(p) or (i := _initials(p)) and i in label]
     name = (spelt or parts)[0].strip()
     words = re.findall(r"[^\W\d_]{3,}", name.casefold())
-    if label and not spelt and len(name.split()) >= TAGLINE_WORDS and not any(w in label for w in words):
+    if not spelt and len(name.split()) >= TAGLINE_WORDS and not any(w in label for w in words):
         return None
     return name
+
+
+def _initials(name: str) -> str:
+    """The initials of a name's capitalised words ("SCMP" of "South China Morning Post",
+    "RFERL" of "Radio Free Europe/Radio Liberty"), lower case; "" for fewer than two."""
+    initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", name) if w[0].isupper() and w != "The").casefold()
+    return initials if len(initials) >= 2 else ""
 
 
 def usable_site_name(sitename: str | None, title: str | None = None, domain: str | None = None) -> str | None:

@@ -212,6 +212,8 @@ def test_not_dates(text):
     ("the second time in a month", THU, ("in a month", "2021-11-23", "2021-12-23", "range")),
     ("the highest in two weeks", THU, ("in two weeks", "2021-12-09", "2021-12-23", "range")),
     ("they vote in two weeks", THU, ("in two weeks", "2022-01-03", "2022-01-09", "week")),
+    ("the first doses will arrive in two weeks", THU, ("in two weeks", "2022-01-03", "2022-01-09", "week")),
+    ("In 2020 deaths from overdoses rose", THU, ("2020", "2020-01-01", "2020-12-31", "year")),  # no unit
     ("Black Friday deals", date(2019, 11, 20), ("Black Friday", "2019-11-29", "2019-11-29", "day")),
     ("sales on Cyber Monday", date(2019, 12, 10), ("Cyber Monday", "2019-12-02", "2019-12-02", "day")),
     ("Black Friday crowds", date(2021, 1, 5), ("Black Friday", "2020-11-27", "2020-11-27", "day")),

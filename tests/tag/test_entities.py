@@ -228,6 +228,12 @@ def test_a_family_name_written_first_merges_into_the_full_name():
     ]
 
 
+def test_only_a_person_merges_into_a_person_named_first_by_it():
+    spans = [("Washington Irving", "person", 0), ("Washington", "organisation", 20)]
+    assert as_tuples(merge_entities(spans)) == [
+        ("Washington Irving", "person", ["Washington Irving"], 1, 0), ("Washington", "organisation", ["Washington"], 1, 20)]
+
+
 def test_a_surname_read_as_a_place_and_a_person_merges_into_the_person():
     spans = [("Ezra Klein", "person", 0), ("Klein", "place", 20), ("Klein", "person", 40), ("Klein", "place", 60)]
     assert as_tuples(merge_entities(spans)) == [("Ezra Klein", "person", ["Ezra Klein", "Klein"], 4, 0)]

@@ -430,6 +430,10 @@ def test_byline_markup_is_read_on_xhtml_pages_too():
     ("Spiegel Online - Nachrichten", "https://www.spiegel.de/x", "Spiegel Online"),  # else the first part
     ("The New York Times", "https://www.nytimes.com/x", "The New York Times"),
     ("Frankfurter Allgemeine Zeitung", "https://www.faz.net/x", "Frankfurter Allgemeine Zeitung"),
+    ("South China Morning Post", "https://www.scmp.com/x", "South China Morning Post"),  # its initials
+    ("Radio Free Europe/Radio Liberty", "https://www.rferl.org/x", "Radio Free Europe/Radio Liberty"),
+    ("Boston News | ★ | WHDH", "https://whdh.com/x", "WHDH"),
+    ("Boston News, Weather, Sports | WHDH 7News", None, "Boston News, Weather, Sports | WHDH 7News"),  # no domain
 ])
 def test_a_site_name_s_tagline_is_cut(registry, sitename, url, outlet):
     assert find_outlet(document("Text.", url=url, sitename=sitename), registry)[0] == outlet
