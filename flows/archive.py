@@ -102,8 +102,8 @@ SERVER_GUARD = """
 import os, signal, sys, time
 import psutil
 parent = int(sys.argv[1])
-def is_server(p):
-    return any("prefect.server.api.server:create_app" in part for part in p.cmdline())
+def is_server(p):  # uvicorn's argument itself, not this script's text, which holds it too
+    return p.pid != os.getpid() and "prefect.server.api.server:create_app" in p.cmdline()
 servers = set()
 while os.getppid() == parent:
     try:
@@ -117,10 +117,15 @@ while os.getppid() == parent:
         except psutil.Error:
             pass
     time.sleep(0.5)
-for server in servers:
+servers = [s for s in servers if s.is_running()]
+for server in servers:  # as Prefect stops it: SIGTERM, then SIGKILL (one still starting ignores SIGTERM)
     try:
-        if server.is_running() and is_server(server):
-            server.send_signal(signal.SIGTERM)
+        server.send_signal(signal.SIGTERM)
+    except psutil.Error:
+        pass
+for server in psutil.wait_procs(servers, timeout=10)[1]:
+    try:
+        server.kill()
     except psutil.Error:
         pass
 """

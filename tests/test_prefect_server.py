@@ -151,10 +151,10 @@ def test_a_run_killed_outright_takes_its_temporary_prefect_server_with_it(tmp_pa
     try:
         def temporary_server() -> psutil.Process | None:
             return next((p for p in psutil.Process(run.pid).children(recursive=True)
-                         if any("prefect.server.api.server:create_app" in part for part in p.cmdline())), None)
+                         if "prefect.server.api.server:create_app" in p.cmdline()), None)  # uvicorn's argument
 
         server = poll("the temporary server", temporary_server, 120, run)
-        time.sleep(1.5)  # the guard looks for it every half second
+        time.sleep(1.5)  # the guard looks for it every half second; a server still starting ignores SIGTERM
         run.kill()  # the run alone, as the OOM killer would
         run.wait(timeout=30)
         server.wait(timeout=30)  # psutil.TimeoutExpired while it runs on
