@@ -28,7 +28,7 @@ from trafilatura.settings import Document as TrafilaturaResult
 from pipeline import xpath_rules
 from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
-from pipeline.records import Document, Page, Reject, count_words
+from pipeline.records import Document, Page, Reject, has_words
 from pipeline.tag.markup import read_markup
 
 MIN_WORDS = 5
@@ -165,7 +165,7 @@ def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
                                              fast=fast, **options)
         if result is not None and len(result.text or "") > len(best[1]):
             best = (method + mode, result.text)
-        if count_words(best[1]) >= MIN_TEXT_WORDS:
+        if has_words(best[1], MIN_TEXT_WORDS):
             return best
     _, text, _ = trafilatura.baseline(tree)
     return ("baseline" + mode, text) if len(text) > len(best[1]) else best
@@ -353,7 +353,7 @@ def extract_page(page: Page, fast: bool = False) -> Document | Reject:
     except Exception as error:  # a library failing on one hostile page must not end the run
         return Reject(page.raw.source_ref, page.raw_hash, "extract", "extract_error",
                       f"the extractor failed on this page: {type(error).__name__}: {error}")
-    if doc is None or count_words(doc.text) < MIN_WORDS:
+    if doc is None or doc.word_count < MIN_WORDS:  # counted here, in the worker, for the documents row
         return Reject(page.raw.source_ref, page.raw_hash, "extract", "no_text",
                       f"no article text found ({'HTML' if page.is_html else 'plain text'} page; "
                       f"fewer than {MIN_WORDS} words after removing furniture)")

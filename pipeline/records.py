@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from functools import cached_property
+from itertools import islice
 
 # A word is a run of letters or digits, except in Chinese and Japanese, written without
 # spaces, where each character counts as one word (as word processors count them).
@@ -19,6 +22,13 @@ ParsedLines = dict[str, list[tuple[str, str, int, int]]]
 
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
+
+
+def has_words(text: str, n: int, counted: Callable[[str], bool] = bool) -> bool:
+    """Whether `text` has at least `n` words (of those `counted`), read only as far as the
+    n-th: stages ask this of long texts, whose words took 0.24 ms an article to count."""
+    words = filter(counted, (m.group() for m in WORD.finditer(text)))
+    return n <= 0 or next(islice(words, n - 1, None), None) is not None
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,8 @@ class Document:
     def raw(self) -> RawPage:
         return self.page.raw
 
-    @property
+    @cached_property
     def word_count(self) -> int:
+        # Counted once, in the worker that extracted the document, and pickled with it to the
+        # run's process (its __dict__); a document with other text is a new one (`replace`).
         return count_words(self.text)

@@ -1,7 +1,9 @@
 """extract_page: decoded page -> article text and metadata, or a no_text reject."""
 
 import hashlib
+import pickle
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
@@ -13,7 +15,7 @@ from pipeline.decode import decode_page
 from pipeline.extract import (
     DATE_PARAMS, EXTRACTION_LOOKUP, SELF_CLOSED_RAW_TEXT, author_names, extract_page, headline, metadata, paragraph_furniture,
 )
-from pipeline.records import count_words
+from pipeline.records import count_words, has_words
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, RawPage, Reject
 
@@ -487,3 +489,23 @@ def test_a_page_the_extractor_fails_on_is_rejected_with_the_error(monkeypatch):
 ])
 def test_author_names_are_names(found, sitename, names):
     assert author_names(found.split("; "), sitename) == names
+
+
+def test_enough_words_read_only_as_far_as_needed():
+    assert has_words("Five words are just enough.", 5)
+    assert not has_words("Five words are just enough.", 6)
+    assert has_words("市议会通过预算", 7) and not has_words("市议会通过预算", 8)
+    assert has_words("", 0) and not has_words("", 1)
+    not_digits = lambda word: not word.isdigit()  # noqa: E731
+    assert not has_words("2021 12 23 news", 2, not_digits)  # the numbers are no words here
+    assert has_words("2021 12 23 news today", 2, not_digits)
+
+
+def test_a_documents_word_count_is_of_its_own_text_after_pickling_and_stripping():
+    page = decode_page(RawPage(source_ref="w.txt", content=b"The ferry runs twice a day, from six to nine."))
+    doc = extract_page(page)
+    assert doc.word_count == 10
+    shipped = pickle.loads(pickle.dumps(doc))  # to the run's process, its count with it
+    assert shipped.word_count == 10 and "word_count" in vars(shipped)
+    stripped = replace(shipped, text="The ferry runs twice a day.")
+    assert stripped.word_count == 6

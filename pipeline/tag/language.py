@@ -8,7 +8,7 @@ import re
 from langdetect.lang_detect_exception import LangDetectException
 from lxml.html import HtmlElement
 
-from pipeline.records import WORD, Document
+from pipeline.records import Document, has_words
 from pipeline.tag.detector import detect_langs
 
 # langdetect reads up to 10,000 characters, at a cost that grows with them; the opening
@@ -53,9 +53,9 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     is written in. Words, not letters: a letter count misses the vowel signs of Indic
     scripts and made short CJK sentences `und` where langdetect is right (make eval:
     accuracy 0.789 with a 40-letter threshold)."""
-    words = sum(1 for word in WORD.findall(text) if not word.isdigit())
     by_script = script_language(text[:LANGUAGE_CHARS])
-    if words < min_words and not (words and (by_script not in (None, "und") or _one_language_script(text))):
+    if not has_words(text, min_words, _not_digits) and not (
+            has_words(text, 1, _not_digits) and (by_script not in (None, "und") or _one_language_script(text))):
         return "und", None, "too_short"
     if by_script:
         return by_script, None, "script"
@@ -64,6 +64,10 @@ def detect_language(text: str, min_words: int) -> tuple[str, float | None, str]:
     except LangDetectException:
         return "und", None, "too_short"
     return best.lang, round(best.prob, 4), "langdetect"
+
+
+def _not_digits(word: str) -> bool:
+    return not word.isdigit()
 
 
 def _one_language_script(text: str) -> bool:
