@@ -23,7 +23,6 @@ refused and kept as candidates with the reason.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -200,16 +199,14 @@ def month_first_readings(text: str) -> tuple[tuple[date, str], ...]:
                  and (misread := date(day.year, day.day, day.month)) not in written)
 
 
-def markup_candidates(tree: HtmlElement, url: str | None, text: str) -> list[Candidate]:
-    """The publication dates a page's markup and URL state: JSON-LD `datePublished`,
-    publication meta tags, microdata `datePublished`, `<time>` elements, a labelled date
-    in the visible text, and a date in the URL path."""
+def markup_candidates(tree: HtmlElement, url: str | None, text: str,
+                      json_ld: list[tuple[str, object]]) -> list[Candidate]:
+    """The publication dates a page's markup and URL state: JSON-LD `datePublished` (of
+    the parsed blocks, markup.json_ld, typed exactly application/ld+json), publication meta
+    tags, microdata `datePublished`, `<time>` elements, a labelled date in the visible
+    text, and a date in the URL path."""
     found = []
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        try:
-            values = _json_ld_dates(json.loads(script.text_content()))
-        except ValueError:
-            continue
+    for values in (_json_ld_dates(block) for kind, block in json_ld if kind == "application/ld+json"):
         found += [c for v in values if (c := _timestamp_candidate(v, "json_ld", f"datePublished {v}"))]
     for meta in tree.xpath("//meta[@content]"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()

@@ -21,7 +21,6 @@ appeared on ..."); never the publisher itself.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -158,16 +157,13 @@ def _in_article(element) -> bool:
     return True
 
 
-def markup_lines(tree: HtmlElement) -> list[str]:
-    """The texts of the page's byline and credit markup: JSON-LD and meta authors, byline,
-    author, source and copyright elements, links to author pages. Those of pictures, teasers
-    and site furniture are left out."""
+def markup_lines(tree: HtmlElement, json_ld: list[tuple[str, object]]) -> list[str]:
+    """The texts of the page's byline and credit markup: JSON-LD (its parsed blocks,
+    markup.json_ld) and meta authors, byline, author, source and copyright elements, links
+    to author pages. Those of pictures, teasers and site furniture are left out."""
     lines: list[str] = []
-    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
-        try:
-            lines += _jsonld_authors(json.loads(script.text_content()))
-        except ValueError:
-            continue
+    for _, block in json_ld:
+        lines += _jsonld_authors(block)
     for meta in tree.iter("meta"):
         key = (meta.get("name") or meta.get("property") or "").casefold()
         content = (meta.get("content") or "").strip()

@@ -11,6 +11,7 @@ from pipeline.tag.dateline import find_dateline, find_wire_dateline
 from pipeline.tag.markup import read_markup
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
 from pipeline.tag.registry import load_registry
+from pipeline.tag.markup import json_ld
 from pipeline.tag.wire import find_content_source, find_wire_service, markup_lines
 
 
@@ -312,7 +313,8 @@ def test_byline_elements_are_found_whatever_the_case_of_their_attributes():
     <span id="AUTHOR_box">Jon Berg</span><span itemprop="Source">Reuters</span>
     <a href="/Autoren/kim-lee">Kim Lee</a><a rel="author" href="/p/7">Ana Ruiz</a>
     <a href="/news/authority-report">Not a byline</a><div class="authority">Not one either</div></article></body></html>"""
-    assert markup_lines(trafilatura.load_html(page)) == [
+    tree = trafilatura.load_html(page)
+    assert markup_lines(tree, json_ld(tree)) == [
         "Mara Lindqvist", "Jon Berg", "Reuters", "Kim Lee", "Ana Ruiz", "Not one either"]
 
 
@@ -419,7 +421,8 @@ def test_byline_markup_is_read_on_xhtml_pages_too():
     """lxml refuses a str opening with an XML declaration; the markup reader must not lose the page."""
     body = '<html><head><meta name="author" content="Associated Press"></head><body><p>Text.</p></body></html>'
     xhtml = '<?xml version="1.0" encoding="utf-8"?>\n' + body
-    assert markup_lines(trafilatura.load_html(body)) == markup_lines(trafilatura.load_html(xhtml)) != []
+    body_tree, xhtml_tree = trafilatura.load_html(body), trafilatura.load_html(xhtml)
+    assert markup_lines(body_tree, json_ld(body_tree)) == markup_lines(xhtml_tree, json_ld(xhtml_tree)) != []
 
 
 @pytest.mark.parametrize("sitename, url, outlet", [
