@@ -46,11 +46,18 @@ def looks_like_html(text: str) -> bool:
     return bool(HTML_START.match(text)) or len(HTML_TAGS.findall(text[:20000])) >= 3
 
 
-BAD_CHARS = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+# Control characters other than tab, line feed, form feed and carriage return.
+CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\f\r")
+NOT_CONTROL = bytes(b for b in range(0x100) if b not in CONTROL_BYTES)
 
 
 def _bad_char_share(text: str) -> float:
-    return len(BAD_CHARS.findall(text)) / max(len(text), 1)
+    """The share of replacement and control characters. The controls are counted as the
+    bytes of the text's UTF-8 that a deletion of every other byte leaves (a control is one
+    byte there, and no other character has such a byte): 0.26 ms a page where a regular
+    expression's scan took 0.48 (make bench's pages, the same counts)."""
+    controls = len(text.encode("utf-8", "surrogatepass").translate(None, NOT_CONTROL))
+    return (text.count("\ufffd") + controls) / max(len(text), 1)
 
 
 def _declared_encoding(label: str) -> str:

@@ -52,6 +52,15 @@ def test_text_full_of_control_characters_is_undecodable():
     assert_rejected(decode(b"word\x01" * 400), "undecodable")
 
 
+def test_layout_controls_are_no_bad_characters_and_the_share_is_of_all_characters():
+    page = "Zürich café “menu”\t½ price\r\n\f" * 40
+    assert isinstance(decode(page.encode()), Page)  # tabs, line and page breaks: no bad characters
+    bad = "\x0b\x1f\ufffd"  # a vertical tab, a unit separator, a replacement character
+    over = "é" * 296 + bad  # 3 in 299: over 1%
+    assert_rejected(decode(over.encode()), "undecodable")
+    assert isinstance(decode(("é" * 297 + bad).encode()), Page)  # 3 in 300: 1%, the most allowed
+
+
 def test_a_stray_control_character_is_tolerated():
     text = "A long ordinary paragraph about the council budget. " * 20 + "\x0b"
     result = decode(text.encode())
