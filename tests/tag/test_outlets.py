@@ -8,10 +8,9 @@ import trafilatura
 from pipeline.records import Document, Page, PageMarkup, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
-from pipeline.tag.markup import read_markup
+from pipeline.tag.markup import json_ld, read_markup
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
 from pipeline.tag.registry import load_registry
-from pipeline.tag.markup import json_ld
 from pipeline.tag.wire import find_content_source, find_wire_service, markup_lines
 
 
