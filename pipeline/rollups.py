@@ -60,15 +60,16 @@ def variables(root: Path, key: str) -> dict[str, str | None]:
     return {f"{VARIABLE_PREFIX}{name}": str(folder / f"{name}.parquet") if ready else None for name in ROLLUPS}
 
 
-def define(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+def define(con: duckdb.DuckDBPyConnection, root: Path, placeholders: Path | None = None) -> None:
     """In the catalog being built, after the views: each rolled-up view becomes
     `<name>_live`, and `<name>` reads its rollup, or computes live when there is none.
-    (The live branch is pruned when a rollup is set: its filter is a constant.)"""
-    empty = rollups_dir(root) / "empty"
-    empty.mkdir(parents=True, exist_ok=True)
+    (The live branch is pruned when a rollup is set: its filter is a constant.)
+    `placeholders`: a folder of the caller's own for the empty files, in place of the
+    archive's (a catalog defined in memory by a reader, which writes nothing there)."""
     for name in ROLLUPS:
         con.execute(f"ALTER VIEW {name} RENAME TO {name}_live")
-        path = placeholder(root, name)
+        path = placeholders / f"{name}.parquet" if placeholders else placeholder(root, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"COPY (SELECT * FROM {name}_live LIMIT 0) TO '{_quoted(path)}' (FORMAT parquet)")
         variable = f"getvariable('{VARIABLE_PREFIX}{name}')"
         con.execute(f"""

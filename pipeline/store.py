@@ -25,12 +25,15 @@ rewritten only when the table definitions or the archive's location change.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -279,9 +282,11 @@ def load_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text())
 
 
-def _define_catalog(con: duckdb.DuckDBPyConnection, paths: ArchivePaths, version: str, rolled_up: bool = True) -> None:
+def _define_catalog(con: duckdb.DuckDBPyConnection, paths: ArchivePaths, version: str, rolled_up: bool = True,
+                    placeholders: Path | None = None) -> None:
     """The catalog's views and macros, in `con`; without `rolled_up`, the rolled-up views
-    compute live and nothing is written to the archive (rollups.define writes its placeholders)."""
+    compute live and nothing is written to the archive (rollups.define writes its
+    placeholders, into `placeholders` where given)."""
     for t in TABLES.values():
         con.execute(f"CREATE VIEW {t.name} AS SELECT * FROM {paths.pinned_parquet(t.name)}")
     # Search ranks from this (schemas/views/20_search.sql): each hit's postings file
@@ -291,7 +296,7 @@ def _define_catalog(con: duckdb.DuckDBPyConnection, paths: ArchivePaths, version
     for path in sql_files("views"):
         con.execute(path.read_text())
     if rolled_up:
-        rollups.define(con, paths.root)
+        rollups.define(con, paths.root, placeholders)
     else:  # the views compute live: `<view>_live`, which queries may name, is the view itself
         for name in rollups.ROLLUPS:
             con.execute(f"CREATE VIEW {name}_live AS SELECT * FROM {name}")
@@ -478,11 +483,13 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
     pinned. One built by another version of newsarchive is left to the next run (readers of
     two versions would rebuild it over each other): this reader defines this version's
     catalog in memory instead, whose reporting views compute live (the rollups are the
-    other version's), and says so."""
+    other version's), and says so. So does a reader that finds the file held open for
+    writing (_open_read_only); its views read this version's rollups."""
     if not paths.catalog.exists():
         raise ArchiveMissing(f"no archive at {paths.root}: run `newsarchive run SOURCE --archive {paths.root}` first")
-    con = duckdb.connect(str(paths.catalog), read_only=True)
     here = ArchivePaths(paths.root.resolve())
+    if (con := _open_read_only(paths)) is None:
+        return _catalog_in_memory(here)
     if _built_as(con, "root") != str(here.root):
         con.close()
         try:
@@ -490,7 +497,8 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
         except (duckdb.Error, OSError) as e:
             log.warning("%s was built for another place and could not be rebuilt for %s (%s): plain DuckDB "
                         "clients read the old place's files until a run rebuilds it", paths.catalog, here.root, e)
-        con = duckdb.connect(str(paths.catalog), read_only=True)
+        if (con := _open_read_only(paths)) is None:
+            return _catalog_in_memory(here)
     elif _built_as(con) != (version := catalog_version(here)):
         con.close()
         con = duckdb.connect()
@@ -501,6 +509,40 @@ def open_catalog(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
     # Published files never change, so their footers can be cached for the database's life.
     con.execute("SET parquet_metadata_cache = true")
     return con
+
+
+def _open_read_only(paths: ArchivePaths) -> duckdb.DuckDBPyConnection | None:
+    """The catalog file, read-only; None where another process holds it open to write,
+    which DuckDB's lock lets no reader share: a `duckdb archive.duckdb` session (its CLI
+    opens a file read-write unless given -readonly), or a client's plain connect."""
+    try:
+        return duckdb.connect(str(paths.catalog), read_only=True)
+    except duckdb.IOException as e:
+        if "lock" not in str(e):
+            raise
+        holder = re.search(r"\(PID \d+\)", str(e))
+        log.warning("%s is held open for writing by another process%s, a DuckDB session opened without -readonly "
+                    "perhaps: reading the archive through a catalog in memory (`duckdb -readonly` shares the file)",
+                    paths.catalog, f" {holder[0]}" if holder else "")
+        return None
+
+
+def _catalog_in_memory(paths: ArchivePaths) -> duckdb.DuckDBPyConnection:
+    """This version's catalog in an in-memory database over the archive's files, which are
+    all a catalog holds: the same views and rollups, nothing written to the archive."""
+    con = duckdb.connect()
+    _define_catalog(con, paths, catalog_version(paths), placeholders=_own_placeholders())
+    con.execute("SET parquet_metadata_cache = true")
+    return con
+
+
+@cache
+def _own_placeholders() -> Path:
+    """A folder of this process's own for an in-memory catalog's empty rollup files,
+    removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="newsarchive-catalog-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def pin(con: duckdb.DuckDBPyConnection, paths: ArchivePaths) -> str:

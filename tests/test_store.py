@@ -110,6 +110,41 @@ def test_a_reader_holding_the_catalog_open_sees_each_published_run(tmp_path, see
     assert out.split() == ["2", "2"]
 
 
+def test_a_session_holding_the_catalog_open_to_write_locks_no_reader_out(tmp_path, seed_folder):
+    archive = tmp_path / "archive"
+    first = tmp_path / "first"
+    first.mkdir()
+    (seed_folder / "000_c8b65d296b825c04.txt").rename(first / "000.txt")
+    run_plain(settings(archive), [str(first)])
+    catalog = archive / "archive.duckdb"
+    holder = python(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(catalog)!r})  # read-write, as the duckdb CLI opens a file
+        print("held", flush=True)
+        sys.stdin.readline()
+    """)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(duckdb.IOException, match="lock"):
+            duckdb.connect(str(catalog), read_only=True)  # how every reader opened it
+        files = sorted(archive.rglob("*"))
+        with connect(archive) as con:
+            assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+            assert con.execute("SELECT getvariable('na_rollup_stories')").fetchone()[0], "the rollups are read"
+            assert con.execute("SELECT count(*) FROM stories").fetchone()[0] == 1
+        assert sorted(archive.rglob("*")) == files, "a reader writes nothing to the archive"
+        cli = newsarchive("search", "security guarantees", "--archive", str(archive))
+        assert cli.stdout.startswith("1. ") and "\n2. " not in cli.stdout
+        assert f"{catalog} is held open for writing by another process (PID" in cli.stderr
+        assert "daily_volume_by_outlet" in newsarchive("report", "--archive", str(archive)).stdout
+        # A run goes on, and replaces the file by rename: the session keeps the old one.
+        assert run_plain(settings(archive), [str(seed_folder)]).articles_archived == 1
+        cli = newsarchive("search", "security guarantees", "--archive", str(archive))
+        assert "\n2. " in cli.stdout and not cli.stderr
+    finally:
+        holder.communicate("go\n", timeout=30)
+
+
 def test_a_copied_archive_is_repointed_at_its_own_files_by_the_first_command_on_it(tmp_path, seed_folder):
     first = tmp_path / "first"
     first.mkdir()
