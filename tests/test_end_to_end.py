@@ -39,6 +39,9 @@ def test_laist_page_date_wire_outlet_and_clean_text(seed_archive):
     assert row["outlet"] == "LAist"
     # AP's story as NPR distributed it ("Copyright 2021 NPR"), on LAist's site
     assert (row["content_source"], row["is_syndicated"]) == ("NPR", True)
+    # each with its evidence, in the same view
+    assert (row["outlet_evidence"], row["wire_evidence"]) == ("laist logo", "MOSCOW (AP) —")
+    assert row["content_source_evidence"] == "Copyright 2021 NPR" and row["fetched_at_method"] == "manifest"
     for furniture in ("Sponsored message", "Listen Now Playing", "Make your tax-deductible donation today",
                       "If this story helped you today", "radio tower icon", "0:00", "Copyright 2021 NPR"):
         assert furniture not in row["text"], furniture
