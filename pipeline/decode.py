@@ -87,6 +87,14 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def _valid_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _mostly_utf8(content: bytes) -> str | None:
     text = content.decode("utf-8", errors="replace")
     invalid = text.count("\ufffd") - content.count("\ufffd".encode())
@@ -103,7 +111,14 @@ def decode_bytes(content: bytes) -> tuple[str, str] | None:
         return content.decode(encoding, errors="replace"), encoding
     candidates = ["utf-8"]
     if m := META_CHARSET.search(content[:4096]):
-        candidates.insert(0, _declared_encoding(m.group(1).decode("ascii", "ignore").lower()))
+        declared = _declared_encoding(m.group(1).decode("ascii", "ignore").lower())
+        # Bytes beyond ASCII that are valid UTF-8 are UTF-8 whatever the page declares: text
+        # in a single-byte or East Asian charset almost never forms valid multi-byte
+        # sequences, and a CMS that writes UTF-8 under a template's old declaration is
+        # common (read as windows-1252, "für" became "fÃ¼r"). A page of ASCII bytes alone
+        # is read as declared: ISO-2022-JP writes Japanese in ASCII bytes.
+        utf8_first = not content.isascii() and _valid_utf8(content)
+        candidates.insert(1 if utf8_first else 0, declared)
     for encoding in candidates:
         try:
             return content.decode(encoding), encoding

@@ -95,6 +95,24 @@ def test_page_declared_iso_8859_1_reads_as_windows_1252():
     assert result.encoding == "windows-1252"
 
 
+@pytest.mark.parametrize("charset", ["windows-1252", "iso-8859-2", "shift_jis"])
+def test_a_utf8_page_under_an_old_declaration_reads_as_utf8(charset):
+    # A CMS writing UTF-8 under its template's old <meta>: read as declared, "café" is "cafÃ©".
+    html = HTML_PAGE.format(charset=charset)
+    result = decode(html.encode("utf-8"))
+    assert isinstance(result, Page), result
+    assert (result.text, result.encoding) == (html, "utf-8")
+
+
+def test_a_page_of_ascii_bytes_reads_as_declared():
+    # ISO-2022-JP writes Japanese in ASCII bytes: read as UTF-8 it is escape codes.
+    html = HTML_PAGE.format(charset="iso-2022-jp").replace("Le café du coin", "東京のニュース")
+    html = html.replace("Le café était fermé — « à bientôt », disait l’affiche.", "今日は晴れです。")
+    result = decode(html.encode("iso-2022-jp"))
+    assert isinstance(result, Page), result
+    assert "東京のニュース" in result.text and result.encoding == "iso-2022-jp"
+
+
 @pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
 def test_a_utf8_page_declaring_utf16_reads_as_utf8(charset):
     # A declaration found by reading the bytes as ASCII cannot be in UTF-16: browsers read UTF-8.
