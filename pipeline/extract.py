@@ -30,6 +30,7 @@ from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, has_words
 from pipeline.tag.markup import read_markup
+from pipeline.tag.registry import registered_domain
 
 MIN_WORDS = 5
 # Passed to htmldate: the original (not the last-modified) date, with
@@ -171,6 +172,30 @@ def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
     return ("baseline" + mode, text) if len(text) > len(best[1]) else best
 
 
+def _publisher_meta(tree: HtmlElement) -> str | None:
+    """The site name trafilatura's meta reader (examine_meta) finds, passing over social-media
+    handles. It takes the first tag of its publisher names, `twitter:site` among them, whose
+    "@" it strips later: "Handelsblatt_De", "Ndr", a company's "Dimastersoftware" on
+    petri-heil.ch, where nothing in the JSON-LD replaces it. A page often declares its name
+    in a later tag ("dc.publisher", "application-name"); where none does, the caller keeps
+    a handle that is the domain's own name ("@ADAC" on adac.de)."""
+    backup = None
+    for meta in tree.iterfind(".//head/meta[@content]"):
+        content = meta.get("content", "").strip()
+        if not content or content.startswith("@"):
+            continue
+        prop, name = meta.get("property", "").lower(), meta.get("name", "").lower()
+        if prop == "article:publisher" or not prop and name in trafilatura_metadata.METANAME_PUBLISHER:
+            return content
+        if not prop and (name in trafilatura_metadata.TWITTER_ATTRS or "twitter:app:name" in name):
+            backup = content
+    return backup
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]", "", text.casefold())
+
+
 def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
     """What the archive keeps of the page's metadata (title, authors, canonical URL, site
     name, description, date), read once for all passes by trafilatura's own readers, with
@@ -193,6 +218,9 @@ def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
         result.date = find_date(tree, url=result.url, **DATE_PARAMS)
     except ValueError:
         result.date = None
+    if (handle := result.sitename) and handle.startswith("@"):
+        own = _letters(handle) == _letters((registered_domain(result.url or url) or "").split(".")[0])
+        result.sitename = _publisher_meta(tree) or (handle if own else None)
     sitename = (result.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@")
     if sitename and "." not in sitename and not sitename[0].isupper():
         sitename = sitename.title()

@@ -111,6 +111,26 @@ def test_html_article_metadata():
     assert (doc.page.text, doc.page.raw.content) == ("", b"")
 
 
+@pytest.mark.parametrize("metas, url, sitename", [
+    # trafilatura takes the first publisher tag, twitter:site among them, and strips its "@"
+    ('<meta name="twitter:site" content="@Handelsblatt_De"><meta name="dc.publisher" content="Handelsblatt">',
+     "https://www.handelsblatt.com/a", "Handelsblatt"),
+    ('<meta name="twitter:site" content="@ndr"><meta name="application-name" content="NDR">',
+     "https://www.ndr.de/a", "NDR"),
+    # a handle that is the domain's own name stands
+    ('<meta name="twitter:site" content="@ADAC">', "https://www.adac.de/a", "ADAC"),
+    # else none: the title's part with a dot, or the host
+    ('<meta name="twitter:site" content="@Dimastersoftware">', "https://www.petri-heil.ch/a", "petri-heil.ch"),
+])
+def test_a_social_media_handle_is_no_site_name(metas, url, sitename):
+    html = ARTICLE_HTML.replace('<meta property="og:site_name" content="Example News">', metas)
+    html = html.replace("https://www.Example-News.com", url.removesuffix("/a"))  # the canonical link's site
+    assert metas in html
+    doc = extract_page(make_page(html, is_html=True, url=url))
+    assert isinstance(doc, Document), doc
+    assert doc.sitename == sitename
+
+
 def test_plain_text_page_goes_through_the_text_cleaner():
     text = "\n\n".join([
         "Home", "Local", TITLE, "Listen Now Playing Listen", *PARAGRAPHS, "Copyright 2024 Example News.",

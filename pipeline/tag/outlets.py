@@ -13,6 +13,7 @@ says that the copy is a wire service's or another outlet's.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pipeline.records import Document
 from pipeline.tag.registry import Registry, registered_domain
@@ -21,13 +22,23 @@ from pipeline.tag.wire import NO_CLAIM, Claim, find_content_source, find_wire_se
 
 # --- publisher --------------------------------------------------------------------------------
 
-# Between a site's name and its tagline: "Boston News, Weather, Sports | WHDH 7News".
-SITE_NAME_PARTS = re.compile(r"\s+[|–—·•]+\s+|\s+-\s+|:\s+")
+# Between a site's name and its tagline: "Boston News, Weather, Sports | WHDH 7News",
+# "Au Webポータル|最新のニュースをお届け！" (a bar needs no spaces, nor does a full-width one).
+SITE_NAME_PARTS = re.compile(r"\s*[|｜]+\s*|\s+[–—·•]+\s+|\s+-\s+|:\s+")
 TAGLINE_WORDS = 4
+# A copyright line, which sites declare as their publisher ("Copyright © 2001-2009").
+COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b|\ball rights reserved\b", re.I)
+# A company's legal form after its name ("Agora SA", "OnlineMarketing.de GmbH"): the
+# company that owns the site, which is the outlet only where its domain spells the name.
+LEGAL_FORM = re.compile(
+    r"[\s,]+(?:g?GmbH(?:\s*&\s*Co\.?\s*KG)?|AG|KG|SE|S\.?A\.?|S\.?L\.?|S\.?p\.?A\.?|S\.?r\.?l\.?|B\.?V\.?"
+    r"|N\.?V\.?|A/S|AB|Oy|plc|PLC|Ltd\.?|Limited|LLC|L\.?L\.?C\.?|Inc\.?|Corp\.?|Corporation)$")
 
 
 def _letters(text: str) -> str:
-    return re.sub(r"[\W_]", "", text.casefold())
+    """Letters and digits, case and accents folded: "elpais" of "EL PAÍS"."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return re.sub(r"[\W_]", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
 def site_name_of(sitename: str, domain: str | None) -> str | None:
@@ -40,12 +51,23 @@ def site_name_of(sitename: str, domain: str | None) -> str | None:
         return sitename
     label = _letters(domain.split(".")[0])
     parts = [p for p in SITE_NAME_PARTS.split(sitename) if _letters(p)] or [sitename]
-    spelt = [p for p in parts if _letters(p) in label or label in _letters(p) or (i := _initials(p)) and i in label]
+    spelt = [p for p in parts if _spells(domain, p) or (i := _initials(p)) and i in label]
     name = (spelt or parts)[0].strip()
     words = re.findall(r"[^\W\d_]{3,}", name.casefold())
     if not spelt and len(name.split()) >= TAGLINE_WORDS and not any(w in label for w in words):
         return None
     return name
+
+
+# How German names are spelt in domains: "rhein-neckar-loewen.de" for "Rhein-Neckar Löwen".
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _spells(domain: str, name: str) -> bool:
+    """The domain's first label holds the name's letters, or they hold it."""
+    label = _letters(domain.split(".")[0])
+    return any(letters in label or label in letters
+               for letters in {_letters(name), _letters(name.casefold().translate(UMLAUTS))})
 
 
 def _initials(name: str) -> str:
@@ -56,11 +78,17 @@ def _initials(name: str) -> str:
 
 
 def usable_site_name(sitename: str | None, title: str | None = None, domain: str | None = None) -> str | None:
-    """The declared site name, unless it is a URL, a social-media handle, a date or the
-    article's own title, as pages often declare instead; without a tagline (site_name_of)."""
+    """The declared site name, unless it is a URL, a social-media handle, a date, a
+    copyright line, a company's legal name its domain does not spell (the site's owner)
+    or the article's own title, as pages often declare instead; without a tagline
+    (site_name_of) or a legal form."""
     name = " ".join((sitename or "").split())
-    if not name or "://" in name or name.casefold().startswith(("www.", "http")) or "@" in name:
+    if not name or "://" in name or name.casefold().startswith(("www.", "http")) or "@" in name or COPYRIGHT.search(name):
         return None
+    if company := LEGAL_FORM.search(name):
+        name = name[:company.start()]
+        if not (domain and _spells(domain, name)):
+            return None
     if not re.search(r"[^\W\d_]", name) or re.search(r"\d{1,2}\.\s*\d{1,2}\.\s*\d{2,4}|\d{1,2}\.\s*-", name):
         return None
     if title and len(name.split()) > 3 and name in title:

@@ -78,10 +78,26 @@ def load_registry(path: Path) -> Registry:
     return build_registry(outlets)
 
 
+# Platforms whose every subdomain is a site of its own (foo.wordpress.com), which the public
+# suffix list, unlike blogspot.com's or github.io's, does not say: their sites' domain is
+# the host, or every blog there would be one outlet, "wordpress.com".
+HOSTING_PLATFORMS = frozenset({
+    "wordpress.com", "substack.com", "medium.com", "tumblr.com", "wixsite.com", "weebly.com", "typepad.com",
+    "livejournal.com", "over-blog.com", "hatenablog.com", "jimdofree.com", "ghost.io", "beehiiv.com",
+})
+
+
 def registered_domain(url: str | None) -> str | None:
+    """The registrable domain of a URL, or its host on a hosting platform."""
     if not url:
         return None
     try:
-        return get_fld(get_base_url(url), fail_silently=True)
+        base = get_base_url(url)
+        domain = get_fld(base, fail_silently=True)
     except ValueError:
         return None
+    if domain in HOSTING_PLATFORMS:
+        host = base.split("://", 1)[-1].split(":")[0].lower().removeprefix("www.")
+        if host.endswith("." + domain):
+            return host
+    return domain

@@ -10,7 +10,7 @@ from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
 from pipeline.tag.markup import json_ld, read_markup
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
-from pipeline.tag.registry import load_registry
+from pipeline.tag.registry import load_registry, registered_domain
 from pipeline.tag.wire import find_content_source, find_wire_service, markup_lines
 
 
@@ -409,6 +409,35 @@ def test_unusable_site_names_fall_back_to_the_domain(registry, sitename):
     assert usable_site_name(sitename) is None
     doc = document("Text.", url="https://news.harbourgazette.com/x", sitename=sitename)
     assert find_outlet(doc, registry) == ("harbourgazette.com", "domain", "harbourgazette.com")
+
+
+@pytest.mark.parametrize("sitename, domain, name", [
+    # a copyright line, or the owning company, which the domain does not spell
+    ("Copyright © 2001-2009", "bayrische-bembel.de", None), ("(c) alarmeringen.nl", "alarmeringen.nl", None),
+    ("Agora SA", "wyborcza.pl", None), ("Wikimedia Foundation, Inc.", "wikipedia.org", None),
+    # a legal form after the outlet's own name
+    ("OnlineMarketing.de GmbH", "onlinemarketing.de", "OnlineMarketing.de"),
+    ("The Philadelphia Inquirer, LLC", "inquirer.com", "The Philadelphia Inquirer"),
+    # accents and umlauts as domains spell them
+    ("Ediciones EL PAÍS S.L.", "elpais.com", "Ediciones EL PAÍS"),
+    ("Rhein-Neckar Löwen GmbH", "rhein-neckar-loewen.de", "Rhein-Neckar Löwen"),
+    # bars without spaces, full-width ones
+    ("Au Webポータル|最新のニュースをお届け！", "auone.jp", "Au Webポータル"),
+    ("プレスリリース・ニュースリリース配信シェアNo.1｜PR TIMES", "prtimes.jp", "PR TIMES"),
+])
+def test_site_names_without_copyright_lines_owners_legal_forms_and_taglines(sitename, domain, name):
+    assert usable_site_name(sitename, None, domain) == name
+
+
+@pytest.mark.parametrize("url, domain", [
+    ("https://buchperlen.wordpress.com/2013/10/20/x/", "buchperlen.wordpress.com"),
+    ("https://Letters.Substack.com:443/p/x", "letters.substack.com"),
+    ("https://wordpress.com/x", "wordpress.com"),
+    ("https://news.harbourgazette.com/x", "harbourgazette.com"),
+])
+def test_each_site_on_a_hosting_platform_is_an_outlet_of_its_own(registry, url, domain):
+    assert registered_domain(url) == domain
+    assert find_outlet(document("Text.", url=url), registry) == (domain, "domain", domain)
 
 
 def test_unknown_domain_is_named_from_the_site_name(registry):
