@@ -58,6 +58,8 @@ OFFICES = {
     "premier", "ambassador", "commissioner", "chairman", "chairwoman", "speaker", "representative",
     "congressman", "congresswoman", "sheriff", "detective", "inspector", "professor", "general",
     "admiral", "colonel", "lieutenant", "sergeant", "former", "deputy", "foreign", "defense", "defence",
+    "taoiseach", "tanaiste", "tánaiste", "director", "ceo", "spokesman", "spokeswoman", "spokesperson",
+    "coach", "manager", "goalkeeper", "striker", "midfielder", "defender", "quarterback",
 }
 # Titles that are often the name itself ("Lady Gaga", "Pope Francis", "King Charles",
 # "Judge Judy", "Miss Universe"): cut only when a full name of two or more words is left
@@ -269,8 +271,12 @@ class Mention:
 
 
 def find_mentions(parsed: Doc) -> list[Mention]:
-    """The model's spans that are entities, cut to their names."""
+    """The model's spans that are entities, cut to their names. In a line written with
+    capitals a name without one is none ("city council", "johns", "us": the model reads
+    such words in news text as names); a line with none ("we flew to kerala") writes
+    names as it writes everything."""
     mentions = []
+    capitalised = any(c.isupper() for c in parsed.text)
     ents = list(parsed.ents)
     for i, ent in enumerate(ents):
         entity_type = ENTITY_TYPES.get(ent.label_)
@@ -283,6 +289,8 @@ def find_mentions(parsed: Doc) -> list[Mention]:
         for part_start, part in list_parts(ent.text):
             if bounds := name_bounds(part, entity_type):
                 name = " ".join(part[bounds[0]:bounds[1]].split())
+                if capitalised and name.lower() == name != name.upper():
+                    continue
                 start = ent.start_char + part_start
                 mentions.append(Mention(name, entity_type, start + bounds[0], start + bounds[1]))
     return mentions
@@ -328,21 +336,31 @@ class Entity:
         self.starts += other.starts
 
 
-def _owner(short: Entity, candidates: list[Entity]) -> Entity | None:
-    """The one longer entity `short` abbreviates (surname, a person's family name written
-    first, or acronym), if exactly one."""
-    words = short.name.split()
-    owners = []
-    for c in candidates:
-        long_words = c.name.split()
-        if c is short or len(long_words) <= len(words):
-            continue
-        surname = long_words[-len(words):] == words
-        family_first = len(words) == 1 and short.type == c.type == "person" and long_words[0] == words[0]
-        acronym = short.name.isupper() and "".join(w[0] for w in long_words if w[0].isupper()) == short.name
-        if surname or family_first or acronym:
-            owners.append(c)
-    return owners[0] if len(owners) == 1 else None
+def _short_form(short: Entity, long: Entity) -> str | None:
+    """How `short` abbreviates `long`: its last words ("surname"), a person's family name
+    written first ("Xi" of "Xi Jinping"), or its acronym; None if it does not."""
+    words, long_words = short.name.split(), long.name.split()
+    if long is short or len(long_words) <= len(words):
+        return None
+    if long_words[-len(words):] == words:
+        return "surname"
+    if len(words) == 1 and short.type == long.type == "person" and long_words[0] == words[0]:
+        return "family_first"
+    if short.name.isupper() and "".join(w[0] for w in long_words if w[0].isupper()) == short.name:
+        return "acronym"
+    return None
+
+
+def _owner(short: Entity, candidates: list[Entity], entities: list[Entity]) -> Entity | None:
+    """The one longer entity of the article `short` abbreviates, if it is one of the
+    candidates: none where two could be meant, whatever their types ("United" beside
+    Manchester United and Sheffield United). An organisation's last words are no short
+    form of it ("Service" of "Terms of Service", "AI" of "Determined AI")."""
+    owners = [(e, form) for e in entities if (form := _short_form(short, e))]
+    if len(owners) != 1 or owners[0][0] not in candidates:
+        return None
+    owner, form = owners[0]
+    return None if owner.type == "organisation" and form == "surname" else owner
 
 
 def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
@@ -365,17 +383,35 @@ def merge_entities(spans: list[tuple[str, str, int]]) -> list[Entity]:
     merged: set[int] = set()
     for e in sorted(entities, key=lambda e: len(e.name)):
         if e.type == "person":
-            owner = _owner(e, persons)
+            owner = _owner(e, persons, entities)
         elif e.type == "organisation":
-            owner = _owner(e, persons) or _owner(e, [o for o in entities if o.type == "organisation"])
+            owner = _owner(e, [o for o in entities if o.type in ("person", "organisation")], entities)
         elif ("person", e.name) in by_key:  # a place that is also read as a person here: "Klein", "Sondland"
-            owner = _owner(e, persons)
+            owner = _owner(e, persons, entities)
         else:
             owner = None
         if owner is not None and id(owner) not in merged:
             owner.absorb(e)
             merged.add(id(e))
-    return sorted((e for e in entities if id(e) not in merged), key=lambda e: e.first)
+    return one_type_a_name([e for e in entities if id(e) not in merged])
+
+
+def one_type_a_name(entities: list[Entity]) -> list[Entity]:
+    """One entity a name in an article: the model types one name differently from line to
+    line ("Python" a place, a person and an organisation; "Aurora" a person six times and
+    an organisation once), and a count by entity and type would split it. The type read
+    most often wins, the first read on a tie. In order of first mention."""
+    by_name: dict[str, list[Entity]] = {}
+    for e in entities:
+        by_name.setdefault(e.name, []).append(e)
+    kept = []
+    for same in by_name.values():
+        winner = max(same, key=lambda e: (e.count, -e.first))
+        for e in same:
+            if e is not winner:
+                winner.absorb(e)
+        kept.append(winner)
+    return sorted(kept, key=lambda e: e.first)
 
 
 def tag_entities(
