@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 # Calls to follow the outlet or have it mailed, written alike on every site ("Follow The
 # Gleaner on Twitter", "Get the best of News18 delivered to your inbox", "Get The Times of
 # Israel's Daily Edition by email … Free Sign Up", "You can unsubscribe at any time").
-FOLLOW_PROMO = (r"^follow (?:us|[\w.&’' -]{1,50}?) on (?:twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads"
-                r"|bluesky|telegram|whatsapp|flipboard|google news)\b"
+FOLLOW_PROMO = (r"^(?:follow|you can (?:contact|follow|find)) (?:us|[\w.&’' -]{1,50}?) on (?:twitter|x|facebook"
+                r"|instagram|linkedin|tiktok|youtube|threads|bluesky|telegram|whatsapp|flipboard|google news)\b"
+                r"|^follow us\s*:"
                 r"|^get (?:the|our|a|your) [^.]{0,80}\b(?:delivered (?:straight |directly )?to your inbox|in your inbox"
                 r"|by e-?mail)\b|^you can unsubscribe at any time\b")
 LINE_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

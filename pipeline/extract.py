@@ -95,6 +95,11 @@ ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[(?:\.\.\.|…)\])$")
 # alike on every site. Only paragraphs this short are tested, so that an article sentence
 # that happens to start like one stays. Reasons as in pipeline.clean.
 MAX_FURNITURE_CHARS = 150
+# Follow and sign-up lines open as no article sentence does, so they are cut up to this
+# length ("Get the best of News18 delivered to your inbox - subscribe to News18 Daybreak.
+# Follow News18.com on Twitter, Instagram, …": 245 characters).
+MAX_PROMO_CHARS = 300
+FOLLOW = re.compile(FOLLOW_PROMO, re.I)
 PARAGRAPH_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern, re.I))
     for reason, pattern in (
@@ -107,15 +112,16 @@ PARAGRAPH_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                   r"|zobacz (?:też|także))\b"
                   r"|^(?:related(?: articles| stories| posts| news)?|lea(?: también| más| además)?)\s*(?::|$)"),
         # sign-up boxes
-        ("promo", r"newsletter|^(?:sign up|subscribe|abonnieren|abonniere|suscríbete|inscrivez-vous|zapisz się)\b|"
-                  + FOLLOW_PROMO),
+        ("promo", r"newsletter|^(?:sign up|subscribe|abonnieren|abonniere|suscríbete|inscrivez-vous|zapisz się)\b"
+                  r"|^stay up to date on (?:all )?the latest news\b|^new on [\w-]+(?:\.[\w-]+)+$|" + FOLLOW_PROMO),
         # a video player's consent notice ("Please accept YouTube cookies to play this video")
         ("player", r"^(?:please )?accept (?:\w+ )?cookies\b"),
         # ad slots' labels
         ("sponsored", r"^(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|reklama)"
                       r"(?:$|\s*[-–:,|])"),
         # photo credits and copyright lines
-        ("credit", r"^(?:copyright\b|\(c\)|fotos?\s*:|fot\.|photos?\s*:|bild(?:er)?\s*:|image\s*:|credits?\s*:"
+        ("credit", r"^(?:copyright\b|\(c\)|fotos?\s*:|fot\.|photos?\s*:|photo source\s*:|image source\s*:"
+                   r"|bild(?:er)?\s*:|image\s*:|credits?\s*:"
                    r"|fotocredit|titelbild|beitragsbild|bildquelle|quelle\s*:|source\s*:)"
                    r"|©|getty images|picture[- ]alliance|shutterstock|istock"),
     )
@@ -325,7 +331,7 @@ def standfirst(tree: HtmlElement, description: str | None, text: str) -> str | N
 
 def paragraph_furniture(paragraph: str) -> str | None:
     if len(paragraph) > MAX_FURNITURE_CHARS:
-        return None
+        return "promo" if len(paragraph) <= MAX_PROMO_CHARS and FOLLOW.search(paragraph) else None
     return next((reason for reason, pattern in PARAGRAPH_FURNITURE if pattern.search(paragraph)), None)
 
 

@@ -336,6 +336,16 @@ def test_baseline_extractor_is_the_last_resort(monkeypatch):
     ("Get a weekly roundup of farming news in your inbox", "promo"),
     ("Get the Courier's Daily Edition by email and never miss our top stories Free Sign Up", "promo"),
     ("You can unsubscribe at any time.", "promo"),
+    ("Get the best of the Courier delivered to your inbox - subscribe to Courier Daybreak. Follow Courier.com on "
+     "Twitter, Instagram, Facebook, Telegram, TikTok and on YouTube, and stay in the know with what's happening in "
+     "the world around you – in real time.", "promo"),  # past 150 characters, as follow and sign-up lines run
+    ("Follow us: Google News | NewsBreak | Reddit | Instagram | Facebook | Twitter", "promo"),
+    ("You can contact The Courier on Facebook, Twitter, Instagram, or email news@courier.example", "promo"),
+    ("Stay up to date on all the latest news from Courier.com", "promo"),
+    ("New on Courier.com", "promo"),
+    ("Photo Source: Markus Spiske from Pexels.", "credit"),
+    ("New on the market: three farms for sale.", None),
+    ("Follow the money, the auditor told the council, and you find the frost fund paid out twice. " * 2, None),
     ("Please accept YouTube cookies to play this video.", "player"),
     ("Police followed the suspect on Facebook for weeks.", None),
     ("Regulators said sites must make it as easy to reject as to accept cookies.", None),
