@@ -296,3 +296,12 @@ def test_skipping_rules_whose_words_a_text_lacks_changes_no_mention(monkeypatch)
     monkeypatch.setattr(date_mentions, "RULES", [(pattern, resolve, ()) for pattern, resolve, _ in RULES])
     assert [find_date_mentions(text, THU) for text in texts] == gated
     assert sum(map(len, gated)) > 3000
+
+
+def test_a_table_of_thousands_of_dates_keeps_each_once_and_the_longest_of_overlaps():
+    # A price table's dates (one a row): each kept check once looked at every one kept before.
+    rows = [f"January {day:02d}, {year} 101.00" for year in range(1990, 2010) for day in range(1, 29)]
+    found = find_date_mentions("\n".join(rows) + "\nsince January 2014", date(2021, 12, 23))
+    assert len(found) == len(rows) + 1
+    assert [m.text for m in found[:2]] == ["January 01, 1990", "January 02, 1990"]
+    assert (found[-1].text, found[-1].start, found[-1].end) == ("since January 2014", date(2014, 1, 1), date(2021, 12, 23))
