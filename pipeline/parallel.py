@@ -25,6 +25,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Callable, Generic, Sequence, TypeVar
 
@@ -34,12 +35,36 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class Batch(Generic[R]):
-    """Chunks handed over: their results, in the chunks' order, once all are done."""
+class WorkerCrashed(Exception):
+    """The worker process running a chunk died (killed, out of memory, a crash in a C
+    library), and died again running the chunk alone: the chunk holds the cause."""
 
-    def __init__(self, futures: list, gather: Callable[[list], list[R]] | None = None):
+    def __init__(self, chunk: object):
+        super().__init__("its worker process died running it, twice")
+        self.chunk = chunk
+
+
+class Batch(Generic[R]):
+    """Chunks handed over: their results, in the chunks' order, once all are done. A
+    chunk that crashed its worker (WorkerCrashed) gives `recover(chunk)` instead, where
+    the stage gives one: the pages at fault become rejects, not the run's failure."""
+
+    def __init__(self, futures: list, gather: Callable[[list], list[R]] | None = None,
+                 recover: Callable[[object], R] | None = None):
         self._futures = futures
-        self._gather = gather or (lambda futures: [f.result() for f in futures])
+        self._gather = gather or self._each
+        self._recover = recover
+
+    def _each(self, futures: list) -> list[R]:
+        results = []
+        for future in futures:
+            try:
+                results.append(future.result())
+            except WorkerCrashed as crashed:
+                if self._recover is None:
+                    raise
+                results.append(self._recover(crashed.chunk))
+        return results
 
     def results(self) -> list[R]:
         try:
@@ -65,9 +90,11 @@ class Workers:
         raise NotImplementedError
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
         """fn over each chunk, started once every chunk of a higher priority has been; on
-        several workers, the costliest chunks (by `cost`) are started first."""
+        several workers, the costliest chunks (by `cost`) are started first. `recover`
+        gives the result of a chunk that crashed its worker (Batch); `alone`: each chunk
+        runs with nothing beside it (its worker may die: nothing else dies with it)."""
         raise NotImplementedError
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
@@ -87,7 +114,7 @@ class InProcess(Workers):
         return 1
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
         return Done([fn(c) for c in chunks])
 
 
@@ -97,18 +124,28 @@ class ProcessPool(Workers):
 
     Chunks wait here, not in the executor's queue, and one is handed to the executor as a
     worker comes free, highest priority first: a batch handed over later at a higher
-    priority does not wait behind those already queued."""
+    priority does not wait behind those already queued.
+
+    A worker that dies (killed, out of memory, a crash in a C library) breaks the whole
+    executor, and every chunk running then fails with it. The executor is started anew,
+    and those chunks run again each alone, first: the one whose worker dies again alone
+    is the cause, and fails with WorkerCrashed; the others were its neighbours."""
 
     def __init__(self, processes: int):
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
+        self._pool = self._executor(processes)
         self._processes = processes
-        self._waiting: list[tuple] = []  # a heap of (-priority, order, fn, chunk, future)
+        self._waiting: list[tuple] = []  # a heap of (-priority, order, fn, chunk, future, alone)
         self._order = itertools.count()
         self._running = 0
+        self._alone_running = False
         self._closed = False
         self._changed = threading.Condition()
         threading.Thread(target=self._hand_out, name="pool-hand-out", daemon=True).start()
+
+    @staticmethod
+    def _executor(processes: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     def width(self) -> int:
         return self._processes
@@ -117,51 +154,81 @@ class ProcessPool(Workers):
         return True
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
         futures: list[Future] = [Future() for _ in chunks]
         with self._changed:
             for i in costliest_first(chunks, cost):
-                heapq.heappush(self._waiting, (-priority, next(self._order), fn, chunks[i], futures[i]))
+                self._queue(-priority, fn, chunks[i], futures[i], alone)
             self._changed.notify()
-        return Batch(futures)
+        return Batch(futures, recover=recover)
+
+    def _queue(self, rank: int, fn: Callable, chunk: object, future: Future, alone: bool) -> None:
+        # A chunk that runs alone goes first: until it has run, the others wait anyway.
+        heapq.heappush(self._waiting, (-(2**62) if alone else rank, next(self._order), fn, chunk, future, alone))
 
     def map(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len) -> list[R]:
         if len(chunks) <= 1:  # one chunk gains nothing from another process
             return [fn(c) for c in chunks]
         return super().map(fn, chunks, cost)
 
+    def _free(self) -> bool:
+        """Whether the next chunk may start: a worker is free, none runs alone, and the next
+        one, if it must run alone, finds none running."""
+        return (self._running < self._processes and not self._alone_running
+                and not (self._waiting[0][-1] and self._running))
+
     def _hand_out(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._closed or (self._waiting and self._running < self._processes))
+                self._changed.wait_for(lambda: self._closed or (self._waiting and self._free()))
                 if self._closed:
                     return
-                *_, fn, chunk, future = heapq.heappop(self._waiting)
-                if not future.set_running_or_notify_cancel():  # its stage failed meanwhile
+                item = heapq.heappop(self._waiting)
+                *_, fn, chunk, future, alone = item
+                # (A chunk run again alone has its future running already.)
+                if not (future.running() or future.set_running_or_notify_cancel()):  # its stage failed meanwhile
                     continue
                 self._running += 1
+                self._alone_running = alone
+                pool = self._pool
             try:
-                self._pool.submit(fn, chunk).add_done_callback(partial(self._finished, future))
+                pool.submit(fn, chunk).add_done_callback(partial(self._finished, item, pool))
             except BaseException as error:  # the pool is broken (a worker killed) or shut down
-                self._finished(future, None, error)
+                self._finished(item, pool, None, error)
 
-    def _finished(self, future: Future, done: Future | None, error: BaseException | None = None) -> None:
+    def _finished(self, item: tuple, pool: ProcessPoolExecutor, done: Future | None,
+                  error: BaseException | None = None) -> None:
         # The result first, the worker freed after: a failed stage can then cancel its
         # waiting chunks before the next one is handed out.
+        rank, _, fn, chunk, future, alone = item
         try:
             if error is not None:
                 raise error
             future.set_result(done.result())
+            error = None
+        except BrokenProcessPool as broken:
+            error = broken
         except BaseException as e:
             future.set_exception(e)
         with self._changed:
             self._running -= 1
+            self._alone_running = False
+            if error is not None:
+                if pool is self._pool and not self._closed:
+                    self._pool = self._executor(self._processes)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if alone:
+                    future.set_exception(WorkerCrashed(chunk))
+                elif self._closed:
+                    future.set_exception(error)
+                else:  # its future, still running, resolves when it has run alone
+                    self._queue(rank, fn, chunk, future, True)
             self._changed.notify()
 
     def close(self) -> None:
         with self._changed:
             self._closed = True
-            for *_, future in self._waiting:
+            for *_, future, _ in self._waiting:
                 future.cancel()
             self._waiting.clear()
             self._changed.notify()
@@ -209,7 +276,9 @@ class DaskCluster(Workers):
         return not _on_dask_worker()
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
+        """`recover` and `alone` are the local pool's: Dask runs a task whose worker died on
+        another (the scheduler's `allowed-failures`), then fails it with KilledWorker."""
         from distributed import worker_client
 
         if not _on_dask_worker():  # this process is the cluster's client

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import duckdb
 import pyarrow as pa
 
-from pipeline.decode import decode_page
+from pipeline.decode import decode_page, raw_hash
 from pipeline.extract import author_names, extract_page
 from pipeline.furniture import strip_outlet_furniture
 from pipeline.neardup import signature_rows
@@ -51,7 +51,28 @@ def start_extraction(raws: list[RawPage], workers: Workers, chunk_pages: int = 1
                      priority: int = 0) -> Batch:
     """extract_pages handed to the workers, to be collected by `extracted`."""
     return workers.submit(partial(_extract_chunk, fast=fast), chunked(raws, chunk_pages, workers.width()),
-                          cost=lambda chunk: sum(len(r.content) for r in chunk), priority=priority)
+                          cost=lambda chunk: sum(len(r.content) for r in chunk), priority=priority,
+                          recover=partial(_extract_alone, workers, fast))
+
+
+# A page whose worker process died extracting or tagging it, alone (parallel.WorkerCrashed).
+CRASHED = ("worker_crashed", "the worker process {} this page died, and died again with the page alone (killed, "
+                             "out of memory, or a crash in a library): the page is not archived")
+
+
+def _extract_alone(workers: Workers, fast: bool, raws: list[RawPage]) -> tuple:
+    """A chunk that crashed its worker: each page extracted alone, and the one that
+    crashes it rejected, so that its neighbours are archived."""
+    if len(raws) == 1:
+        reject = Reject(raws[0].source_ref, raw_hash(raws[0].content), "extract", CRASHED[0],
+                        CRASHED[1].format("extracting"))
+        return [], [], [reject], StageStats()
+    results = workers.submit(partial(_extract_chunk, fast=fast), [[raw] for raw in raws], alone=True,
+                             recover=partial(_extract_alone, workers, fast)).results()
+    stats = StageStats()
+    for *_, page_stats in results:
+        stats.merge(page_stats)
+    return *([x for result in results for x in result[part]] for part in range(3)), stats
 
 
 def extracted(batch: Batch, stats: StageStats) -> tuple[list[Document], list[Reject]]:
@@ -109,7 +130,23 @@ def tag_documents(docs: list[Document], settings: Settings, stats: StageStats,
 def start_tagging(docs: list[Document], settings: Settings, workers: Workers) -> Batch:
     """tag_documents handed to the workers, to be collected by `tagged`."""
     return workers.submit(partial(_tag_chunk, settings=settings), chunked(docs, settings.chunk_pages, workers.width()),
-                          cost=lambda chunk: sum(len(d.text) for d in chunk))
+                          cost=lambda chunk: sum(len(d.text) for d in chunk), recover=partial(_tag_alone, workers, settings))
+
+
+def _tag_alone(workers: Workers, settings: Settings, docs: list[Document]) -> tuple:
+    """A chunk that crashed its worker, as _extract_alone: the page at fault is rejected."""
+    if len(docs) == 1:
+        reject = Reject(docs[0].raw.source_ref, docs[0].page.raw_hash, "tag", CRASHED[0], CRASHED[1].format("tagging"))
+        return {table: [] for table in TAG_TABLES}, {docs[0].article_id: reject}, StageStats()
+    tags, failed, stats = {table: [] for table in TAG_TABLES}, {}, StageStats()
+    for page_tags, page_failed, page_stats in workers.submit(
+            partial(_tag_chunk, settings=settings), [[doc] for doc in docs], alone=True,
+            recover=partial(_tag_alone, workers, settings)).results():
+        for table, rows in page_tags.items():
+            tags[table].extend(rows)
+        failed |= page_failed
+        stats.merge(page_stats)
+    return tags, failed, stats
 
 
 def tagged(batch: Batch, stats: StageStats) -> tuple[dict[str, list[dict]], dict[str, Reject]]:

@@ -4,6 +4,7 @@ row for row the one a single process makes, and the work was done by two process
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from bench.cluster import local_cluster
 from conftest import REPO, SEEDS, newsarchive
 from corpus import COURIER, GAZETTE, write_pages
 from pipeline.job import run_plain
-from pipeline.parallel import DaskCluster, ProcessPool, chunked, costliest_first
+from pipeline.parallel import DaskCluster, ProcessPool, WorkerCrashed, chunked, costliest_first, close_all
 from pipeline.settings import Settings
 from pipeline.store import connect
 from schemas.tables import TABLES
@@ -105,6 +106,74 @@ def test_a_pool_starts_the_costliest_chunk_first_and_returns_results_in_order():
         pool.close()
     assert [chunk for chunk, _ in results] == chunks
     assert results[1][1] < results[2][1] < results[0][1]
+
+
+def upper_or_die(chunk: list[str]) -> list[str]:
+    if "die" in chunk:
+        os._exit(1)  # as a worker killed, out of memory, or crashed in a C library
+    time.sleep(0.1)  # long enough for the neighbours to be running when it dies
+    return [item.upper() for item in chunk]
+
+
+def test_a_chunk_that_kills_its_worker_costs_that_chunk_not_its_neighbours_or_the_pool():
+    pool = ProcessPool(2)
+    try:
+        batch = pool.submit(upper_or_die, [["a", "b"], ["c", "die"], ["e"], ["f"]],
+                            recover=lambda chunk: [f"lost {' '.join(chunk)}"])
+        assert batch.results() == [["A", "B"], ["lost c die"], ["E"], ["F"]]
+        assert pool.map(upper_or_die, [["x"], ["y"]]) == [["X"], ["Y"]]  # started anew
+        with pytest.raises(WorkerCrashed) as crashed:  # no recovery given: the stage fails
+            pool.submit(upper_or_die, [["die"], ["z"]]).results()
+        assert crashed.value.chunk == ["die"]
+    finally:
+        pool.close()
+
+
+DYING = {  # a stage's function, replaced in the workers by one that dies on a marked page
+    "extract": """
+        import pipeline.decode
+        decode_page = pipeline.decode.decode_page
+        def dying(raw):
+            if b"kill this worker" in raw.content:
+                os._exit(1)
+            return decode_page(raw)
+        pipeline.decode.decode_page = dying
+    """,
+    "tag": """
+        import pipeline.tag.language
+        tag_language = pipeline.tag.language.tag_language
+        def dying(docs, *args):
+            if any("kill this worker" in doc.text for doc in docs):
+                os._exit(1)
+            return tag_language(docs, *args)
+        pipeline.tag.language.tag_language = dying
+    """,
+}
+
+
+@pytest.mark.parametrize("stage", DYING)
+def test_a_page_that_kills_its_worker_is_rejected_and_the_rest_archived(stage, pages, tmp_path, monkeypatch):
+    """A worker dying broke the pool, and the run failed with BrokenProcessPool, all its
+    pages lost. Here a marked page kills its worker (sitecustomize in the workers' path),
+    each time."""
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text("import os\n" + textwrap.dedent(DYING[stage]))
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'inject'}{os.pathsep}{REPO}")
+    folder = tmp_path / "pages"
+    shutil.copytree(pages, folder)
+    victim = sorted(folder.glob("*.txt"))[5]
+    victim.write_text(victim.read_text() + "\nkill this worker\n")
+    settings = Settings(archive=tmp_path / "archive", workers=3, chunk_pages=4, shard_size=20)  # a pool of its own
+    try:
+        summary = run_plain(settings, [str(folder)])
+    finally:
+        close_all()  # no later test gets these workers
+    assert summary.pages_read == 48 and summary.rejected == 2  # the fixture's bad page, and this one
+    with connect(settings.archive) as con:
+        assert con.execute("SELECT source_ref, stage, reason FROM rejects WHERE reason = 'worker_crashed'").fetchall() \
+            == [(str(victim), stage, "worker_crashed")]
+        assert con.execute("SELECT status FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0] == "succeeded"
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == summary.articles_archived > 30
 
 
 def alive(pid: int) -> bool:
