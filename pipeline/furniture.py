@@ -81,6 +81,16 @@ def count_lines(docs: list[Document], outlets: list[str | None]) -> tuple[list[d
     return rows, counted
 
 
+def run_lines(shards: pa.Table) -> pa.Table:
+    """The shards' `furniture_lines` of one run as the run's: one row per outlet and line,
+    its articles summed, its text as the first shard saw it."""
+    if shards.num_rows == 0:
+        return shards
+    summed = shards.group_by(["outlet", "line_key", "run_id"], use_threads=False).aggregate(
+        [("line", "first"), ("articles", "sum")])
+    return summed.rename_columns(["outlet", "line_key", "run_id", "line", "articles"]).select(shards.column_names)
+
+
 def _files(paths: ArchivePaths, table: str, staged: list[Path]) -> list[str]:
     return [paths.glob(table), *_staged(table, staged)]
 

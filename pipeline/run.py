@@ -40,7 +40,7 @@ from pipeline.dedup import (
 )
 from pipeline.extracted import forget_extracted, keep_extracted
 from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly_learned, note_check, record_check,
-                                stale_articles, write_snapshot)
+                                run_lines, stale_articles, write_snapshot)
 from pipeline.logs import event
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
 from pipeline.parallel import Batch, Workers, workers_for
@@ -829,6 +829,7 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
                                  schema=tables["duplicates"].schema),
         ])
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
+    tables["furniture_lines"] = run_lines(tables["furniture_lines"])
     with stats.stage("stories", tables["documents"].num_rows) as s:
         tables["story_members"] = to_arrow(TABLES["story_members"], [{**row, "run_id": plan.run_id} for row in group_stories(
             tables["documents"], tables["article_dates"], tables["mentions"], paths)])

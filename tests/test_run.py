@@ -248,3 +248,13 @@ def test_an_archive_under_a_folder_with_a_quote_in_its_name(tmp_path):
         assert con.sql("SELECT count(*) FROM documents").fetchone()[0] == summary.articles_archived == 2
         assert con.sql("SELECT sum(articles) FROM daily_volume_by_outlet").fetchone()[0] == 2
     assert again.pages_unchanged == 2
+
+
+def test_a_run_of_several_shards_has_one_furniture_row_per_outlet_and_line(tmp_path):
+    folder = write_pages(tmp_path / "in", GAZETTE, range(0, 12))
+    summary = run_plain(Settings(archive=tmp_path / "archive", entities=False, workers=1, shard_size=4), [str(folder)])
+    with connect(tmp_path / "archive") as con:
+        rows = con.sql("SELECT outlet, line_key, count(*) AS n, sum(articles) AS articles FROM furniture_lines "
+                       "WHERE run_id = ? GROUP BY ALL ORDER BY articles DESC", params=[summary.run_id]).fetchall()
+    assert {n for *_, n, _ in rows} == {1}, "one row per outlet and line, not one per shard"
+    assert rows[0][3] == 12, "a line of every page is counted in all of them"
