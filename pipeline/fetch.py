@@ -3,7 +3,8 @@
 A `Fetcher` GETs pages with httpx and never raises for what the network or a server
 does: each URL gives a `FetchResult`, with `error` one of
 
-    http_<status>        a final 4xx or 5xx answer (http_404, http_429, http_500)
+    http_<status>        a final 4xx or 5xx answer (http_404, http_429, http_500), or a
+                         304 to a request that sent no validators (http_304)
     timeout              connecting or reading took longer than the timeout, the headers
                          or the body longer in all than theirs
     connection_error     refused, reset, dropped, or the host name did not resolve
@@ -101,7 +102,7 @@ class FetchPolicy:
 
 @dataclass(frozen=True)
 class FetchResult:
-    """What fetching one URL gave. `error` is None on 2xx and on 304."""
+    """What fetching one URL gave. `error` is None on 2xx and on a 304 to a conditional request."""
 
     url: str  # as requested
     final_url: str | None  # of the last response, after redirects
@@ -116,7 +117,7 @@ class FetchResult:
 
     @property
     def not_modified(self) -> bool:
-        return self.status == 304
+        return self.status == 304 and self.error is None
 
     @property
     def ok(self) -> bool:
@@ -486,8 +487,15 @@ class Fetcher:
                     if over and not truncate:
                         answer.content = b""
                         answer.error, answer.detail = "too_large", f"body over {max_bytes} bytes"
-                elif status == 304 or (status in REDIRECT_STATUSES and "location" in response.headers):
+                elif (status == 304 and _is_conditional(headers)) or (
+                        status in REDIRECT_STATUSES and "location" in response.headers):
                     pass
+                elif status == 304:
+                    # Not modified since nothing: no copy of ours it could mean, and kept as
+                    # unchanged the page would never be fetched. Tried again on a later run.
+                    answer.error, answer.retryable, answer.now_again = "http_304", True, False
+                    answer.detail = ("HTTP 304 Not Modified to a request that sent no validators "
+                                     "(If-None-Match, If-Modified-Since): no earlier copy it could mean")
                 else:
                     answer.error = f"http_{status}"
                     answer.detail = f"HTTP {status} {response.reason_phrase}".rstrip()
@@ -537,6 +545,10 @@ def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str |
     if last_modified and (value := _latin1(last_modified)):
         headers["If-Modified-Since"] = value
     return headers
+
+
+def _is_conditional(headers: dict[str, str | bytes]) -> bool:
+    return "If-None-Match" in headers or "If-Modified-Since" in headers
 
 
 def _latin1(value: str) -> bytes | None:

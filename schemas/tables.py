@@ -376,8 +376,8 @@ FETCHES = Table(
     (
         Column("url", pa.string(), "The page URL as listed.", nullable=False),
         Column("source", pa.string(), "The source reference that listed it (see `runs.sources`).", nullable=False),
-        Column("outcome", pa.string(), "`fetched`, `not_modified` (304), `failed` (tried again next run) or `quarantined` (never tried again).", nullable=False),
-        Column("reason", pa.string(), "Why it failed: `http_404`, `http_429`, `http_500`, `timeout`, `connection_error`, `tls_error`, `too_many_redirects`, `too_large`, `bad_encoding` (the body does not decode in its Content-Encoding), `robots_disallowed`, `robots_unavailable`, `private_address`, `bad_url`."),
+        Column("outcome", pa.string(), "`fetched`, `not_modified` (304 to a conditional request), `failed` (tried again next run) or `quarantined` (never tried again).", nullable=False),
+        Column("reason", pa.string(), "Why it failed: `http_404`, `http_429`, `http_500`, `http_304` (a 304 Not Modified to a request that sent no ETag or Last-Modified to compare: tried again next run), `timeout`, `connection_error`, `tls_error`, `too_many_redirects`, `too_large`, `bad_encoding` (the body does not decode in its Content-Encoding), `robots_disallowed`, `robots_unavailable`, `private_address`, `bad_url`."),
         Column("detail", pa.string(), "The failure, in a sentence."),
         Column("failures", pa.int32(), "Failed runs in a row for this URL, this one included (0 on success).", nullable=False),
         Column("attempts", pa.int32(), "Requests made this run, retries included.", nullable=False),

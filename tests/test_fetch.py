@@ -413,6 +413,15 @@ def test_conditional_headers_are_sent_and_304_is_not_modified():
     assert (sent[1].headers["if-none-match"], sent[1].headers["if-modified-since"]) == (etag, modified)
 
 
+def test_a_304_to_a_request_that_sent_no_validators_is_a_failure_for_a_later_run():
+    with WebServer({"/page": Route(304)}) as server:
+        result = fetch(server.url("/page"))
+
+    assert (result.error, result.status, result.not_modified, result.retryable) == ("http_304", 304, False, True)
+    assert "sent no validators" in result.detail
+    assert len(server.requests_to("/page")) == 1  # the server meant it: not asked again this run
+
+
 def test_requests_to_one_host_keep_the_minimum_delay(server):
     policy = replace(POLICY, min_delay_s=0.2)
     with Fetcher(policy) as fetcher:

@@ -196,6 +196,23 @@ def test_a_transient_failure_is_tried_again_and_a_changed_page_fetched_condition
             ("fetched",), ("not_modified",)]
 
 
+def test_a_304_to_a_first_fetch_is_a_failure_and_the_page_is_fetched_on_a_later_run(tmp_path):
+    """Nothing archived for the page, so nothing to compare: a 304 is the server's fault, not "unchanged"."""
+    with WebServer({"/robots.txt": robots(""), "/news/1": Route(304)}) as site:
+        site.routes["/feed.xml"] = Route(body=rss([(site.url("/news/1"), PUBLISHED)]))
+        config = Settings(**{**settings(tmp_path).model_dump(), "max_fetch_failures": 3})
+        first = run_plain(config, [f"feed:{site.url('/feed.xml')}"])
+        assert (first.rejected, first.pages_unchanged) == (1, 0)
+        [(stage, reason, detail)] = query(config.archive_dir, "SELECT stage, reason, detail FROM rejects")
+        assert (stage, reason) == ("fetch", "http_304") and "failure 1 of 3; tried again next run" in detail
+
+        site.routes["/news/1"] = html(article(1))
+        second = run_plain(config, [f"feed:{site.url('/feed.xml')}"])
+        assert (second.articles_archived, second.listing["unchanged"]) == (1, 0)
+        assert query(config.archive_dir, "SELECT outcome, reason, http_status FROM fetches ORDER BY fetched_at") == [
+            ("failed", "http_304", 304), ("fetched", None, 200)]
+
+
 def test_a_site_is_read_from_its_feeds_else_its_robots_sitemaps_and_a_url_list_line_by_line(tmp_path):
     with WebServer() as with_feed, WebServer() as without_feed:
         with_feed.routes.update({
