@@ -9,7 +9,7 @@ import io
 import os
 import random
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import duckdb
@@ -20,7 +20,9 @@ from warcio.warcwriter import WARCWriter
 from pipeline.job import run_plain
 from pipeline.settings import Settings
 from pipeline.sources import warc_cache
-from pipeline.sources.http import download_name
+from pipeline.sources.config import Source
+from pipeline.sources.http import download_name, in_range, plan_fetches
+from pipeline.sources.links import Link
 from pipeline.store import ArchivePaths
 from tests.corpus import TOPICS
 from tests.processes import RunProcess, run_to_end
@@ -211,6 +213,43 @@ def test_a_304_to_a_first_fetch_is_a_failure_and_the_page_is_fetched_on_a_later_
         assert (second.articles_archived, second.listing["unchanged"]) == (1, 0)
         assert query(config.archive_dir, "SELECT outcome, reason, http_status FROM fetches ORDER BY fetched_at") == [
             ("failed", "http_304", 304), ("fetched", None, 200)]
+
+
+def test_a_listed_change_in_the_future_fetches_a_page_once_not_every_run(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/a": html(article(3), etag='"v1"'), "/b": html(article(4))}) as site:
+        site.routes["/map.xml"] = Route(body=(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<url><loc>{site.url("/a")}</loc><lastmod>2100-01-01</lastmod></url></urlset>').encode())
+        site.routes["/atom.xml"] = Route(headers={"Content-Type": "application/atom+xml"}, body=(
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>G</title>'
+            f'<entry><title>b</title><link href="{site.url("/b")}"/><updated>2999-01-01T00:00:00Z</updated></entry>'
+            '</feed>').encode())
+        config = settings(tmp_path)
+        refs = [f"sitemap:{site.url('/map.xml')}", f"feed:{site.url('/atom.xml')}"]
+        assert run_plain(config, refs).articles_archived == 2
+        again = run_plain(config, refs)
+        assert again.listing["unchanged"] == 2
+        assert (len(site.requests_to("/a")), len(site.requests_to("/b"))) == (1, 1)
+        # what the listings said is kept, though it decided nothing
+        assert sorted(query(config.archive_dir, "SELECT year(listed_updated) FROM fetches")) == [(2100,), (2999,)]
+
+
+def test_a_listed_date_over_a_day_after_the_listing_is_no_date():
+    now = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
+    fetched = now - timedelta(days=3)
+    source = Source("sitemap", "https://news.example.org/sitemap.xml")
+    links = {path: Link(f"https://news.example.org/{path}", updated=now + ahead)
+             for path, ahead in (("late-clock", timedelta(hours=23)), ("far", timedelta(days=1, seconds=1)))}
+    history = {link.url: {"outcome": "fetched", "etag": None, "last_modified": None, "fetched_at": fetched}
+               for link in links.values()}
+    planned, skipped = plan_fetches([(source, link) for link in links.values()], history, now)
+    assert [entry["url"] for entry in planned] == [links["late-clock"].url]  # a clock a day fast is allowed
+    assert skipped == {"unchanged": 1, "quarantined": 0}
+    # backfill: a future publication date does not date the page, a sound update date does
+    week = (date(2026, 11, 14), date(2026, 11, 21))
+    assert not in_range(Link("https://news.example.org/x", published=datetime(2999, 1, 1, tzinfo=timezone.utc)), *week, now)
+    assert in_range(Link("https://news.example.org/y", published=datetime(2999, 1, 1, tzinfo=timezone.utc),
+                         updated=datetime(2026, 11, 20, tzinfo=timezone.utc)), *week, now)
 
 
 def test_a_site_is_read_from_its_feeds_else_its_robots_sitemaps_and_a_url_list_line_by_line(tmp_path):

@@ -33,6 +33,7 @@ from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
 from pipeline.sources.links import Link, looks_like_html, parse_url_list, unlisted_entry
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
+from pipeline.tag.dates import MAX_FUTURE
 
 # Content-Types a page is never served as: such a body is rejected, not read as text. Any
 # other (octet-stream, XML, which XHTML comes as too) goes to decode's own checks.
@@ -278,11 +279,18 @@ def list_source(source: Source, fetcher: Fetcher, warc_fetcher: Fetcher, folders
     return Listing(links, problems, [])
 
 
-def in_range(link: Link, since: date | None, until: date | None) -> bool:
+def listed_date(when: datetime | None, now: datetime) -> datetime | None:
+    """A date a listing gave, or None when it is after `now` (by more than the date
+    tagger's MAX_FUTURE): no page was published or changed then, and a <lastmod> of 2100
+    would fetch its page again every run."""
+    return when if when is None or when <= now + MAX_FUTURE else None
+
+
+def in_range(link: Link, since: date | None, until: date | None, now: datetime) -> bool:
     """Backfill: the link's listed day is inside the range; an undated link is not."""
     if since is None and until is None:
         return True
-    when = link.published or link.updated
+    when = listed_date(link.published, now) or listed_date(link.updated, now)
     if when is None:
         return False
     day = when.astimezone(timezone.utc).date()
@@ -307,9 +315,11 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
-def plan_fetches(links: list[tuple[Source, Link]], history: dict[str, dict]) -> tuple[list[dict], dict[str, int]]:
+def plan_fetches(links: list[tuple[Source, Link]], history: dict[str, dict],
+                 now: datetime) -> tuple[list[dict], dict[str, int]]:
     """The entries to fetch this run, and what was skipped: already fetched and unchanged,
-    or quarantined."""
+    or quarantined. An entry keeps the dates its listing gave for its `fetches` row, one
+    after `now` too, though that one decides nothing."""
     entries, skipped = [], {"unchanged": 0, "quarantined": 0}
     for source, link in links:
         last = history.get(link.url)
@@ -322,7 +332,7 @@ def plan_fetches(links: list[tuple[Source, Link]], history: dict[str, dict]) -> 
             skipped["quarantined"] += 1
         elif last["outcome"] == "failed":
             entries.append({**entry, "failures": last["failures"]})
-        elif link.updated and link.updated > last["fetched_at"]:
+        elif (updated := listed_date(link.updated, now)) and updated > last["fetched_at"]:
             entries.append({**entry, "etag": last["etag"], "last_modified": last["last_modified"]})
         else:
             skipped["unchanged"] += 1
@@ -340,6 +350,7 @@ def list_network_sources(sources: list[Source], settings: Settings, paths: Archi
     counts = {"listed": 0, "out_of_range": 0}
     warc_policy = replace(policy, max_bytes=settings.max_warc_bytes, body_timeout_s=settings.warc_body_timeout_s)
     folders = WarcFolders(staging / "warc", paths.warc_cache if settings.warc_cache_days else None)
+    now = datetime.now(timezone.utc)
     with Fetcher(policy) as fetcher, Fetcher(warc_policy) as warc_fetcher:
         for source in sources:
             listing = list_source(source, fetcher, warc_fetcher, folders, SitemapLimits.from_settings(settings))
@@ -349,11 +360,11 @@ def list_network_sources(sources: list[Source], settings: Settings, paths: Archi
                     continue
                 seen.add(link.url)
                 counts["listed"] += 1
-                if in_range(link, settings.since, settings.until):
+                if in_range(link, settings.since, settings.until, now):
                     linked.append((source, link))
                 else:
                     counts["out_of_range"] += 1
-    planned, skipped = plan_fetches(linked, last_fetches(paths, [link.url for _, link in linked]))
+    planned, skipped = plan_fetches(linked, last_fetches(paths, [link.url for _, link in linked]), now)
     return entries + planned, counts | skipped
 
 
