@@ -182,6 +182,24 @@ def test_sitemap_index_lists_sitemaps():
     )
 
 
+def test_entries_without_an_http_loc_are_unlinked_each_named_once():
+    """Named by their <loc>, else news:title, else place, as a feed's entries by id, title, place."""
+    assert parse_sitemap(fixture("unlinked_sitemap.xml"), f"{SITE}/sitemap.xml") == Sitemap(
+        links=[Link(f"{SITE}/kept.html")], sitemaps=[], unlinked=(
+            ("2", "links no page: no <loc>"),
+            ("ftp://news.example.org/files/report.pdf", "links no page: its <loc> is not an http(s) URL"),
+            ("javascript:void(0)", "links no page: its <loc> is not an http(s) URL"),  # the 6th: the same entry
+            ("Storm hits coast", "links no page: its <loc> is empty"),
+        ))
+    assert parse_sitemap(fixture("unlinked_index.xml"), f"{SITE}/sitemap.xml") == Sitemap(
+        links=[], sitemaps=[f"{SITE}/sitemap-news.xml"], unlinked=(
+            ("2", "links no sitemap: no <loc>"),
+            ("ftp://news.example.org/sitemap-old.xml", "links no sitemap: its <loc> is not an http(s) URL"),
+        ))
+    assert parse_sitemap(fixture("entity_sitemap.xml"), f"{SITE}/sitemap.xml").unlinked == (
+        ("2", "links no page: its <loc> holds markup or an entity"),)
+
+
 def test_gzipped_sitemap_is_detected_by_its_magic_bytes():
     packed = gzip.compress(fixture("sitemap.xml"))
     assert parse_sitemap(packed, f"{SITE}/sitemap.xml").links == SITEMAP_LINKS  # the name says nothing of gzip

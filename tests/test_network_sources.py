@@ -582,6 +582,41 @@ def test_a_malformed_feed_keeps_what_parsed_and_is_a_reject_as_is_an_entry_witho
         assert (again.rejected, again.pages_unchanged) == (0, 0)  # the same listings rejected again: no new rows
 
 
+def test_a_sitemap_entry_without_an_http_loc_is_a_reject_as_a_feed_entry_without_a_link_is(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/news/1": html(article(77)), "/news/2": html(article(78))}) as site:
+        site.routes["/pages.xml"] = Route(body=(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<url><loc>{site.url("/news/1")}</loc></url><url><lastmod>2026-11-19</lastmod></url>'
+            '<url><loc>ftp://files.example.org/a.pdf</loc></url><url><loc>javascript:void(0)</loc></url>'
+            '</urlset>').encode())
+        site.routes["/index.xml"] = Route(body=(
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<sitemap><loc>{site.url("/pages.xml")}</loc></sitemap><sitemap></sitemap>'
+            '<sitemap><loc>ftp://files.example.org/old.xml</loc></sitemap></sitemapindex>').encode())
+        # a home page's link to a sitemap is read as one, and its entries so too
+        site.routes["/"] = html('<html><body><p>Home</p><a href="/home.xml">Site map</a></body></html>')
+        site.routes["/home.xml"] = Route(body=(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<url><loc>{site.url("/news/2")}</loc></url><url><loc>mailto:desk@example.org</loc></url></urlset>').encode())
+        config = settings(tmp_path)
+        sources = [f"sitemap:{site.url('/index.xml')}", f"site:{site.url('/')}"]
+        summary = run_plain(config, sources)
+        assert summary.articles_archived == 2
+        assert rejects_of(config.archive_dir, site.base_url) == {
+            (f"{ref}#{entry}", "list", "entry_without_link", f"{source}: {site.url(ref)}: entry {entry} {why}")
+            for source, ref, entry, why in (
+                (sources[0], "/index.xml", "2", "links no sitemap: no <loc>"),
+                (sources[0], "/index.xml", "ftp://files.example.org/old.xml",
+                 "links no sitemap: its <loc> is not an http(s) URL"),
+                (sources[0], "/pages.xml", "2", "links no page: no <loc>"),
+                (sources[0], "/pages.xml", "ftp://files.example.org/a.pdf", "links no page: its <loc> is not an http(s) URL"),
+                (sources[0], "/pages.xml", "javascript:void(0)", "links no page: its <loc> is not an http(s) URL"),
+                (sources[1], "/home.xml", "mailto:desk@example.org", "links no page: its <loc> is not an http(s) URL"),
+            )}
+        again = run_plain(config, sources)
+        assert (again.rejected, again.pages_unchanged) == (0, 0)  # the same entries rejected again: no new rows
+
+
 def test_a_downloaded_warc_is_named_by_its_url_within_a_file_name_s_length():
     a, b = download_name("https://a.example/crawl.warc.gz"), download_name("https://b.example/x/crawl.warc.gz")
     assert a != b and a.endswith("-crawl.warc.gz") and b.endswith("-crawl.warc.gz")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -136,10 +137,12 @@ def _read_sitemap(fetcher: Fetcher, source: Source, url: str, problems: list[dic
     if (result := _get(fetcher, source, url, problems)) is None:
         return None
     try:
-        return parse_sitemap(result.content, result.final_url or url)
+        sitemap = parse_sitemap(result.content, result.final_url or url)
     except SitemapError as e:
         problems.append(_problem(source, result, url, "not_a_sitemap", str(e)))
         return None
+    problems += _unlinked_entries(source, url, sitemap.unlinked)
+    return sitemap
 
 
 def _loop(index: str, listed: str) -> str:
@@ -163,6 +166,7 @@ def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]
         if or_sitemap:
             try:
                 sitemap = parse_sitemap(result.content, base)
+                problems += _unlinked_entries(source, url, sitemap.unlinked)
                 return sitemap.links, sitemap
             except SitemapError:
                 pass
@@ -171,10 +175,16 @@ def _feed_links(fetcher: Fetcher, source: Source, url: str, problems: list[dict]
     if feed.malformed:
         problems.append(_problem(source, None, url, "malformed_feed", f"{url}: {feed.malformed}; the "
                                  f"{len(feed.links)} pages read from it are kept, others may be lost"))
-    problems += [_problem(source, None, f"{url}#{entry}", "entry_without_link",
-                          f"{url}: entry {entry}{f' ({title})' if title and title != entry else ''} links no page")
-                 for entry, title in feed.unlinked]
+    problems += _unlinked_entries(source, url, [
+        (entry, f"{f'({title}) ' if title and title != entry else ''}links no page") for entry, title in feed.unlinked])
     return feed.links, None
+
+
+def _unlinked_entries(source: Source, url: str, unlinked: Iterable[tuple[str, str]]) -> list[dict]:
+    """A problem for each (name, what is wrong) entry of a feed or sitemap that links nothing,
+    under its own name within its listing: an entry added later is a reject of its own."""
+    return [_problem(source, None, f"{url}#{entry}", "entry_without_link", f"{url}: entry {entry} {why}")
+            for entry, why in unlinked]
 
 
 def _site_links(fetcher: Fetcher, source: Source, problems: list[dict], limits: SitemapLimits) -> list[Link]:

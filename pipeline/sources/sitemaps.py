@@ -38,13 +38,17 @@ class SitemapError(ValueError):
 class Sitemap:
     links: list[Link]  # the pages, each URL once
     sitemaps: list[str]  # the sitemaps a sitemap index lists, each once
+    # The entries (<url>, or an index's <sitemap>) that give no http(s) URL, each name once:
+    # (its <loc>, or else news:title, or else place from 1; why it links nothing).
+    unlinked: tuple[tuple[str, str], ...] = ()
 
 
 def parse_sitemap(content: bytes, base_url: str) -> Sitemap:
     """The pages (or, for an index, the sitemaps) a sitemap lists, with absolute URLs.
 
     `updated` is <lastmod>; a news sitemap adds `published` (news:publication_date) and
-    `title` (news:title). Raises SitemapError when the document is not a sitemap.
+    `title` (news:title). An entry without a usable <loc> is in `unlinked`. Raises
+    SitemapError when the document is not a sitemap.
     """
     if content[:2] == GZIP_MAGIC:
         content = gunzip(content, base_url)
@@ -80,11 +84,15 @@ def parse_xml_sitemap(content: bytes, base_url: str) -> Sitemap:
         raise SitemapError(f"{base_url}: not a sitemap ({what})") from None
     name = etree.QName(root).localname
     if name == "urlset":
-        links = (url_link(url, base_url) for url in children(root, "url"))
-        return Sitemap(links=unique_by_url(link for link in links if link), sitemaps=[])
+        entries = children(root, "url")
+        links = [url_link(url, base_url) for url in entries]
+        return Sitemap(links=unique_by_url(link for link in links if link), sitemaps=[],
+                       unlinked=unlinked(entries, links, "page"))
     if name == "sitemapindex":
-        locations = (absolute_url(base_url, text_of(child(entry, "loc"))) for entry in children(root, "sitemap"))
-        return Sitemap(links=[], sitemaps=list(dict.fromkeys(url for url in locations if url)))
+        entries = children(root, "sitemap")
+        locations = [absolute_url(base_url, text_of(child(entry, "loc"))) for entry in entries]
+        return Sitemap(links=[], sitemaps=list(dict.fromkeys(url for url in locations if url)),
+                       unlinked=unlinked(entries, locations, "sitemap"))
     hint = " (an RSS or Atom feed: read it as a feed)" if name in FEED_ROOTS else ""
     raise SitemapError(f"{base_url}: not a sitemap: the root element is <{name}>, "
                        f"not <urlset> or <sitemapindex>{hint}")
@@ -99,8 +107,33 @@ def url_link(url: etree._Element, base_url: str) -> Link | None:
         url=location,
         published=w3c_datetime(text_of(child(news, "publication_date"))),
         updated=w3c_datetime(text_of(child(url, "lastmod"))),
-        title=" ".join((text_of(child(news, "title")) or "").split()) or None,
+        title=news_title(url),
     )
+
+
+def news_title(url: etree._Element) -> str | None:
+    return " ".join((text_of(child(child(url, "news"), "title")) or "").split()) or None
+
+
+def unlinked(entries: list[etree._Element], found: list, what: str) -> tuple[tuple[str, str], ...]:
+    """The entries that gave nothing (None in `found`): each one's name and why it links no `what`."""
+    named: dict[str, str] = {}
+    for n, (entry, got) in enumerate(zip(entries, found), 1):
+        if got is None:
+            loc = child(entry, "loc")
+            named.setdefault(text_of(loc) or news_title(entry) or str(n), f"links no {what}: {unusable(loc)}")
+    return tuple(named.items())
+
+
+def unusable(loc: etree._Element | None) -> str:
+    """Why a <loc> gives no URL."""
+    if loc is None:
+        return "no <loc>"
+    if len(loc):
+        return "its <loc> holds markup or an entity"
+    if text_of(loc) is None:
+        return "its <loc> is empty"
+    return "its <loc> is not an http(s) URL"
 
 
 def children(element: etree._Element, name: str) -> list[etree._Element]:
