@@ -178,24 +178,24 @@ def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:
     return ("baseline" + mode, text) if len(text) > len(best[1]) else best
 
 
-def _publisher_meta(tree: HtmlElement) -> str | None:
-    """The site name trafilatura's meta reader (examine_meta) finds, passing over social-media
-    handles. It takes the first tag of its publisher names, `twitter:site` among them, whose
-    "@" it strips later: "Handelsblatt_De", "Ndr", a company's "Dimastersoftware" on
-    petri-heil.ch, where nothing in the JSON-LD replaces it. A page often declares its name
-    in a later tag ("dc.publisher", "application-name"); where none does, the caller keeps
-    a handle that is the domain's own name ("@ADAC" on adac.de)."""
-    backup = None
+def _site_names(tree: HtmlElement) -> list[str]:
+    """The names trafilatura's meta reader (examine_meta) reads a site's name from, but
+    social-media handles: its publisher tags, then `application-name` and the like. It
+    takes the first publisher tag, `twitter:site` among them, whose "@" it strips later:
+    "Handelsblatt_De", "Ndr", a company's "Dimastersoftware" on petri-heil.ch (where
+    nothing in the JSON-LD replaces it), though a later tag often names the site
+    ("dc.publisher", "application-name")."""
+    publishers, backups = [], []
     for meta in tree.iterfind(".//head/meta[@content]"):
         content = meta.get("content", "").strip()
         if not content or content.startswith("@"):
             continue
         prop, name = meta.get("property", "").lower(), meta.get("name", "").lower()
         if prop == "article:publisher" or not prop and name in trafilatura_metadata.METANAME_PUBLISHER:
-            return content
-        if not prop and (name in trafilatura_metadata.TWITTER_ATTRS or "twitter:app:name" in name):
-            backup = content
-    return backup
+            publishers.append(content)
+        elif not prop and (name in trafilatura_metadata.TWITTER_ATTRS or "twitter:app:name" in name):
+            backups.append(content)
+    return publishers + backups
 
 
 def _letters(text: str) -> str:
@@ -225,8 +225,14 @@ def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
     except ValueError:
         result.date = None
     if (handle := result.sitename) and handle.startswith("@"):
-        own = _letters(handle) == _letters((registered_domain(result.url or url) or "").split(".")[0])
-        result.sitename = _publisher_meta(tree) or (handle if own else None)
+        # A handle that is the domain's own name is the site's name ("@ADAC" on adac.de),
+        # as another tag writes it if one does ("NDR" for "@ndr", "Nature" over "Nature
+        # Publishing Group"); any other, the next name a tag gives.
+        names = _site_names(tree)
+        if _letters(handle) == _letters((registered_domain(result.url or url) or "").split(".")[0]):
+            result.sitename = next((n for n in names if _letters(n) == _letters(handle)), handle)
+        else:
+            result.sitename = next(iter(names), None)
     sitename = (result.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@")
     if sitename and "." not in sitename and not sitename[0].isupper():
         sitename = sitename.title()

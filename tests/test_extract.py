@@ -117,8 +117,10 @@ def test_html_article_metadata():
      "https://www.handelsblatt.com/a", "Handelsblatt"),
     ('<meta name="twitter:site" content="@ndr"><meta name="application-name" content="NDR">',
      "https://www.ndr.de/a", "NDR"),
-    # a handle that is the domain's own name stands
+    # a handle that is the domain's own name stands, as another tag writes it if one does
     ('<meta name="twitter:site" content="@ADAC">', "https://www.adac.de/a", "ADAC"),
+    ('<meta name="twitter:site" content="@nature"><meta name="dc.publisher" content="Nature Publishing Group">'
+     '<meta name="application-name" content="Nature">', "https://www.nature.com/a", "Nature"),
     # else none: the title's part with a dot, or the host
     ('<meta name="twitter:site" content="@Dimastersoftware">', "https://www.petri-heil.ch/a", "petri-heil.ch"),
 ])
