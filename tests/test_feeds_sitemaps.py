@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import random
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,9 +12,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from pipeline.sources import sitemaps
+from pipeline.sources import links, sitemaps
 from pipeline.sources.feeds import Feed, FeedError, discover_feeds, parse_feed
-from pipeline.sources.links import Link, UrlList, parse_url_list
+from pipeline.sources.links import Link, NotAUrlList, UrlList, parse_url_list
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots, w3c_datetime
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -320,6 +321,41 @@ def test_a_url_list_line_that_is_not_utf8_is_a_bad_line_not_another_url():
                             + "https://news.example.org/\ufffd\n".encode())  # U+FFFD itself, in UTF-8
     assert listed == UrlList(links=[Link("https://news.example.org/ok"), Link("https://news.example.org/\ufffd")],
                              bad_lines=[(1, "https://news.example.org/caf\ufffd.html", "not UTF-8")])
+
+
+def test_a_gzipped_url_list_is_told_by_its_magic_bytes_and_inflated():
+    lines = b"https://news.example.org/a\nnews.example.org/b\n"
+    packed = gzip.compress(lines[:20]) + gzip.compress(lines[20:])  # two members, as `cat a.gz b.gz` makes
+    assert parse_url_list(packed) == parse_url_list(lines) == UrlList(
+        links=[Link("https://news.example.org/a")], bad_lines=[(2, "news.example.org/b", "not an http(s) URL")])
+
+
+@pytest.mark.parametrize("content, what", [
+    (b"<!DOCTYPE html><html><body><a href='https://news.example.org/a'>A</a></body></html>", "an HTML page"),
+    (b'{"urls": ["https://news.example.org/a"]}', "JSON"),
+    (b' [\n "https://news.example.org/a",\n "https://news.example.org/b"\n]\n', "JSON"),
+    (b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>', r"an XML document \(a feed or sitemap\?\)"),
+    (random.Random(7).randbytes(2_000_000), "binary data"),
+    (b"%PDF-1.7\n" + b"https://news.example.org/a\n" * 50, r"binary data \(PDF document\)"),
+    (gzip.compress(random.Random(8).randbytes(100_000)), "binary data"),  # inflated first
+    (gzip.compress(b"https://news.example.org/a\n" * 10)[:-12], r"gzip data ends early \(truncated download\?\)"),
+])
+def test_a_document_that_is_not_lines_of_text_is_not_a_url_list_rather_than_bad_lines(content, what):
+    with pytest.raises(NotAUrlList, match=f"^{what}"):
+        parse_url_list(content)
+
+
+def test_a_gzipped_url_list_is_not_inflated_past_its_limit(monkeypatch):
+    monkeypatch.setattr(links, "MAX_URL_LIST_BYTES", 10_000)
+    with pytest.raises(NotAUrlList, match=r"larger than 10000 bytes uncompressed \(the URL list limit\)"):
+        parse_url_list(gzip.compress(b"https://news.example.org/x\n" * 100_000))
+
+
+def test_a_url_list_opening_with_a_line_in_brackets_or_ending_in_a_dos_eof_is_read_line_by_line():
+    content = b"[Gazette]\r\n" + b"https://news.example.org/a\r\n" * 200 + b"\x1a"  # Ctrl-Z: an old editor's end
+    assert parse_url_list(content) == UrlList(
+        links=[Link("https://news.example.org/a")] * 200,
+        bad_lines=[(1, "[Gazette]", "not an http(s) URL"), (202, "\x1a", "not an http(s) URL")])
 
 
 def test_a_lastmod_past_the_last_day_in_utc_is_no_date():

@@ -5,6 +5,7 @@ reason, and a second run changes nothing and fetches nothing it already has."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import random
@@ -396,6 +397,27 @@ def test_a_url_list_takes_any_case_scheme_and_rejects_a_line_that_is_not_a_url(t
         page = run_plain(config, [f"urls:{site.url('/home')}"])
         assert page.rejected == 1 and ("/home", "list", "not_a_url_list", f"urls:{site.url('/home')}: "
                                        "an HTML page, not a list of URLs") in rejects_of(config.archive_dir, site.base_url)
+
+
+def test_a_gzipped_url_list_is_read_and_one_that_is_not_text_is_one_reject(tmp_path):
+    with WebServer({"/robots.txt": robots(""), "/a": html(article(67)), "/b": html(article(68)),
+                    "/api": Route(headers={"Content-Type": "application/json"},
+                                  body=b'{"items": [{"url": "/a"}, {"url": "/b"}]}\n')}) as site:
+        site.routes["/list.txt.gz"] = Route(headers={"Content-Type": "application/gzip"},
+                                            body=gzip.compress(f"{site.url('/a')}\n".encode()))
+        local = tmp_path / "list.txt"  # gzip'ed under a name that does not say so
+        local.write_bytes(gzip.compress(f"# the b list\n{site.url('/b')}\n".encode()))
+        noise = tmp_path / "noise.txt"
+        noise.write_bytes(random.Random(3).randbytes(2_000_000))
+        config = settings(tmp_path)
+        summary = run_plain(config, [f"urls:{site.url('/list.txt.gz')}", f"urls:{local}", f"urls:{noise}",
+                                     f"urls:{site.url('/api')}"])
+        archived = {ref for (ref,) in query(config.archive_dir, "SELECT source_ref FROM documents")}
+        assert archived == {site.url("/a"), site.url("/b")}
+        assert (summary.rejected, len(summary.parts)) == (2, 1)
+        assert rejects_of(config.archive_dir, site.base_url) == {
+            (str(noise), "list", "not_a_url_list", f"urls:{noise}: binary data, not a list of URLs"),
+            ("/api", "list", "not_a_url_list", f"urls:{site.url('/api')}: JSON, not a list of URLs")}
 
 
 def test_two_remote_warcs_of_one_name_are_each_read_and_named_by_their_url(tmp_path):

@@ -31,7 +31,7 @@ from pipeline.settings import Settings
 from pipeline.sources import warc, warc_cache
 from pipeline.sources.config import Source, parse_ref
 from pipeline.sources.feeds import FeedError, discover_feeds, parse_feed
-from pipeline.sources.links import Link, looks_like_html, parse_url_list, unlisted_entry
+from pipeline.sources.links import Link, NotAUrlList, parse_url_list, unlisted_entry
 from pipeline.sources.sitemaps import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 from pipeline.store import ArchivePaths
 from pipeline.tag.dates import MAX_FUTURE
@@ -224,10 +224,11 @@ def _url_list(fetcher: Fetcher, source: Source, problems: list[dict]) -> list[Li
             reason = "missing" if isinstance(e, FileNotFoundError) else "unreadable"
             problems.append(_problem(source, None, source.location, reason, f"{source.location}: {e.strerror or e}"))
             return []
-    if looks_like_html(content):
-        problems.append(_problem(source, None, source.location, "not_a_url_list", "an HTML page, not a list of URLs"))
+    try:
+        listed = parse_url_list(content)
+    except NotAUrlList as e:
+        problems.append(_problem(source, None, source.location, "not_a_url_list", str(e)))
         return []
-    listed = parse_url_list(content)
     # Each bad line under its own name within its list: a line added later is a reject of its own.
     problems += [_problem(source, None, f"{source.location}#{line}", "bad_url", f"line {number}: {why}")
                  for number, line, why in listed.bad_lines]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.utils
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -20,9 +19,8 @@ try:
 except ImportError:  # optional: robots.txt's Sitemap lines are simple enough to read without it
     Protego = None
 
-from pipeline.sources.links import Link, absolute_url, looks_like_html, unique_by_url
+from pipeline.sources.links import GZIP_MAGIC, GzipError, Link, absolute_url, gunzip, looks_like_html, unique_by_url
 
-GZIP_MAGIC = b"\x1f\x8b"
 # The protocol's limit on a sitemap, uncompressed; more is refused rather than inflated (gzip bombs).
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 FEED_ROOTS = ("rss", "feed", "RDF")
@@ -51,26 +49,13 @@ def parse_sitemap(content: bytes, base_url: str) -> Sitemap:
     SitemapError when the document is not a sitemap.
     """
     if content[:2] == GZIP_MAGIC:
-        content = gunzip(content, base_url)
+        try:
+            content = gunzip(content, MAX_SITEMAP_BYTES, "the sitemap limit")
+        except GzipError as e:
+            raise SitemapError(f"{base_url}: {e}") from None
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return parse_xml_sitemap(content, base_url)
     return Sitemap(links=parse_text_sitemap(content, base_url), sitemaps=[])
-
-
-def gunzip(content: bytes, base_url: str) -> bytes:
-    out = bytearray()
-    while content[:2] == GZIP_MAGIC:  # members one after the other; trailing padding is ignored
-        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            out += member.decompress(content, MAX_SITEMAP_BYTES + 1 - len(out))
-        except zlib.error as e:
-            raise SitemapError(f"{base_url}: corrupt gzip data ({e})") from None
-        if len(out) > MAX_SITEMAP_BYTES:
-            raise SitemapError(f"{base_url}: larger than {MAX_SITEMAP_BYTES} bytes uncompressed (the sitemap limit)")
-        if not member.eof:
-            raise SitemapError(f"{base_url}: gzip data ends early (truncated download?)")
-        content = member.unused_data
-    return bytes(out)
 
 
 def parse_xml_sitemap(content: bytes, base_url: str) -> Sitemap:
