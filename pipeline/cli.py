@@ -250,6 +250,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             [entry] = list_entries(args.page)  # with what the folder's manifest knows of the page
         except FolderError as e:  # its folder's manifest cannot be read
             raise SourceError(str(e)) from e
+        if entry["kind"] == "unlisted":  # its row of the manifest cannot be taken
+            raise SourceError(f"{entry['url']}: {entry['detail']}")
         raw = read_entry({**entry, "url": args.url or entry["url"]}, max_bytes=settings.max_page_bytes)
     archive = ArchivePaths(settings.archive_dir)
     got = raw if isinstance(raw, Reject) else extract_one(raw, settings, archive if archive.catalog.exists() else None)

@@ -78,3 +78,7 @@ def test_extract_human_output_and_a_clear_error_for_a_bad_page(tmp_path):
     manifest = extract(str(page))
     assert manifest.returncode == 2 and b"manifest.csv is not UTF-8" in manifest.stderr
     assert b"Traceback" not in manifest.stderr
+    (tmp_path / "manifest.csv").write_text("file,fetched_at,url,outlet\nferry.html,last week,,\n")
+    row = extract(str(page))
+    assert row.returncode == 2 and b"Traceback" not in row.stderr
+    assert f"{page}: manifest.csv, line 2: fetched_at 'last week' of 'ferry.html'".encode() in row.stderr

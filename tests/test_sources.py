@@ -89,12 +89,43 @@ def test_missing_source_and_bad_manifest_are_clear_errors(tmp_path):
     (tmp_path / "manifest.csv").write_text("name,url\nx.txt,\n")
     with pytest.raises(FolderError, match="needs a header row with at least a `file` column"):
         list_entries(str(tmp_path))
-    (tmp_path / "manifest.csv").write_text("file,fetched_at\nx.txt,yesterday\n")
-    with pytest.raises(FolderError, match="not an ISO 8601 time"):
-        list_entries(str(tmp_path))
-    (tmp_path / "manifest.csv").write_text("file,fetched_at\nx.txt,9999-12-31T23:00:00-05:00\n")  # past UTC's last day
-    with pytest.raises(FolderError, match="not an ISO 8601 time"):
-        list_entries(str(tmp_path))
+
+
+def test_a_bad_manifest_row_is_a_reject_of_its_own_and_the_other_rows_are_read(tmp_path):
+    for name in ("a.txt", "b.txt", "c.txt", "d.txt"):
+        (tmp_path / name).write_text(f"page {name}")
+    (tmp_path / "manifest.csv").write_text(
+        "file,fetched_at,url,outlet\n"
+        "a.txt,yesterday,https://example.com/a,\n"
+        "b.txt,2024-03-05,https://example.com/b,\n"
+        "c.txt,9999-12-31T23:00:00-05:00,,\n"  # past UTC's last day
+        "d.txt,2024-03-05,https://example.com/d,Example,extra\n"
+        "../outside.html,2024-03-05,,\n"
+        "/etc/passwd,,,\n"
+        "sub/../../up.html,,,\n"
+    )
+    entries = list_entries(str(tmp_path))
+    assert [(e["path"], e["url"], e["fetched_at"]) for e in entries if e["kind"] == "file"] == [
+        (str(tmp_path / "b.txt"), "https://example.com/b", "2024-03-05")]
+    manifest = str(tmp_path / "manifest.csv")
+    assert [(e["url"], e["reason"], e["detail"]) for e in entries if e["kind"] == "unlisted"] == [
+        (str(tmp_path / "a.txt"), "bad_manifest", "manifest.csv, line 2: fetched_at 'yesterday' of 'a.txt' is not an "
+         "ISO 8601 time that UTC can hold; the page is not read until its row is put right"),
+        (str(tmp_path / "c.txt"), "bad_manifest", "manifest.csv, line 4: fetched_at '9999-12-31T23:00:00-05:00' of "
+         "'c.txt' is not an ISO 8601 time that UTC can hold; the page is not read until its row is put right"),
+        (str(tmp_path / "d.txt"), "bad_manifest", "manifest.csv, line 5: 5 fields, more than the header's 4 (a comma "
+         "in a field without quotes?); the page is not read until its row is put right"),
+        (f"{manifest}#../outside.html", "bad_manifest",
+         "manifest.csv, line 6: '../outside.html' is not a path inside the folder (not read)"),
+        (f"{manifest}#/etc/passwd", "bad_manifest",
+         "manifest.csv, line 7: '/etc/passwd' is not a path inside the folder (not read)"),
+        (f"{manifest}#sub/../../up.html", "bad_manifest",
+         "manifest.csv, line 8: 'sub/../../up.html' is not a path inside the folder (not read)"),
+    ]
+    # a single file's source has its own row's reject, and no other's
+    [entry] = list_entries(str(tmp_path / "a.txt"))
+    assert (entry["kind"], entry["url"], entry["reason"]) == ("unlisted", str(tmp_path / "a.txt"), "bad_manifest")
+    assert [e["kind"] for e in list_entries(str(tmp_path / "b.txt"))] == ["file"]
 
 
 def test_a_single_file_is_a_source_with_its_folder_manifest(tmp_path):
@@ -203,10 +234,6 @@ def unlistable_sources(root: Path) -> list[tuple[Path, str, str]]:
     return [
         (folder_with_manifest(root / "latin1", header + b"page.txt,2026-11-23T08:09:08Z,,Caf\xe9\n"),
          "bad_manifest", "manifest.csv is not UTF-8"),
-        (folder_with_manifest(root / "extra", header + b"page.txt,2026-11-23T08:09:08Z,https://e.com/a,b,NBC\n"),
-         "bad_manifest", "manifest.csv, line 2: 5 fields, more than the header's 4"),
-        (folder_with_manifest(root / "badtime", header + b"page.txt,yesterday,,\n"),
-         "bad_manifest", "not an ISO 8601 time"),
         (folder_with_manifest(root / "nofile", b"name,url\npage.txt,\n"),
          "bad_manifest", "needs a header row with at least a `file` column"),
         (root / "absent", "missing", "no such file or folder"),
@@ -226,6 +253,25 @@ def test_a_local_source_that_cannot_be_listed_is_a_list_reject_and_the_run_goes_
     details = {ref: detail for _, _, ref, detail in rows["rejects"]}
     for path, _, words in bad:
         assert details[str(path)].startswith(f"{parse_ref(str(path)).ref}: ") and words in details[str(path)]
+
+
+def test_a_bad_manifest_row_costs_its_page_alone_until_it_is_put_right(tmp_path):
+    good = good_folder(tmp_path)
+    first, second = sorted(p.name for p in SEEDS.glob("*.txt"))
+    rows = f"file,fetched_at,url,outlet\n{first},2026-11-23T08:09:08Z,,\n{second},yesterday,,\n../../etc/passwd,,,\n"
+    (good / "manifest.csv").write_text(rows)
+    archive = tmp_path / "archive"
+    summary, archived = run_and_rerun(archive, [good])
+    assert (summary.status, summary.articles_archived, summary.rejected) == ("succeeded", 1, 2)
+    assert archived["documents"] == [(str(good / first),)]
+    assert [(stage, reason, ref) for stage, reason, ref, _ in archived["rejects"]] == [
+        ("list", "bad_manifest", str(good / second)), ("list", "bad_manifest", f"{good / 'manifest.csv'}#../../etc/passwd")]
+    (good / "manifest.csv").write_text(rows.replace("yesterday", "2026-11-22T07:00:00Z"))
+    fixed = run_plain(Settings(archive=archive, entities=False), [str(good)])
+    assert (fixed.articles_archived, fixed.rejected) == (1, 0)
+    with connect(archive) as con:
+        assert con.sql("SELECT fetched_at_method, fetched_at::VARCHAR FROM raw_pages WHERE source_ref = ?",
+                       params=[str(good / second)]).fetchall() == [("manifest", "2026-11-22 07:00:00+00")]
 
 
 def test_a_run_whose_sources_are_all_local_and_unlistable_fails_as_before(tmp_path):

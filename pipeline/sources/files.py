@@ -7,8 +7,11 @@ rather than skipped silently, and so is what a folder holds but cannot be read (
 subfolder that cannot be listed, a symbolic link that leads nowhere or in a loop, a link
 to a folder, which is not followed, a named pipe). Dot-files and dot-folders (an
 editor's backups, a `.git` folder) are skipped on purpose, as is every manifest.csv.
-A folder or file that cannot be listed at all raises FolderError, with the reason code
-of the `list` reject it becomes.
+A manifest row that cannot be taken (a time that is not ISO 8601, more fields than the
+header, a path outside the folder) is a `bad_manifest` reject of its own, and its page
+is not read. A folder or file that cannot be listed at all (a manifest that is not UTF-8
+CSV with a `file` column, too) raises FolderError, with the reason code of the `list`
+reject it becomes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import io
 import os
 import stat
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -40,11 +44,22 @@ def is_page_file(path: Path) -> bool:
     return name.endswith(PAGE_SUFFIXES)
 
 
-def read_manifest(folder: Path) -> dict[str, dict]:
+@dataclass(frozen=True)
+class Manifest:
+    """What a folder's manifest.csv says of each file, by its path in the folder, and the
+    rows that cannot be taken: what each is wrong with, by the path it names."""
+
+    rows: dict[str, dict]
+    bad: dict[str, str]
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """The folder's manifest; FolderError if it cannot be read at all (not UTF-8 CSV with a
+    `file` column). A bad row costs its own page, not the folder's."""
     try:
         data = (folder / MANIFEST_NAME).read_bytes()
     except FileNotFoundError:
-        return {}
+        return Manifest({}, {})
     except OSError as e:
         raise FolderError("unreadable", folder, f"{MANIFEST_NAME} cannot be read ({e.strerror or e})") from None
     try:
@@ -60,28 +75,50 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         raise FolderError("bad_manifest", folder, f"{MANIFEST_NAME}, line {reader.line_num}: {e}") from None
 
 
-def manifest_rows(folder: Path, reader: csv.DictReader) -> dict[str, dict]:
-    """What the manifest says of each file, by its path in the folder."""
+def manifest_rows(folder: Path, reader: csv.DictReader) -> Manifest:
+    """What the manifest says of each file, by its path in the folder; a row that names no
+    file is passed over, one that cannot be taken is kept with what is wrong with it."""
     if not reader.fieldnames or "file" not in reader.fieldnames:
         raise FolderError("bad_manifest", folder, f"{MANIFEST_NAME} needs a header row with at least a `file` column")
-    rows = {}
+    rows, bad = {}, {}
     for row in reader:
-        where = f"{MANIFEST_NAME}, line {reader.line_num}"
-        if None in row:  # csv.DictReader's key for the fields past the header's
-            fields = len(reader.fieldnames) + len(row[None])
-            raise FolderError("bad_manifest", folder, f"{where}: {fields} fields, more than the header's "
-                                                      f"{len(reader.fieldnames)} (a comma in a field without quotes?)")
-        fetched_at = (row.get("fetched_at") or "").strip()
-        if fetched_at:
-            try:
-                datetime.fromisoformat(fetched_at).astimezone(timezone.utc)  # stored in UTC
-            except (ValueError, OverflowError):
-                raise FolderError("bad_manifest", folder, f"{where}: fetched_at {fetched_at!r} of {row['file']!r} "
-                                                          "is not an ISO 8601 time that UTC can hold") from None
-        # "./a.html" is a.html
-        rows[PurePosixPath((row["file"] or "").strip()).as_posix()] = {
-            k: (v or "").strip() or None for k, v in row.items() if k != "file"}
-    return rows
+        if not (row["file"] or "").strip():
+            continue
+        name = PurePosixPath(row["file"].strip()).as_posix()  # "./a.html" is a.html
+        if problem := row_problem(row, name, len(reader.fieldnames)):
+            bad[name] = f"{MANIFEST_NAME}, line {reader.line_num}: {problem}"
+        else:
+            rows[name] = {k: (v or "").strip() or None for k, v in row.items() if k != "file"}
+    return Manifest(rows, bad)
+
+
+def row_problem(row: dict, name: str, columns: int) -> str | None:
+    """What is wrong with a manifest row naming `name`, or None."""
+    if not is_inside(name):
+        return f"{name!r} is not a path inside the folder (not read)"
+    if None in row:  # csv.DictReader's key for the fields past the header's
+        return (f"{columns + len(row[None])} fields, more than the header's {columns} (a comma in a field "
+                "without quotes?); the page is not read until its row is put right")
+    fetched_at = (row.get("fetched_at") or "").strip()
+    if fetched_at:
+        try:
+            datetime.fromisoformat(fetched_at).astimezone(timezone.utc)  # stored in UTC
+        except (ValueError, OverflowError):
+            return (f"fetched_at {fetched_at!r} of {name!r} is not an ISO 8601 time that UTC can hold; "
+                    "the page is not read until its row is put right")
+    return None
+
+
+def is_inside(name: str) -> bool:
+    """Whether a path a manifest names is one in its folder: not absolute, no way up."""
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def bad_row_ref(base: Path, name: str) -> str:
+    """A bad manifest row's reject names the page it holds back, or for a path outside the
+    folder the manifest, # the path: the reject is the row's, and nothing outside is read."""
+    return shown_path(base / name) if is_inside(name) else f"{shown_path(base / MANIFEST_NAME)}#{shown_path(name)}"
 
 
 def list_entries(source: str, outlet: str | None = None) -> list[dict]:
@@ -97,14 +134,21 @@ def list_entries(source: str, outlet: str | None = None) -> list[dict]:
     if stat.S_ISDIR(mode):
         paths, problems = walk(root)
         manifest, base = read_manifest(root), root
+        bad = manifest.bad
     elif stat.S_ISREG(mode):
         manifest, base = read_manifest(root.parent), root.parent
         paths, problems = [root], []
+        bad = {name: why for name, why in manifest.bad.items() if name == root.name}
     else:
         raise FolderError("unsupported_type", root, "not a file or a folder (a named pipe, socket or device?)")
     entries = []
     for p in paths:
-        known = manifest.get(p.relative_to(base).as_posix(), {})
+        name = p.relative_to(base).as_posix()
+        # Read without its row, the page would be archived with its file's mtime and no URL, and
+        # once archived its bytes are not read again: it waits for the row to be put right.
+        if name in bad:
+            continue
+        known = manifest.rows.get(name, {})
         entries.append({
             "kind": "file",
             "path": str(p),
@@ -116,9 +160,11 @@ def list_entries(source: str, outlet: str | None = None) -> list[dict]:
         # A file the manifest names that is not there: a dot-file is left out on purpose, others are lost.
         listed = {p.relative_to(base).as_posix() for p in paths}
         problems += [(base / name, "missing", f"listed in {MANIFEST_NAME}, not in the folder")
-                     for name in manifest if name not in listed and not (base / name).exists()]
-    return entries + [unlisted_entry(shown_path(root), shown_path(p), reason,
-                                     f"{shown_path(p.relative_to(root))}: {detail}") for p, reason, detail in problems]
+                     for name in manifest.rows if name not in listed and not (base / name).exists()]
+    return (entries + [unlisted_entry(shown_path(root), shown_path(p), reason,
+                                      f"{shown_path(p.relative_to(root))}: {detail}") for p, reason, detail in problems]
+            + [unlisted_entry(shown_path(root), bad_row_ref(base, name), "bad_manifest", why)
+               for name, why in bad.items()])
 
 
 def walk(root: Path) -> tuple[list[Path], list[tuple[Path, str, str]]]:
