@@ -57,6 +57,19 @@ def local_ref(ref: str) -> str:
     return source.ref
 
 
+def local_refs(settings: Settings, refs: list[str]) -> list[str]:
+    """The references with local paths made absolute. One that names no source (`feed:`
+    with no location, a path with | in its name) fails the run, recorded in `runs` with
+    the error as a run none of whose sources can be listed is."""
+    try:
+        return [local_ref(ref) for ref in refs]
+    except SourceConfigError:
+        from pipeline.run import begin_run
+
+        with begin_run(settings, refs, settings.executor, entries=[]):  # records the error below as a failed run
+            raise
+
+
 def print_relation(rel: duckdb.DuckDBPyRelation | None, fmt: str = "table", title: str | None = None) -> None:
     """Tables as DuckDB draws them (columns elided to fit), or JSON or CSV for other programs."""
     if rel is None:
@@ -77,7 +90,7 @@ def print_relation(rel: duckdb.DuckDBPyRelation | None, fmt: str = "table", titl
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    sources = [local_ref(s) for s in args.sources]
+    sources = local_refs(settings, args.sources)
     console.print(f"newsarchive: archiving {', '.join(args.sources)} into {settings.archive_dir} "
                   f"({settings.executor} executor)")
     if settings.executor == "prefect":
@@ -190,7 +203,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return 2
     window = {k: v for k, v in (("since", args.since), ("until", args.until)) if v}
     settings = Settings(**{**settings_from(args).model_dump(), **window})
-    sources = [local_ref(s) for s in args.sources]
+    sources = local_refs(settings, args.sources)
     console.print(f"newsarchive: backfill of {', '.join(args.sources) or f'the sources of {settings.sources_file}'} "
                   f"from {settings.since or 'the start'} to {settings.until or 'today'} into {settings.archive_dir} "
                   f"({settings.executor} executor)")

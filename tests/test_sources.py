@@ -310,6 +310,22 @@ def test_a_mistyped_url_list_on_disk_fails_a_run_of_it_alone_and_is_a_reject_bes
         assert con.sql("SELECT stage, reason, source_ref FROM rejects").fetchall() == [("list", "missing", str(absent))]
 
 
+def test_a_reference_that_names_no_source_fails_its_run_with_a_runs_row_as_a_mistyped_path_does(tmp_path):
+    archive, barred, absent = tmp_path / "archive", tmp_path / "a|b", tmp_path / "absent"
+    barred.mkdir()
+    for command, ref in (("run", "feed:"), ("run", "urls:"), ("backfill", str(barred)), ("run", str(absent))):
+        ran = newsarchive(command, ref, "--archive", str(archive), "--executor", "plain", check=False)
+        assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    with connect(archive) as con:
+        assert con.sql("SELECT status, sources, error FROM runs ORDER BY started_at").fetchall() == [
+            ("failed", ["feed:"], "pipeline.sources.config.SourceConfigError: 'feed:': no location after feed:"),
+            ("failed", ["urls:"], "pipeline.sources.config.SourceConfigError: 'urls:': no location after urls:"),
+            ("failed", [str(barred)], f"pipeline.sources.config.SourceConfigError: {barred}: a path with | in its name "
+                                      "cannot be a source, since | names the outlet (rename it, or name a link to it)"),
+            ("failed", [str(absent)], f"pipeline.sources.SourceError: {absent}: no such file or folder"),
+        ]
+
+
 def write_gzip_bomb(path: Path, megabytes: int) -> Path:
     with gzip.open(path, "wb") as f:
         for _ in range(megabytes):
