@@ -86,12 +86,17 @@ def test_a_second_writer_is_refused_clearly_while_a_run_holds_the_lock(tmp_path)
     assert run_plain(settings(archive), [str(SEEDS)]).articles_archived == 2
 
 
-def test_a_reader_holding_the_catalog_open_sees_each_published_run(tmp_path, seed_folder):
-    archive = tmp_path / "archive"
-    first = tmp_path / "first"
+def archive_of_one_seed(tmp_path: Path, seed_folder: Path) -> Path:
+    """An archive of one seed page; the other stays in `seed_folder` for a later run."""
+    archive, first = tmp_path / "archive", tmp_path / "first"
     first.mkdir()
     (seed_folder / "000_c8b65d296b825c04.txt").rename(first / "000.txt")
     run_plain(settings(archive), [str(first)])
+    return archive
+
+
+def test_a_reader_holding_the_catalog_open_sees_each_published_run(tmp_path, seed_folder):
+    archive = archive_of_one_seed(tmp_path, seed_folder)
     reader = python(f"""
         import sys, duckdb
         con = duckdb.connect({str(archive / "archive.duckdb")!r}, read_only=True)
@@ -111,11 +116,7 @@ def test_a_reader_holding_the_catalog_open_sees_each_published_run(tmp_path, see
 
 
 def test_a_session_holding_the_catalog_open_to_write_locks_no_reader_out(tmp_path, seed_folder):
-    archive = tmp_path / "archive"
-    first = tmp_path / "first"
-    first.mkdir()
-    (seed_folder / "000_c8b65d296b825c04.txt").rename(first / "000.txt")
-    run_plain(settings(archive), [str(first)])
+    archive = archive_of_one_seed(tmp_path, seed_folder)
     catalog = archive / "archive.duckdb"
     holder = python(f"""
         import sys, duckdb
