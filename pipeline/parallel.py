@@ -37,20 +37,23 @@ R = TypeVar("R")
 
 class WorkerCrashed(Exception):
     """The worker process running a chunk died (killed, out of memory, a crash in a C
-    library), and died again running the chunk alone: the chunk holds the cause."""
+    library) or was killed for taking too long, and again running the chunk alone: the
+    chunk holds the cause. `timed_out`: it was killed for its time, `timeout_s`."""
 
-    def __init__(self, chunk: object):
-        super().__init__("its worker process died running it, twice")
+    def __init__(self, chunk: object, timeout_s: float | None = None):
+        super().__init__(f"it took over {timeout_s:g} s, twice" if timeout_s else "its worker process died running it, twice")
         self.chunk = chunk
+        self.timeout_s = timeout_s
 
 
 class Batch(Generic[R]):
     """Chunks handed over: their results, in the chunks' order, once all are done. A
-    chunk that crashed its worker (WorkerCrashed) gives `recover(chunk)` instead, where
-    the stage gives one: the pages at fault become rejects, not the run's failure."""
+    chunk that crashed its worker (WorkerCrashed) gives `recover(chunk, timeout_s)`
+    instead, where the stage gives one: the pages at fault become rejects, not the run's
+    failure (`timeout_s`: it was killed for taking longer; None: its worker died)."""
 
     def __init__(self, futures: list, gather: Callable[[list], list[R]] | None = None,
-                 recover: Callable[[object], R] | None = None):
+                 recover: Callable[[object, float | None], R] | None = None):
         self._futures = futures
         self._gather = gather or self._each
         self._recover = recover
@@ -63,7 +66,7 @@ class Batch(Generic[R]):
             except WorkerCrashed as crashed:
                 if self._recover is None:
                     raise
-                results.append(self._recover(crashed.chunk))
+                results.append(self._recover(crashed.chunk, crashed.timeout_s))
         return results
 
     def results(self) -> list[R]:
@@ -90,7 +93,7 @@ class Workers:
         raise NotImplementedError
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T, float | None], R] | None = None, alone: bool = False) -> Batch[R]:
         """fn over each chunk, started once every chunk of a higher priority has been; on
         several workers, the costliest chunks (by `cost`) are started first. `recover`
         gives the result of a chunk that crashed its worker (Batch); `alone`: each chunk
@@ -114,7 +117,7 @@ class InProcess(Workers):
         return 1
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T, float | None], R] | None = None, alone: bool = False) -> Batch[R]:
         return Done([fn(c) for c in chunks])
 
 
@@ -129,11 +132,17 @@ class ProcessPool(Workers):
     A worker that dies (killed, out of memory, a crash in a C library) breaks the whole
     executor, and every chunk running then fails with it. The executor is started anew,
     and those chunks run again each alone, first: the one whose worker dies again alone
-    is the cause, and fails with WorkerCrashed; the others were its neighbours."""
+    is the cause, and fails with WorkerCrashed; the others were its neighbours. A chunk
+    running longer than `timeout_s` (a page some library loops on) has the executor's
+    workers killed, which is the same case: which worker runs which chunk, the executor
+    does not say, and a C loop heeds no signal a worker could set for itself."""
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, timeout_s: float = 600.0):
         self._pool = self._executor(processes)
         self._processes = processes
+        self._timeout_s = timeout_s
+        self._started: dict[int, float] = {}  # id(future) -> when its chunk was handed to the executor
+        self._timed_out: set[int] = set()  # ids of futures whose chunk ran out of time
         self._waiting: list[tuple] = []  # a heap of (-priority, order, fn, chunk, future, alone)
         self._order = itertools.count()
         self._running = 0
@@ -141,6 +150,7 @@ class ProcessPool(Workers):
         self._closed = False
         self._changed = threading.Condition()
         threading.Thread(target=self._hand_out, name="pool-hand-out", daemon=True).start()
+        threading.Thread(target=self._watch, name="pool-watch", daemon=True).start()
 
     @staticmethod
     def _executor(processes: int) -> ProcessPoolExecutor:
@@ -154,7 +164,7 @@ class ProcessPool(Workers):
         return True
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T, float | None], R] | None = None, alone: bool = False) -> Batch[R]:
         futures: list[Future] = [Future() for _ in chunks]
         with self._changed:
             for i in costliest_first(chunks, cost):
@@ -190,6 +200,7 @@ class ProcessPool(Workers):
                     continue
                 self._running += 1
                 self._alone_running = alone
+                self._started[id(future)] = time.monotonic()
                 pool = self._pool
             try:
                 pool.submit(fn, chunk).add_done_callback(partial(self._finished, item, pool))
@@ -213,17 +224,37 @@ class ProcessPool(Workers):
         with self._changed:
             self._running -= 1
             self._alone_running = False
+            self._started.pop(id(future), None)
+            timed_out = id(future) in self._timed_out
+            self._timed_out.discard(id(future))
             if error is not None:
                 if pool is self._pool and not self._closed:
                     self._pool = self._executor(self._processes)
                     pool.shutdown(wait=False, cancel_futures=True)
                 if alone:
-                    future.set_exception(WorkerCrashed(chunk))
+                    future.set_exception(WorkerCrashed(chunk, self._timeout_s if timed_out else None))
                 elif self._closed:
                     future.set_exception(error)
                 else:  # its future, still running, resolves when it has run alone
                     self._queue(rank, fn, chunk, future, True)
             self._changed.notify()
+
+    def _watch(self) -> None:
+        """Kill the executor's workers when a chunk has run longer than the time limit."""
+        while not self._closed:
+            time.sleep(min(1.0, self._timeout_s / 4))
+            with self._changed:
+                now = time.monotonic()
+                late = [key for key, started in self._started.items() if now - started > self._timeout_s]
+                if not late or self._closed:
+                    continue
+                self._timed_out.update(late)
+                for key in late:
+                    del self._started[key]
+                # The executor's own map of pid to process: it has no other way to reach its workers.
+                workers = list((self._pool._processes or {}).values())
+            for worker in workers:
+                worker.kill()
 
     def close(self) -> None:
         with self._changed:
@@ -276,7 +307,7 @@ class DaskCluster(Workers):
         return not _on_dask_worker()
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
-               priority: int = 0, recover: Callable[[T], R] | None = None, alone: bool = False) -> Batch[R]:
+               priority: int = 0, recover: Callable[[T, float | None], R] | None = None, alone: bool = False) -> Batch[R]:
         """`recover` and `alone` are the local pool's: Dask runs a task whose worker died on
         another (the scheduler's `allowed-failures`), then fails it with KilledWorker."""
         from distributed import worker_client
@@ -330,12 +361,13 @@ def workers_for(settings: Settings) -> Workers:
     if settings.runner == "dask":
         key: tuple = ("dask", settings.dask_address)
     elif settings.workers > 1:
-        key = ("local", settings.workers)
+        key = ("local", settings.workers, settings.chunk_timeout_s)
     else:
         return InProcess()
     with _lock:
         if key not in _started:
-            _started[key] = DaskCluster(settings.dask_address) if key[0] == "dask" else ProcessPool(settings.workers)
+            _started[key] = (DaskCluster(settings.dask_address) if key[0] == "dask"
+                             else ProcessPool(settings.workers, settings.chunk_timeout_s))
         return _started[key]
 
 

@@ -55,18 +55,23 @@ def start_extraction(raws: list[RawPage], workers: Workers, chunk_pages: int = 1
                           recover=partial(_extract_alone, workers, fast))
 
 
-# A page whose worker process died extracting or tagging it, alone (parallel.WorkerCrashed).
-CRASHED = ("worker_crashed", "the worker process {} this page died, and died again with the page alone (killed, "
-                             "out of memory, or a crash in a library): the page is not archived")
+def crashed(stage: str, timeout_s: float | None) -> tuple[str, str]:
+    """The reason and detail of a page whose worker process died, or was killed for its
+    time, extracting or tagging it, alone (parallel.WorkerCrashed)."""
+    doing = {"extract": "extracting", "tag": "tagging"}[stage]
+    if timeout_s:
+        return "too_slow", (f"{doing} this page took over {timeout_s:g} s (chunk_timeout_s), alone too; its worker "
+                            "process was killed and the page is not archived")
+    return "worker_crashed", (f"the worker process {doing} this page died, and died again with the page alone "
+                              "(killed, out of memory, or a crash in a library): the page is not archived")
 
 
-def _extract_alone(workers: Workers, fast: bool, raws: list[RawPage]) -> tuple:
+def _extract_alone(workers: Workers, fast: bool, raws: list[RawPage], timeout_s: float | None = None) -> tuple:
     """A chunk that crashed its worker: each page extracted alone, and the one that
     crashes it rejected, so that its neighbours are archived."""
     if len(raws) == 1:
-        reject = Reject(raws[0].source_ref, raw_hash(raws[0].content), "extract", CRASHED[0],
-                        CRASHED[1].format("extracting"))
-        return [], [], [reject], StageStats()
+        return [], [], [Reject(raws[0].source_ref, raw_hash(raws[0].content), "extract", *crashed("extract", timeout_s))], \
+            StageStats()
     results = workers.submit(partial(_extract_chunk, fast=fast), [[raw] for raw in raws], alone=True,
                              recover=partial(_extract_alone, workers, fast)).results()
     stats = StageStats()
@@ -133,10 +138,10 @@ def start_tagging(docs: list[Document], settings: Settings, workers: Workers) ->
                           cost=lambda chunk: sum(len(d.text) for d in chunk), recover=partial(_tag_alone, workers, settings))
 
 
-def _tag_alone(workers: Workers, settings: Settings, docs: list[Document]) -> tuple:
+def _tag_alone(workers: Workers, settings: Settings, docs: list[Document], timeout_s: float | None = None) -> tuple:
     """A chunk that crashed its worker, as _extract_alone: the page at fault is rejected."""
     if len(docs) == 1:
-        reject = Reject(docs[0].raw.source_ref, docs[0].page.raw_hash, "tag", CRASHED[0], CRASHED[1].format("tagging"))
+        reject = Reject(docs[0].raw.source_ref, docs[0].page.raw_hash, "tag", *crashed("tag", timeout_s))
         return {table: [] for table in TAG_TABLES}, {docs[0].article_id: reject}, StageStats()
     tags, failed, stats = {table: [] for table in TAG_TABLES}, {}, StageStats()
     for page_tags, page_failed, page_stats in workers.submit(

@@ -111,6 +111,8 @@ def test_a_pool_starts_the_costliest_chunk_first_and_returns_results_in_order():
 def upper_or_die(chunk: list[str]) -> list[str]:
     if "die" in chunk:
         os._exit(1)  # as a worker killed, out of memory, or crashed in a C library
+    if "hang" in chunk:
+        time.sleep(3600)  # as a library looping on a page
     time.sleep(0.1)  # long enough for the neighbours to be running when it dies
     return [item.upper() for item in chunk]
 
@@ -119,12 +121,22 @@ def test_a_chunk_that_kills_its_worker_costs_that_chunk_not_its_neighbours_or_th
     pool = ProcessPool(2)
     try:
         batch = pool.submit(upper_or_die, [["a", "b"], ["c", "die"], ["e"], ["f"]],
-                            recover=lambda chunk: [f"lost {' '.join(chunk)}"])
+                            recover=lambda chunk, timeout_s: [f"lost {' '.join(chunk)}"])
         assert batch.results() == [["A", "B"], ["lost c die"], ["E"], ["F"]]
         assert pool.map(upper_or_die, [["x"], ["y"]]) == [["X"], ["Y"]]  # started anew
         with pytest.raises(WorkerCrashed) as crashed:  # no recovery given: the stage fails
             pool.submit(upper_or_die, [["die"], ["z"]]).results()
         assert crashed.value.chunk == ["die"]
+    finally:
+        pool.close()
+
+
+def test_a_chunk_that_runs_past_the_time_limit_has_its_worker_killed_and_costs_only_itself():
+    pool = ProcessPool(2, timeout_s=2)
+    try:
+        batch = pool.submit(upper_or_die, [["a"], ["hang"], ["c"]], recover=lambda chunk, timeout_s: [timeout_s])
+        assert batch.results() == [["A"], [2], ["C"]]
+        assert pool.map(upper_or_die, [["x"], ["y"]]) == [["X"], ["Y"]]
     finally:
         pool.close()
 
@@ -138,6 +150,16 @@ DYING = {  # a stage's function, replaced in the workers by one that dies on a m
                 os._exit(1)
             return decode_page(raw)
         pipeline.decode.decode_page = dying
+    """,
+    "hang": """
+        import time
+        import pipeline.decode
+        decode_page = pipeline.decode.decode_page
+        def hanging(raw):
+            if b"kill this worker" in raw.content:
+                time.sleep(3600)
+            return decode_page(raw)
+        pipeline.decode.decode_page = hanging
     """,
     "tag": """
         import pipeline.tag.language
@@ -163,15 +185,16 @@ def test_a_page_that_kills_its_worker_is_rejected_and_the_rest_archived(stage, p
     shutil.copytree(pages, folder)
     victim = sorted(folder.glob("*.txt"))[5]
     victim.write_text(victim.read_text() + "\nkill this worker\n")
-    settings = Settings(archive=tmp_path / "archive", workers=3, chunk_pages=4, shard_size=20)  # a pool of its own
+    settings = Settings(archive=tmp_path / "archive", workers=3, chunk_pages=4, shard_size=20,  # a pool of its own
+                        chunk_timeout_s=4)
     try:
         summary = run_plain(settings, [str(folder)])
     finally:
         close_all()  # no later test gets these workers
     assert summary.pages_read == 48 and summary.rejected == 2  # the fixture's bad page, and this one
     with connect(settings.archive) as con:
-        assert con.execute("SELECT source_ref, stage, reason FROM rejects WHERE reason = 'worker_crashed'").fetchall() \
-            == [(str(victim), stage, "worker_crashed")]
+        assert con.execute("SELECT source_ref, stage, reason FROM rejects WHERE stage <> 'read'").fetchall() == [
+            (str(victim), "extract" if stage == "hang" else stage, "too_slow" if stage == "hang" else "worker_crashed")]
         assert con.execute("SELECT status FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0] == "succeeded"
         assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == summary.articles_archived > 30
 
