@@ -141,45 +141,34 @@ def test_a_chunk_that_runs_past_the_time_limit_has_its_worker_killed_and_costs_o
         pool.close()
 
 
-DYING = {  # a stage's function, replaced in the workers by one that dies on a marked page
-    "extract": """
-        import pipeline.decode
-        decode_page = pipeline.decode.decode_page
-        def dying(raw):
-            if b"kill this worker" in raw.content:
-                os._exit(1)
-            return decode_page(raw)
-        pipeline.decode.decode_page = dying
-    """,
-    "hang": """
-        import time
-        import pipeline.decode
-        decode_page = pipeline.decode.decode_page
-        def hanging(raw):
-            if b"kill this worker" in raw.content:
-                time.sleep(3600)
-            return decode_page(raw)
-        pipeline.decode.decode_page = hanging
-    """,
-    "tag": """
-        import pipeline.tag.language
-        tag_language = pipeline.tag.language.tag_language
-        def dying(docs, *args):
-            if any("kill this worker" in doc.text for doc in docs):
-                os._exit(1)
-            return tag_language(docs, *args)
-        pipeline.tag.language.tag_language = dying
-    """,
+# Where a marked page makes its worker die or hang: a stage's function, replaced in the
+# workers (module, function, what marks the page, what it does then).
+FAULTS = {
+    "extract": ("pipeline.decode", "decode_page", 'b"kill this worker" in args[0].content', "os._exit(1)"),
+    "hang": ("pipeline.decode", "decode_page", 'b"kill this worker" in args[0].content', "time.sleep(3600)"),
+    "tag": ("pipeline.tag.language", "tag_language", 'any("kill this worker" in d.text for d in args[0])', "os._exit(1)"),
 }
 
 
-@pytest.mark.parametrize("stage", DYING)
+def sitecustomize(module: str, function: str, marked: str, fault: str) -> str:
+    return textwrap.dedent(f"""\
+        import os, time, {module}
+        original = {module}.{function}
+        def failing(*args):
+            if {marked}:
+                {fault}
+            return original(*args)
+        {module}.{function} = failing
+    """)
+
+
+@pytest.mark.parametrize("stage", FAULTS)
 def test_a_page_that_kills_its_worker_is_rejected_and_the_rest_archived(stage, pages, tmp_path, monkeypatch):
     """A worker dying broke the pool, and the run failed with BrokenProcessPool, all its
     pages lost. Here a marked page kills its worker (sitecustomize in the workers' path),
     each time."""
     (tmp_path / "inject").mkdir()
-    (tmp_path / "inject" / "sitecustomize.py").write_text("import os\n" + textwrap.dedent(DYING[stage]))
+    (tmp_path / "inject" / "sitecustomize.py").write_text(sitecustomize(*FAULTS[stage]))
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'inject'}{os.pathsep}{REPO}")
     folder = tmp_path / "pages"
     shutil.copytree(pages, folder)
