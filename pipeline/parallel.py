@@ -26,8 +26,9 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from functools import partial
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
 from pipeline.settings import Settings
 
@@ -308,20 +309,54 @@ class DaskCluster(Workers):
 
     def submit(self, fn: Callable[[T], R], chunks: Sequence[T], cost: Callable[[T], float] = len,
                priority: int = 0, recover: Callable[[T, float | None], R] | None = None, alone: bool = False) -> Batch[R]:
-        """`recover` and `alone` are the local pool's: Dask runs a task whose worker died on
-        another (the scheduler's `allowed-failures`), then fails it with KilledWorker."""
+        """Dask runs a task whose worker died on another, up to its scheduler's
+        `allowed-failures`, then fails it with KilledWorker: that chunk gives
+        `recover(chunk, None)`, as a local pool's WorkerCrashed does. Dask fails so every
+        task its dying workers held, so chunks to run `alone` run one after another."""
         from distributed import worker_client
 
+        if alone:
+            with self._client_here() as client:
+                return Done([_gathered(client, [chunk], recover, [client.submit(fn, chunk, pure=False)])[0]
+                             for chunk in chunks])
         if not _on_dask_worker():  # this process is the cluster's client
             client = self._own_client()
-            return Batch(_submitted(client, fn, chunks, cost, priority, next(self._batches)), client.gather)
+            return Batch(_submitted(client, fn, chunks, cost, priority, next(self._batches)),
+                         partial(_gathered, client, chunks, recover))
         with worker_client() as client:
-            return Done(client.gather(_submitted(client, fn, chunks, cost, priority, next(self._batches))))
+            return Done(_gathered(client, chunks, recover,
+                                  _submitted(client, fn, chunks, cost, priority, next(self._batches))))
+
+    @contextmanager
+    def _client_here(self) -> Iterator:
+        """This process's client, or, in a task on the cluster, that worker's."""
+        from distributed import worker_client
+
+        if not _on_dask_worker():
+            yield self._own_client()
+        else:
+            with worker_client() as client:
+                yield client
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _gathered(client, chunks: Sequence[T], recover: Callable[[T, float | None], R] | None, futures: list) -> list[R]:
+    """The chunks' results, in order; `recover(chunk, None)` for a chunk Dask gave up on."""
+    from distributed import KilledWorker
+
+    if recover is None:
+        return client.gather(futures)
+    results = []
+    for chunk, future in zip(chunks, futures):
+        try:
+            results.append(future.result())
+        except KilledWorker:
+            results.append(recover(chunk, None))
+    return results
 
 
 def _on_dask_worker() -> bool:

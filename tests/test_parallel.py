@@ -162,30 +162,58 @@ def sitecustomize(module: str, function: str, marked: str, fault: str) -> str:
     """)
 
 
-@pytest.mark.parametrize("stage", FAULTS)
-def test_a_page_that_kills_its_worker_is_rejected_and_the_rest_archived(stage, pages, tmp_path, monkeypatch):
-    """A worker dying broke the pool, and the run failed with BrokenProcessPool, all its
-    pages lost. Here a marked page kills its worker (sitecustomize in the workers' path),
-    each time."""
+def marked_pages(pages: Path, tmp_path: Path, monkeypatch, fault: str) -> tuple[Path, Path]:
+    """A copy of the pages with one marked, and the fault it sets off injected into the
+    worker processes started from now on (sitecustomize in their path): the folder and
+    the marked page."""
     (tmp_path / "inject").mkdir()
-    (tmp_path / "inject" / "sitecustomize.py").write_text(sitecustomize(*FAULTS[stage]))
+    (tmp_path / "inject" / "sitecustomize.py").write_text(sitecustomize(*FAULTS[fault]))
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'inject'}{os.pathsep}{REPO}")
     folder = tmp_path / "pages"
     shutil.copytree(pages, folder)
     victim = sorted(folder.glob("*.txt"))[5]
     victim.write_text(victim.read_text() + "\nkill this worker\n")
+    return folder, victim
+
+
+def assert_only_the_marked_page_lost(settings: Settings, summary, victim: Path, stage: str, reason: str) -> None:
+    assert summary.pages_read == 48 and summary.rejected == 2  # the fixture's bad page, and this one
+    with connect(settings.archive) as con:
+        assert con.execute("SELECT source_ref, stage, reason FROM rejects WHERE stage <> 'read'").fetchall() == [
+            (str(victim), stage, reason)]
+        assert con.execute("SELECT status FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0] == "succeeded"
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == summary.articles_archived > 30
+
+
+@pytest.mark.parametrize("stage", FAULTS)
+def test_a_page_that_kills_its_worker_is_rejected_and_the_rest_archived(stage, pages, tmp_path, monkeypatch):
+    """A worker dying broke the pool, and the run failed with BrokenProcessPool, all its
+    pages lost. Here a marked page kills or hangs its worker, each time."""
+    folder, victim = marked_pages(pages, tmp_path, monkeypatch, stage)
     settings = Settings(archive=tmp_path / "archive", workers=3, chunk_pages=4, shard_size=20,  # a pool of its own
                         chunk_timeout_s=4)
     try:
         summary = run_plain(settings, [str(folder)])
     finally:
         close_all()  # no later test gets these workers
-    assert summary.pages_read == 48 and summary.rejected == 2  # the fixture's bad page, and this one
-    with connect(settings.archive) as con:
-        assert con.execute("SELECT source_ref, stage, reason FROM rejects WHERE stage <> 'read'").fetchall() == [
-            (str(victim), "extract" if stage == "hang" else stage, "too_slow" if stage == "hang" else "worker_crashed")]
-        assert con.execute("SELECT status FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0] == "succeeded"
-        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == summary.articles_archived > 30
+    assert_only_the_marked_page_lost(settings, summary, victim, "extract" if stage == "hang" else stage,
+                                     "too_slow" if stage == "hang" else "worker_crashed")
+
+
+def test_on_dask_a_page_that_kills_its_workers_is_rejected_and_the_rest_archived(pages, tmp_path, monkeypatch):
+    """Dask runs the chunk again on another worker, then gives up on it (KilledWorker),
+    which failed the run; its pages are run one a task, and the page Dask gives up on is
+    rejected."""
+    folder, victim = marked_pages(pages, tmp_path, monkeypatch, "extract")
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")  # gives up on the second death
+    with local_cluster(2, tmp_path / "dask") as address:
+        settings = Settings(archive=tmp_path / "archive", runner="dask", dask_address=address, chunk_pages=4,
+                            shard_size=20)
+        try:
+            summary = run_plain(settings, [str(folder)])
+        finally:
+            close_all()
+    assert_only_the_marked_page_lost(settings, summary, victim, "extract", "worker_crashed")
 
 
 def alive(pid: int) -> bool:
