@@ -39,7 +39,8 @@ R = TypeVar("R")
 class WorkerCrashed(Exception):
     """The worker process running a chunk died (killed, out of memory, a crash in a C
     library) or was killed for taking too long, and again running the chunk alone: the
-    chunk holds the cause. `timed_out`: it was killed for its time, `timeout_s`."""
+    chunk holds the cause. `timeout_s`: the time limit it ran past, where it was killed
+    for its time; None where its worker died."""
 
     def __init__(self, chunk: object, timeout_s: float | None = None):
         super().__init__(f"it took over {timeout_s:g} s, twice" if timeout_s else "its worker process died running it, twice")
