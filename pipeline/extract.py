@@ -30,7 +30,7 @@ from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, has_words
 from pipeline.tag.markup import read_markup
-from pipeline.tag.registry import registered_domain
+from pipeline.tag.registry import letters, registered_domain
 
 MIN_WORDS = 5
 # Passed to htmldate: the original (not the last-modified) date, with
@@ -198,10 +198,6 @@ def _site_names(tree: HtmlElement) -> list[str]:
     return publishers + backups
 
 
-def _letters(text: str) -> str:
-    return re.sub(r"[\W_]", "", text.casefold())
-
-
 def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
     """What the archive keeps of the page's metadata (title, authors, canonical URL, site
     name, description, date), read once for all passes by trafilatura's own readers, with
@@ -229,8 +225,8 @@ def metadata(tree: HtmlElement, url: str | None) -> TrafilaturaResult:
         # as another tag writes it if one does ("NDR" for "@ndr", "Nature" over "Nature
         # Publishing Group"); any other, the next name a tag gives.
         names = _site_names(tree)
-        if _letters(handle) == _letters((registered_domain(result.url or url) or "").split(".")[0]):
-            result.sitename = next((n for n in names if _letters(n) == _letters(handle)), handle)
+        if letters(handle) == letters((registered_domain(result.url or url) or "").split(".")[0]):
+            result.sitename = next((n for n in names if letters(n) == letters(handle)), handle)
         else:
             result.sitename = next(iter(names), None)
     sitename = (result.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@")

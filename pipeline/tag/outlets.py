@@ -13,10 +13,9 @@ says that the copy is a wire service's or another outlet's.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from pipeline.records import Document
-from pipeline.tag.registry import Registry, registered_domain
+from pipeline.tag.registry import Registry, letters, registered_domain
 from pipeline.tag.wire import NO_CLAIM, Claim, find_content_source, find_wire_service, original_url
 
 
@@ -35,12 +34,6 @@ LEGAL_FORM = re.compile(
     r"|N\.?V\.?|A/S|AB|Oy|plc|PLC|Ltd\.?|Limited|LLC|L\.?L\.?C\.?|Inc\.?|Corp\.?|Corporation)$")
 
 
-def _letters(text: str) -> str:
-    """Letters and digits, case and accents folded: "elpais" of "EL PAÍS"."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return re.sub(r"[\W_]", "", "".join(c for c in folded if not unicodedata.combining(c)))
-
-
 def site_name_of(sitename: str, domain: str | None) -> str | None:
     """The outlet's name in a declared site name, without a tagline: of its parts, the one
     its domain spells ("WHDH 7News" of whdh.com) or abbreviates, else the first; None for a
@@ -49,8 +42,8 @@ def site_name_of(sitename: str, domain: str | None) -> str | None:
     "South China Morning Post" on scmp.com). Without a domain, the name as declared."""
     if not domain:
         return sitename
-    label = _letters(domain.split(".")[0])
-    parts = [p for p in SITE_NAME_PARTS.split(sitename) if _letters(p)] or [sitename]
+    label = letters(domain.split(".")[0])
+    parts = [p for p in SITE_NAME_PARTS.split(sitename) if letters(p)] or [sitename]
     spelt = [p for p in parts if _spells(domain, p) or (i := _initials(p)) and i in label]
     name = (spelt or parts)[0].strip()
     words = re.findall(r"[^\W\d_]{3,}", name.casefold())
@@ -65,9 +58,9 @@ UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 def _spells(domain: str, name: str) -> bool:
     """The domain's first label holds the name's letters, or they hold it."""
-    label = _letters(domain.split(".")[0])
-    return any(letters in label or label in letters
-               for letters in {_letters(name), _letters(name.casefold().translate(UMLAUTS))})
+    label = letters(domain.split(".")[0])
+    return any(written in label or label in written
+               for written in {letters(name), letters(name.casefold().translate(UMLAUTS))})
 
 
 def _initials(name: str) -> str:

@@ -5,7 +5,9 @@ registrable domain of a URL that it is keyed by.
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -76,6 +78,13 @@ def load_registry(path: Path) -> Registry:
         for entry in raw.get("outlet", [])
     )
     return build_registry(outlets)
+
+
+def letters(text: str) -> str:
+    """Letters and digits, case and accents folded, as names and domains are compared:
+    "elpais" of "EL PAÍS"."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return re.sub(r"[\W_]", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
 # Platforms whose every subdomain is a site of its own (foo.wordpress.com), which the public
