@@ -87,14 +87,6 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _valid_utf8(content: bytes) -> bool:
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _mostly_utf8(content: bytes) -> str | None:
     text = content.decode("utf-8", errors="replace")
     invalid = text.count("\ufffd") - content.count("\ufffd".encode())
@@ -117,8 +109,7 @@ def decode_bytes(content: bytes) -> tuple[str, str] | None:
         # sequences, and a CMS that writes UTF-8 under a template's old declaration is
         # common (read as windows-1252, "für" became "fÃ¼r"). A page of ASCII bytes alone
         # is read as declared: ISO-2022-JP writes Japanese in ASCII bytes.
-        utf8_first = not content.isascii() and _valid_utf8(content)
-        candidates.insert(1 if utf8_first else 0, declared)
+        candidates.insert(0 if content.isascii() else 1, declared)
     for encoding in candidates:
         try:
             return content.decode(encoding), encoding
