@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.extracted import key_of, read_extracted
 from pipeline.furniture import forget_unlearned, learned_lines, strip_lines
 from pipeline.neardup import index_tables, signed_from_row
+from pipeline.outlet_names import name_outlets
 from pipeline.parallel import Batch, workers_for
 from pipeline.records import Document, RawPage
 from pipeline.run import ARTICLE_TABLES, begin_run, dates_from_stories, run_row, utcnow
@@ -204,7 +205,7 @@ def start_batch(batch: list[tuple[Path, list[dict]]], paths: ArchivePaths, setti
         fresh, failed_pages = extract_pages(group, stats, workers, settings.chunk_pages, mode)
         docs, rejects = docs + fresh, rejects + failed_pages
     with stats.stage("furniture", len(docs)):
-        docs = strip_lines(docs, outlets_of(docs, settings), learned)
+        docs = strip_lines(docs, outlets_of(docs, settings, paths), learned)
     for r in rejects:
         kept[r.reason] = kept.get(r.reason, 0) + 1
     for doc in docs:
@@ -254,6 +255,7 @@ def _replaced_rows(folder: Path, docs: list, tags: dict[str, list[dict]], articl
     # text matched (re-extraction alone would fall back to the fetch time, and to no wire).
     new |= dates_from_stories({**new, "story_members": read_table(folder, TABLES["story_members"])}, paths)
     new["article_outlets"] = keep_wire_matches(new["article_outlets"], read_table(folder, TABLES["article_outlets"]))
+    new["article_outlets"], _ = name_outlets(new["documents"], new["article_outlets"], paths)
     old = {name: read_table(folder, TABLES[name]) for name in (*ARTICLE_TABLES, *INDEX_TABLES)}
     new_rows = {name: _rows_by_article(new[name]) for name in touched}
     old_rows = {name: _rows_by_article(old[name]) for name in touched}

@@ -43,6 +43,7 @@ from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly
                                 run_lines, stale_articles, write_snapshot)
 from pipeline.logs import event
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
+from pipeline.outlet_names import name_outlets
 from pipeline.parallel import Batch, Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
@@ -525,7 +526,7 @@ def process_shard(plan_path: str, index: int) -> str:
         rejects += [reject for _, reject in failed]
         gone = {id(d) for d, _ in failed}
         counted_docs = [d for d, out, f in zip(docs, stripped, fresh) if f and id(out) not in gone]
-        line_rows, _ = count_lines(counted_docs, outlets_of(counted_docs, settings))
+        line_rows, _ = count_lines(counted_docs, outlets_of(counted_docs, settings, paths))
 
     fresh_rejects, known_rejects = drop_known_rejects(rejects, keys)
     out = plan.shard_dir(index)
@@ -830,6 +831,8 @@ def finish_run(plan_path: str, shard_dirs: list[str]) -> RunSummary:
         ])
     tables = {name: t.drop_columns([SHARD]) for name, t in tables.items()}
     tables["furniture_lines"] = run_lines(tables["furniture_lines"])
+    tables["article_outlets"], named = name_outlets(tables["documents"], tables["article_outlets"], paths, plan.run_id)
+    tables["outlet_names"] = to_arrow(TABLES["outlet_names"], named)
     with stats.stage("stories", tables["documents"].num_rows) as s:
         tables["story_members"] = to_arrow(TABLES["story_members"], [{**row, "run_id": plan.run_id} for row in group_stories(
             tables["documents"], tables["article_dates"], tables["mentions"], paths)])

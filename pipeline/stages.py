@@ -16,6 +16,7 @@ import pyarrow as pa
 from pipeline.decode import decode_page, raw_hash
 from pipeline.extract import author_names, extract_page
 from pipeline.furniture import strip_outlet_furniture
+from pipeline.outlet_names import archived_names, declared_names, merged, named
 from pipeline.neardup import signature_rows
 from pipeline.parallel import Batch, InProcess, Workers, chunked
 from pipeline.records import Document, RawPage, Reject
@@ -27,7 +28,7 @@ from pipeline.tag.dates import tag_dates
 from pipeline.tag.entities import tag_entities
 from pipeline.tag.language import tag_language
 from pipeline.tag.outlets import find_outlet, tag_outlets
-from pipeline.tag.registry import load_registry
+from pipeline.tag.registry import load_registry, registered_domain
 
 
 def split_rejects(items: list, stage: Callable) -> tuple[list, list[Reject]]:
@@ -105,14 +106,18 @@ def strip_learned_furniture(docs: list[Document], settings: Settings, paths: Arc
                             snapshot: Path | None = None, staged: list[Path] = (),
                             count: list[bool] | None = None) -> tuple[list[Document], list[dict]]:
     """Each outlet's learned furniture (pipeline/furniture.py) stripped from its documents."""
-    return strip_outlet_furniture(docs, outlets_of(docs, settings), paths, settings.furniture_min_articles,
+    return strip_outlet_furniture(docs, outlets_of(docs, settings, paths), paths, settings.furniture_min_articles,
                                   settings.furniture_min_share, snapshot, staged, count)
 
 
-def outlets_of(docs: list[Document], settings: Settings) -> list[str | None]:
-    """Each document's outlet, as its furniture is learned by (pipeline/tag/outlets.py)."""
+def outlets_of(docs: list[Document], settings: Settings, paths: ArchivePaths) -> list[str | None]:
+    """Each document's outlet, as its furniture is learned by: as the outlet tagger
+    (pipeline/tag/outlets.py) and its domain's other articles name it (pipeline/outlet_names.py)."""
     registry = load_registry(settings.outlets_file)
-    return [find_outlet(d, registry)[0] for d in docs]
+    rows = [dict(zip(("outlet", "outlet_method"), find_outlet(d, registry))) for d in docs]
+    domains = [registered_domain(d.canonical_url or d.url) for d in docs]
+    counts = merged(archived_names(paths), declared_names(rows, domains))
+    return [named(row, domain, counts)["outlet"] for row, domain in zip(rows, domains)]
 
 
 # Relative dates in the text ("next month") are not resolved against a fetch-time guess.

@@ -183,8 +183,9 @@ ARTICLE_OUTLETS = Table(
     (
         ARTICLE_ID,
         Column("outlet", pa.string(), "Publisher's name (outlet registry); for an unknown domain the page's site name, else the domain; "
-               "empty when nothing identifies it."),
-        Column("outlet_method", pa.string(), "`manifest`, `url_domain`, `sitename`, `page_marker`, `domain` or `none`.", nullable=False),
+               "empty when nothing identifies it. A site name is spelt as the domain's articles spell it most (`outlet_names`)."),
+        Column("outlet_method", pa.string(), "`manifest`, `url_domain`, `sitename`, `page_marker`, `known_name` (the one name the "
+               "domain's other articles declare, where this page declares none or only its domain), `domain` or `none`.", nullable=False),
         Column("outlet_evidence", pa.string(), "The domain, site name or page text that identified the outlet."),
         Column("wire_service", pa.string(), "Wire service whose copy this is (e.g. `AP`), where the copy claims it; empty otherwise."),
         Column("wire_method", pa.string(), "`dateline`, `byline`, `credit`, `sign_off`, `markup`, `site_name`, `publisher`, "
@@ -407,6 +408,19 @@ FURNITURE_LINES = Table(
     ),
 )
 
+OUTLET_NAMES = Table(
+    "outlet_names",
+    "Per run, domain and declared site name: how many of the run's articles of that domain declare it. "
+    "Summed over the archive, they name the pages of a domain that declare its name otherwise or not at all "
+    "(pipeline/outlet_names.py).",
+    (
+        Column("domain", pa.string(), "The registered domain of the articles' URLs (on a hosting platform, the host).", nullable=False),
+        Column("name", pa.string(), "The outlet as the articles' site name gave it (`outlet` of `article_outlets` rows of method `sitename`).", nullable=False),
+        Column("articles", pa.int64(), "Articles of the run declaring it.", nullable=False),
+        RUN_ID,
+    ),
+)
+
 NEARDUP_SIGNATURES = Table(
     "neardup_signatures",
     "Near-duplicate index: the MinHash signature of each archived article's text (pipeline/neardup.py).",
@@ -436,7 +450,7 @@ TABLES: dict[str, Table] = {
     for t in (
         DOCUMENTS, ARTICLE_VERSIONS, ARTICLE_DATES, DATE_CANDIDATES, DATE_MENTIONS, ARTICLE_LANGUAGES, ARTICLE_OUTLETS,
         MENTIONS, ENTITY_STATUS,
-        STORY_MEMBERS, DUPLICATES, REJECTS, RAW_PAGES, FETCHES, FURNITURE_LINES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
+        STORY_MEMBERS, DUPLICATES, REJECTS, RAW_PAGES, FETCHES, FURNITURE_LINES, OUTLET_NAMES, RUNS, RUN_STAGES, POSTINGS, SEARCH_DOCS,
         NEARDUP_SIGNATURES, NEARDUP_BANDS,
     )
 }

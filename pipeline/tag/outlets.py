@@ -4,7 +4,9 @@ The publisher (`outlet`) comes, in order, from the source's manifest, the URL's 
 the registry, the page's declared site name, a registry marker in the page's own
 furniture, or the bare domain (methods `manifest`, `url_domain`, `sitename`,
 `page_marker`, `domain`, `none`). An unknown domain's outlet takes the page's site name
-when the page declares a usable one.
+when the page declares a usable one. A run then spells it as the domain's other articles
+do, or names a page that names only its domain by them (`known_name`:
+pipeline/outlet_names.py).
 
 The wire service and the content source are found in pipeline/tag/wire.py. `is_syndicated`
 says that the copy is a wire service's or another outlet's.
@@ -44,7 +46,7 @@ def site_name_of(sitename: str, domain: str | None) -> str | None:
         return sitename
     label = letters(domain.split(".")[0])
     parts = [p for p in SITE_NAME_PARTS.split(sitename) if letters(p)] or [sitename]
-    spelt = [p for p in parts if _spells(domain, p) or (i := _initials(p)) and i in label]
+    spelt = [p for p in parts if names_domain(p, domain)]
     name = (spelt or parts)[0].strip()
     words = re.findall(r"[^\W\d_]{3,}", name.casefold())
     if not spelt and len(name.split()) >= TAGLINE_WORDS and not any(w in label for w in words):
@@ -61,6 +63,12 @@ def _spells(domain: str, name: str) -> bool:
     label = letters(domain.split(".")[0])
     return any(written in label or label in written
                for written in {letters(name), letters(name.casefold().translate(UMLAUTS))})
+
+
+def names_domain(name: str, domain: str) -> bool:
+    """The domain spells the name or its initials ("Times Union" of timesunion.com, "NZZ"
+    of "Neue Zürcher Zeitung" on nzz.ch)."""
+    return _spells(domain, name) or bool(i := _initials(name)) and i in letters(domain.split(".")[0])
 
 
 def _initials(name: str) -> str:
