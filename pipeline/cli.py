@@ -121,8 +121,10 @@ def print_summary(s: dict) -> None:
         console.print(f"  {label:<24}{s[key]:>8}")
     console.print(f"  {'rejects by reason':<24}{reasons:>8}")
     if s["furniture_learned"]:
-        console.print(f"  {'furniture lines learned':<24}{s['furniture_learned']:>8}"
-                      f"  (earlier articles cleaned: {s['stale_cleaned']}; see learned_furniture())")
+        console.print(f"  {'furniture lines learned':<24}{s['furniture_learned']:>8}  (see learned_furniture())")
+    if s["stale_cleaned"]:
+        console.print(f"  {'earlier articles redone':<24}{s['stale_cleaned']:>8}"
+                      "  (their outlet's furniture or name learned since they were archived)")
     if s["crashed_runs_found"]:
         console.print(f"  {'crashed runs recorded':<24}{s['crashed_runs_found']:>8}")
     console.print(f"\narchive: {archive}  (Parquet under data/, views in archive.duckdb)")

@@ -39,7 +39,7 @@ def clean_stale(settings: Settings, parts: list[str], stale_articles: list[str],
     try:
         with archive_lock(paths, f"furniture check of run {run_id}", settings.lock_wait_s):
             cleaned = reprocess(settings, Selection(article_ids=tuple(stale_articles),
-                                                    reason=f"furniture learned by run {run_id}"),
+                                                    reason=f"furniture or outlet names learned by run {run_id}"),
                                 executor=executor, job_runs=parts)
             record_check(paths, run_id)
             forget_extracted(paths, parts)

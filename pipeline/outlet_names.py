@@ -18,8 +18,9 @@ the archive's and the run's together:
   name the domain does not spell is a section's or a sister site's ("Netz Für Alle" on
   rosalux.de, a journal's on springer.com): with no other, the page stays its domain.
 A different name stays as the page declares it ("USA TODAY NETWORK" beside "USA TODAY").
-An article archived before its domain's name was known keeps its row until it is
-reprocessed (`newsarchive reprocess --outlet <domain>`).
+An article archived before its domain's name was known, or spelt as fewer of its
+domain's articles now spell it, is reprocessed at the end of the job that finds it so
+(misnamed_articles), with the articles its learned furniture made stale.
 """
 
 from __future__ import annotations
@@ -131,3 +132,30 @@ def name_outlets(documents: pa.Table, outlets: pa.Table, paths: ArchivePaths,
     count_rows = [{"domain": d, "name": name, "articles": n, "run_id": run_id}
                   for d, names in sorted(own.items()) for name, n in sorted(names.items())]
     return pa.Table.from_pylist(named_rows, schema=outlets.schema), count_rows
+
+
+def misnamed_articles(paths: ArchivePaths) -> list[str]:
+    """Archived articles whose outlet row their domain's articles now name otherwise: those
+    archived before the domain's name was known, or spelt as fewer of its articles now
+    spell it. A job reprocesses them with the articles its furniture made stale. Only rows
+    holding a name that some domain's counts rename are read, each checked against its
+    own domain's."""
+    counts = archived_names(paths)
+    renamed: set[str] = set()
+    for domain, declared in counts.items():
+        names = spellings(declared, domain)
+        renamed |= {name for name in declared if names.get(letters(name), name) != name}
+        if domains_name(declared, names, domain):
+            renamed |= {name for name in declared if spells_domain(name, domain)} | {domain}
+    if not renamed:
+        return []
+    rows = duckdb.connect().execute(f"""
+        SELECT o.article_id, o.outlet, o.outlet_method, d.url, d.canonical_url
+        FROM {paths.parquet('article_outlets')} o JOIN {paths.parquet('documents')} d USING (article_id)
+        WHERE o.outlet_method IN (SELECT unnest({sql_list(list(FROM_THE_PAGE))}))
+          AND o.outlet IN (SELECT unnest({sql_list(sorted(renamed))}))
+        ORDER BY o.article_id
+    """).fetchall()
+    keys = ("article_id", "outlet", "outlet_method", "url", "canonical_url")
+    return [row["article_id"] for row in (dict(zip(keys, r)) for r in rows)
+            if named(row, domain_of(row), counts)["outlet"] != row["outlet"]]

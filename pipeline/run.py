@@ -43,7 +43,7 @@ from pipeline.furniture import (checked_lines, count_lines, learned_lines, newly
                                 run_lines, stale_articles, write_snapshot)
 from pipeline.logs import event
 from pipeline.neardup import Signed, archived_candidates, index_tables, keep_rank, signed_from_row, split_near_duplicates
-from pipeline.outlet_names import name_outlets
+from pipeline.outlet_names import misnamed_articles, name_outlets
 from pipeline.parallel import Batch, Workers, workers_for
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
@@ -148,7 +148,8 @@ class RunSummary:
     crashed_runs_found: int
     furniture_learned: int = 0  # lines of outlet furniture first learned by this run
     # Of a job (run_in_parts): articles archived before a line of their outlet's furniture
-    # was learned, which still carry it; the job reprocesses them (pipeline/job.py).
+    # was learned, which still carry it, and articles whose outlet its runs' site names
+    # name otherwise (pipeline/outlet_names.py); the job reprocesses them (pipeline/job.py).
     stale_articles: list[str] = field(default_factory=list)
     stale_cleaned: int = 0  # of those, articles the job's reprocess rewrote
     listing: dict[str, int] = field(default_factory=dict)  # RunPlan.listing
@@ -200,6 +201,8 @@ def run_in_parts(settings: Settings, source_refs: list[str], executor: str,
                     if not stale:
                         record_check(paths, parts[0].run_id)
                         forget_extracted(paths, [p.run_id for p in parts])
+                    furniture_stale = set(stale)
+                    stale += [a for a in misnamed_articles(paths) if a not in furniture_stale]
                     return replace(combined(parts), stale_articles=stale)
                 entries = plan.later
         finally:
