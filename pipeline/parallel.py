@@ -285,10 +285,12 @@ class DaskCluster(Workers):
     """The workers of a running Dask cluster (`dask scheduler`, `dask worker`s). From a
     task already running on the cluster (a shard run by Prefect's DaskTaskRunner) the
     chunks are submitted through that worker's client, which leaves its thread free, and
-    gathered before `submit` returns."""
+    gathered before `submit` returns. A chunk running longer than `timeout_s` ends its
+    worker's process (_within_time), which Dask then takes as a worker that died on it."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout_s: float = 600.0):
         self.address = address
+        self._timeout_s = timeout_s
         self._client = None
         self._batches = itertools.count()
 
@@ -316,6 +318,7 @@ class DaskCluster(Workers):
         task its dying workers held, so chunks to run `alone` run one after another."""
         from distributed import worker_client
 
+        fn = partial(_within_time, fn, self._timeout_s)
         if alone:
             with self._client_here() as client:
                 return Done([_gathered(client, [chunk], recover, [client.submit(fn, chunk, pure=False)])[0]
@@ -343,6 +346,20 @@ class DaskCluster(Workers):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _within_time(fn: Callable[[T], R], timeout_s: float, chunk: T) -> R:
+    """fn(chunk) on a Dask worker whose process ends if the chunk runs past `timeout_s`:
+    Dask has no time limit for a task, and a library looping in C heeds no signal. The
+    worker's nanny starts another, and Dask runs the chunk again elsewhere, then gives up
+    on it (KilledWorker), as on a chunk that kills its workers."""
+    timer = threading.Timer(timeout_s, os._exit, (1,))
+    timer.daemon = True
+    timer.start()
+    try:
+        return fn(chunk)
+    finally:
+        timer.cancel()
 
 
 def _gathered(client, chunks: Sequence[T], recover: Callable[[T, float | None], R] | None, futures: list) -> list[R]:
@@ -395,14 +412,14 @@ _started: dict[tuple, Workers] = {}
 def workers_for(settings: Settings) -> Workers:
     """The workers the settings ask for, started on first use and kept for the process."""
     if settings.runner == "dask":
-        key: tuple = ("dask", settings.dask_address)
+        key: tuple = ("dask", settings.dask_address, settings.chunk_timeout_s)
     elif settings.workers > 1:
         key = ("local", settings.workers, settings.chunk_timeout_s)
     else:
         return InProcess()
     with _lock:
         if key not in _started:
-            _started[key] = (DaskCluster(settings.dask_address) if key[0] == "dask"
+            _started[key] = (DaskCluster(settings.dask_address, settings.chunk_timeout_s) if key[0] == "dask"
                              else ProcessPool(settings.workers, settings.chunk_timeout_s))
         return _started[key]
 

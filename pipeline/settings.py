@@ -100,8 +100,8 @@ class Settings(BaseSettings):
     chunk_pages: int = Field(16, ge=1, description="Pages per unit of work handed to a worker process or Dask worker.")
     chunk_timeout_s: float = Field(
         600.0, gt=0,
-        description="The longest a worker process may take over a chunk of pages, or a page alone, before it is killed "
-                    "(the chunk's pages then run alone, and the page that takes this long alone is rejected).",
+        description="The longest a worker process or Dask worker may take over a chunk of pages, or a page alone, before "
+                    "it is killed (the chunk's pages then run alone, and the page that takes this long alone is rejected).",
     )
     runner: str = Field("local", pattern="^(local|dask)$", description="`local` (processes on this machine) or `dask` (an existing Dask cluster at `dask_address`).")
     dask_address: str | None = Field(None, description="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (for `runner` dask).")

@@ -64,7 +64,8 @@ def crashed(stage: str, timeout_s: float | None) -> tuple[str, str]:
         return "too_slow", (f"{doing} this page took over {timeout_s:g} s (chunk_timeout_s), alone too; its worker "
                             "process was killed and the page is not archived")
     return "worker_crashed", (f"the worker process {doing} this page died, and died again with the page alone "
-                              "(killed, out of memory, or a crash in a library): the page is not archived")
+                              "(killed, out of memory, a crash in a library, or on Dask past chunk_timeout_s): "
+                              "the page is not archived")
 
 
 def _extract_alone(workers: Workers, fast: bool, raws: list[RawPage], timeout_s: float | None = None) -> tuple:

@@ -216,6 +216,22 @@ def test_on_dask_a_page_that_kills_its_workers_is_rejected_and_the_rest_archived
     assert_only_the_marked_page_lost(settings, summary, victim, "extract", "worker_crashed")
 
 
+def test_on_dask_a_page_that_hangs_its_worker_is_rejected_and_the_rest_archived(pages, tmp_path, monkeypatch):
+    """Dask has no time limit for a task: a page some library loops on held the run for
+    ever. Past chunk_timeout_s the chunk ends its worker's process, and Dask gives up on
+    it as on a chunk that kills its workers."""
+    folder, victim = marked_pages(pages, tmp_path, monkeypatch, "hang")
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")
+    with local_cluster(2, tmp_path / "dask") as address:
+        settings = Settings(archive=tmp_path / "archive", runner="dask", dask_address=address, chunk_pages=4,
+                            shard_size=20, entities=False, chunk_timeout_s=5)
+        try:
+            summary = run_plain(settings, [str(folder)])
+        finally:
+            close_all()
+    assert_only_the_marked_page_lost(settings, summary, victim, "extract", "worker_crashed")
+
+
 def alive(pid: int) -> bool:
     # A dead child not yet reaped by its new parent is a zombie: gone in all but name.
     try:
