@@ -29,7 +29,6 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 
 import duckdb
-
 import pyarrow as pa
 
 from pipeline.store import ArchivePaths, sql_list
