@@ -132,10 +132,13 @@ def test_a_chunk_that_kills_its_worker_costs_that_chunk_not_its_neighbours_or_th
 
 
 def test_a_chunk_that_runs_past_the_time_limit_has_its_worker_killed_and_costs_only_itself():
-    pool = ProcessPool(2, timeout_s=2)
+    # The clock runs from a chunk's hand-out, and a new worker first imports this module
+    # (spawn): on a loaded machine that took over 2 s, and a chunk of 0.1 s ran out of time.
+    pool = ProcessPool(2, timeout_s=8)
     try:
+        assert pool.map(upper_or_die, [["w"], ["x"]]) == [["W"], ["X"]]  # both workers started
         batch = pool.submit(upper_or_die, [["a"], ["hang"], ["c"]], recover=lambda chunk, timeout_s: [timeout_s])
-        assert batch.results() == [["A"], [2], ["C"]]
+        assert batch.results() == [["A"], [8], ["C"]]
         assert pool.map(upper_or_die, [["x"], ["y"]]) == [["X"], ["Y"]]
     finally:
         pool.close()
@@ -224,7 +227,7 @@ def test_on_dask_a_page_that_hangs_its_worker_is_rejected_and_the_rest_archived(
     monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")
     with local_cluster(2, tmp_path / "dask") as address:
         settings = Settings(archive=tmp_path / "archive", runner="dask", dask_address=address, chunk_pages=4,
-                            shard_size=20, entities=False, chunk_timeout_s=5)
+                            shard_size=20, entities=False, chunk_timeout_s=8)
         try:
             summary = run_plain(settings, [str(folder)])
         finally:
