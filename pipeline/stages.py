@@ -16,8 +16,8 @@ import pyarrow as pa
 from pipeline.decode import decode_page, raw_hash
 from pipeline.extract import author_names, extract_page
 from pipeline.furniture import strip_outlet_furniture
-from pipeline.outlet_names import archived_names, declared_names, merged, named
 from pipeline.neardup import signature_rows
+from pipeline.outlet_names import archived_names, declared_names, merged, named
 from pipeline.parallel import Batch, InProcess, Workers, chunked
 from pipeline.records import Document, RawPage, Reject
 from pipeline.settings import Settings
