@@ -8,17 +8,22 @@ evaluations call them. Every function here is top-level so a worker process can 
 from __future__ import annotations
 
 import gzip
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import htmldate
 import trafilatura
+import trafilatura.json_metadata
+import trafilatura.metadata
 from htmldate.utils import decode_file
 from langdetect import DetectorFactory, detect
 from langdetect.lang_detect_exception import LangDetectException
 
+from pipeline import authors
+from pipeline.authors import author_names
 from pipeline.decode import decode_page
-from pipeline.extract import author_names, extract_page
+from pipeline.extract import extract_page
 from pipeline.records import RawPage, Reject
 from pipeline.tag.dates import tag_dates
 from pipeline.tag.language import detect_language
@@ -77,8 +82,20 @@ class BareMetadata:
     sitename: str | None
 
 
+@contextmanager
+def trafilaturas_author_names():
+    """trafilatura's author normalisation, which importing pipeline.extract replaced
+    (pipeline/authors.py), back for the bare baseline."""
+    trafilatura.json_metadata.normalize_authors = trafilatura.metadata.normalize_authors = authors.TRAFILATURAS_OWN
+    try:
+        yield
+    finally:
+        authors.install()
+
+
 def bare_metadata(path: Path, url: str | None) -> BareMetadata:
-    result = trafilatura.bare_extraction(read_page(path), url=url, with_metadata=True)
+    with trafilaturas_author_names():
+        result = trafilatura.bare_extraction(read_page(path), url=url, with_metadata=True)
     if result is None:
         return BareMetadata(None, None, None)
     return BareMetadata(result.title, result.author, result.sitename)

@@ -25,7 +25,7 @@ from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
 from trafilatura.settings import Document as TrafilaturaResult
 
-from pipeline import xpath_rules
+from pipeline import authors, xpath_rules
 from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, has_words
@@ -72,6 +72,8 @@ trafilatura.utils.HTML_PARSER.set_element_class_lookup(EXTRACTION_LOOKUP)
 # Its costliest XPaths (pruning, and looking for an author), as the same tests in Python: 8.5 ms a page less
 # (pipeline/xpath_rules.py).
 xpath_rules.install()
+# Authors' names as the page writes them (pipeline/authors.py).
+authors.install()
 # libxml2 reads `<script .../>` as an element closed at once, as XHTML would, and the code
 # after it as page text (a recipe page's text was its JavaScript). Browsers read HTML's
 # <script/> and <style/> as start tags whose content runs to the end tag, and so does the
@@ -130,34 +132,6 @@ PARAGRAPH_FURNITURE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 def _normal(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
-
-
-# What bylines put around a name, which trafilatura's author reader keeps: a lead-in ("View
-# all posts by", "Por", "Artikel von"), the day it ran ("Malcolm Owen Monday"), a job
-# ("AP Sports Writer", "CNN Editor-at-large") or no name at all ("Name", "Admin", "Follow").
-AUTHOR_LEAD = re.compile(
-    r"^(?:(?:view all posts|all posts|more|analysis|opinion|commentary|written|reviewed|edited|text|story|reporting"
-    r"|words)\s+by|by|von|par|por|door|autor(?:in)?|author|artikel von|beitrag von|ein beitrag von|interview)\s*:?\s+",
-    re.I)
-# A weekday after the name; not a month, which is a surname too ("Theresa May").
-AUTHOR_DAY = re.compile(r"(?:\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))+$", re.I)
-NO_AUTHOR = re.compile(
-    r"\b(?:writer|editor|editor-at-large|staff|correspondent|reporter|contributor|columnist|producer|newsdesk|desk"
-    r"|https?|www)\b|^(?:name|admin|administrator|wordpressadmin|follow|author|user|guest|human|jobs|hire"
-    r"|january|february|march|april|may|june|july|august|september|october|november|december)$", re.I)
-
-
-def author_names(bylines: list[str], sitename: str | None) -> list[str]:
-    """The names in the bylines trafilatura's author reader found, without what bylines put
-    around them, and without the site's own name, which is no author ("Rob Picheta; CNN").
-    The bylines as found stay with the document: the wire tagger reads "AP Sports Writer"."""
-    site = re.sub(r"\W", "", (sitename or "").casefold())
-    names = []
-    for byline in bylines:
-        name = AUTHOR_DAY.sub("", AUTHOR_LEAD.sub("", byline))
-        if name and not NO_AUTHOR.search(name) and re.sub(r"\W", "", name.casefold()) != site:
-            names.append(name)
-    return names
 
 
 def _extraction(tree: HtmlElement, url: str | None, fast: bool) -> Extraction:

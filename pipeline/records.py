@@ -126,7 +126,7 @@ class Document:
     page: Page
     canonical_url: str | None
     title: str | None
-    authors: list[str]  # the bylines as found; `documents.authors` keeps their names (extract.author_names)
+    authors: list[str]  # the bylines as found; `documents.authors` keeps their names (authors.author_names)
     sitename: str | None
     description: str | None
     text: str

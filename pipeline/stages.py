@@ -13,8 +13,9 @@ from typing import Callable, Iterator
 import duckdb
 import pyarrow as pa
 
+from pipeline.authors import author_names
 from pipeline.decode import decode_page, raw_hash
-from pipeline.extract import author_names, extract_page
+from pipeline.extract import extract_page
 from pipeline.furniture import strip_outlet_furniture
 from pipeline.neardup import signature_rows
 from pipeline.outlet_names import archived_names, declared_names, merged, named

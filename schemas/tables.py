@@ -59,7 +59,7 @@ DOCUMENTS = Table(
         Column("url", pa.string(), "The page URL as given by the source or the page, when known."),
         Column("canonical_url", pa.string(), "Normalised URL (courlan; tracking parameters removed) used for URL dedup."),
         Column("title", pa.string(), "Headline."),
-        Column("authors", pa.list_(pa.string()), "Bylines' names, without what bylines put around them (\"By\", \"View all posts by\", a day, a job title such as \"AP Sports Writer\") and without the site's own name."),
+        Column("authors", pa.list_(pa.string()), "Bylines' names as the page writes them, without what bylines put around them (\"By\", \"View all posts by\", a day, a job title such as \"AP Sports Writer\") and without the site's own name."),
         Column("sitename", pa.string(), "Site name the page declares (HTML pages)."),
         Column("description", pa.string(), "Summary or dek the page declares (HTML pages)."),
         Column("text", pa.string(), "Clean article text, paragraphs separated by blank lines.", nullable=False),

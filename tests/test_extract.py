@@ -13,7 +13,7 @@ import trafilatura.utils
 
 from pipeline.decode import decode_page
 from pipeline.extract import (
-    DATE_PARAMS, EXTRACTION_LOOKUP, SELF_CLOSED_RAW_TEXT, author_names, extract_page, headline, metadata, paragraph_furniture,
+    DATE_PARAMS, EXTRACTION_LOOKUP, SELF_CLOSED_RAW_TEXT, extract_page, headline, metadata, paragraph_furniture,
 )
 from pipeline.records import count_words, has_words
 from pipeline.identity import article_id, canonical_url, content_hash
@@ -504,23 +504,6 @@ def test_a_page_the_extractor_fails_on_is_rejected_with_the_error(monkeypatch):
     assert isinstance(got, Reject)
     assert (got.stage, got.reason) == ("extract", "extract_error")
     assert got.detail == "the extractor failed on this page: RecursionError: maximum recursion depth exceeded"
-
-
-@pytest.mark.parametrize("found, sitename, names", [
-    ("Analysis by Chris Cillizza; CNN Editor-at-large", "CNN", ["Chris Cillizza"]),
-    ("Rob Picheta; CNN", "CNN", ["Rob Picheta"]),  # the site is no author
-    ("View all posts by Daniel Lemire", None, ["Daniel Lemire"]),
-    ("Por Alberto Ávila", None, ["Alberto Ávila"]),
-    ("Malcolm Owen Monday; November", None, ["Malcolm Owen"]),
-    ("Ap Sports Writer", None, []),
-    ("JERUSALEM POST STAFF NOVEMBER", None, []),
-    ("The W-Team Http; Www Jcigroup Com", None, []),
-    ("Name", None, []),
-    ("April Ryan; May Smith; Wendy Staffer", None, ["April Ryan", "May Smith", "Wendy Staffer"]),
-    ("Theresa May; Di Wang", None, ["Theresa May", "Di Wang"]),
-])
-def test_author_names_are_names(found, sitename, names):
-    assert author_names(found.split("; "), sitename) == names
 
 
 def test_enough_words_read_only_as_far_as_needed():
