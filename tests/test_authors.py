@@ -12,6 +12,7 @@ from tests.test_extract import ARTICLE_HTML, make_page
 @pytest.mark.parametrize("found, names", [
     # trafilatura's normalize_authors gave "Marwan H Adwan", "Herr Rein", "Bo", "r", "Karstenruppert".
     ("Marwan H. Adwan", "Marwan H. Adwan"),
+    ("Nicolas Gutierrez C.", "Nicolas Gutierrez C."),
     ("Herr_Rein", "Herr_Rein"),
     ("Bo2man am 12.03.2021", "Bo2man"),
     ("r23", "r23"),
