@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date
 
 import trafilatura
@@ -29,6 +30,7 @@ from pipeline import authors, xpath_rules
 from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, has_words
+from pipeline.tag.dates import header_candidate, visible_text
 from pipeline.tag.markup import read_markup
 from pipeline.tag.registry import letters, registered_domain
 
@@ -318,7 +320,8 @@ def _html_document(page: Page, fast: bool) -> Document | None:
     result = metadata(tree, page.raw.url)
     url = page.raw.url or result.url
     coarse = coarse_date(tree, page.text, result.url, result.date)
-    markup = read_markup(tree, url, page.text)
+    shown = visible_text(tree)
+    markup = read_markup(tree, url, page.text, shown)
     for element in INERT(tree):
         element.drop_tree()  # its tail, text outside it, stays
     method, raw_text = _extraction(tree, page.raw.url, fast)
@@ -333,6 +336,8 @@ def _html_document(page: Page, fast: bool) -> Document | None:
     canonical = canonical_url(result.url or page.raw.url)
     digest = content_hash(text)
     authors = [_normal(a) for a in (result.author or "").split(";") if a.strip()]
+    if header := header_candidate(shown, title, text):
+        markup = replace(markup, dates=(*markup.dates, header))
     return Document(
         article_id=article_id(canonical, digest), page=page.shed(), canonical_url=canonical,
         title=title, authors=authors,

@@ -113,7 +113,8 @@ ARTICLE_DATES = Table(
         Column("published_at", TS, "Publication time in UTC, where the page gives a time with its zone."),
         Column("published_utc_offset", pa.int16(), "The page's UTC offset for `published_at`, in minutes (e.g. -300 for New York in winter)."),
         Column("published_method", pa.string(), "Where the date came from: `htmldate` (HTML metadata and markup), `json_ld`, `meta`, `microdata`, `label` "
-               "(a labelled date in the visible text), `text_dateline` (a dateline heading the article), `time_element`, `url`, "
+               "(a labelled date in the visible text), `header` (the date shown between the headline and the text), "
+               "`text_dateline` (a dateline heading the article), `time_element`, `url`, "
                "`listed` (the feed's or sitemap's date); "
                "for scraped text `text_dateline`, `caption`, `text_date` (first full date in the page); inferred: `weekday_fetch_time` "
                "(a weekday in the text, before the fetch time), `weekday_story` (that weekday next to the story's stated date nearest the fetch), "
@@ -136,7 +137,8 @@ DATE_CANDIDATES = Table(
         Column("candidate_date", pa.date32(), "The date, as the source states it.", nullable=False),
         Column("candidate_at", TS, "The time in UTC, where the source gives one with its zone."),
         Column("utc_offset", pa.int16(), "The source's UTC offset, in minutes."),
-        Column("source", pa.string(), "`htmldate`, `json_ld`, `meta`, `microdata`, `label`, `time_element`, `url`, `listed`, `text_dateline`, `caption`, `text_date`, "
+        Column("source", pa.string(), "`htmldate`, `json_ld`, `meta`, `microdata`, `label`, `header`, `time_element`, `url`, `listed`, `text_dateline`, `caption`, "
+               "`text_date`, "
                "`weekday_fetch_time`, `weekday_story`, `fetch_time`.", nullable=False),
         Column("evidence", pa.string(), "The value or line it was read from.", nullable=False),
         Column("status", pa.string(), "`chosen`, `candidate`, or `refused: ...` (after the fetch time, before 1990, before the outlet existed, a year or a month alone).", nullable=False),

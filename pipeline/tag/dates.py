@@ -3,15 +3,16 @@ chosen with its confidence.
 
 HTML pages: htmldate (read with the page's metadata, pipeline/extract.py) chooses the date, as it scores best on the
 labelled dates; the page's JSON-LD, meta tags, microdata, `<time>` elements, a labelled
-date in its text, a dateline heading the article's text and its URL are kept as candidates
+date in its text, the date shown between its headline and its text, a dateline heading the
+article's text and its URL are kept as candidates
 beside it, confirm it (a confirmed htmldate date is right far more often) and give it a
 time and time zone; a date htmldate read month first from the page's "4. 2. 2022" is
 read day first. A publication time the page states in its own zone, or in both its
 JSON-LD and meta tags more than a day from htmldate's, or labels as such, overrides
 htmldate, which often reads a UTC or modification time; so does a dateline heading the
 article's text, the date its readers are shown (the gold date on all 28 labelled pages
-that have one), and the one day its `<time>` elements show, where nothing confirms
-htmldate. The date the feed or sitemap that listed the page gave is a candidate too, used
+that have one), and the date shown between headline and text or else the one day its
+`<time>` elements show, where nothing confirms htmldate. The date the feed or sitemap that listed the page gave is a candidate too, used
 when the page states none. Scraped text has no metadata left: its date comes from a
 dateline, an image caption, or else the first full date in the page. A page with none of
 these but a weekday ("Putin said Thursday") is dated to that weekday before
@@ -91,12 +92,24 @@ WEEKDAY_PARAGRAPHS = 3
 # 22:11 GMT+10"); a date further down is a quoted tweet's or an earlier event's.
 DATELINE_PARAGRAPHS = 3
 # Or a paragraph among them that opens with the date, after the place it was written in:
-# "Karlsruhe, (12.11.2021). Traditionell …", "20. März 2021 - 15:00 Uhr", "31. Oktober
-# 2023. Dragqueens …": a numeric date, or a day, a month named in any language, a year.
+# "Karlsruhe, (12.11.2021). Traditionell …", "(21. November 2022) Energieverbraucher …",
+# "20. März 2021 - 15:00 Uhr", "31. Oktober 2023. Dragqueens …": a numeric date, or a day,
+# a month named in any language, a year.
 # Not one a colon follows, which opens an entry of a timeline ("8 August 2009: the first post").
-LEAD_DATE = re.compile(r"(?:[^\W\d][^\W\d'-]*(?:[ '-][^\W\d]+){0,3},\s*\(?)?"
+LEAD_DATE = re.compile(r"(?:[^\W\d][^\W\d'-]*(?:[ '-][^\W\d]+){0,3},\s*)?\(?"
                        r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?(?:19|20)\d\d|\d{1,2}\.?\s+[^\W\d]{3,12}\.?\s+(?:19|20)\d\d)"
                        r"(?!\d|\s*:)")
+# The date a page shows between the article's headline and its text, with the byline: "Von
+# Christian Thiele, 07 Dezember, 2022", "13 Oct 2020 18:29 | Exclusives". A line or two; a
+# longer stretch holds a teaser, a caption or a listing, whose dates are other articles'.
+HEADER_CHARS = 100
+# The text's opening, found again in the visible text: so many characters of it, and no
+# fewer than the least (a shorter opening may be found anywhere).
+TEXT_OPENING_CHARS, LEAST_TEXT_OPENING = 50, 20
+# Found by its headline's end: a title may carry a kicker the page shows apart from the
+# headline ("UN-Klimakonferenz in Glasgow - DRK: Immer mehr Menschen …").
+TITLE_END_CHARS = 30
+DATE_START = re.compile(r"(?<![\w.])(?:\d|[^\W\d_]{3,9}\.?\s+\d)")  # "07 Dezember, 2022", "Oct. 13, 2020"
 # Markup that names its date as the publication's (not a page's or an update's).
 PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 
@@ -110,7 +123,7 @@ PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 # state itself.
 CONFIDENCE = {
     "htmldate_confirmed": 0.97, "htmldate": 0.94, "json_ld": 0.92, "meta": 0.92, "microdata": 0.92, "label": 0.85,
-    "listed": 0.8, "time_element": 0.8, "url": 0.7, "text_dateline": 0.9, "caption": 0.8, "text_date": 0.6,
+    "listed": 0.8, "time_element": 0.8, "header": 0.85, "url": 0.7, "text_dateline": 0.9, "caption": 0.8, "text_date": 0.6,
     "weekday_story": 0.6, "weekday_fetch_time": 0.4, "fetch_time": 0.3,
 }
 # Sources of a date the page does not state: the date is inferred and flagged.
@@ -164,6 +177,24 @@ def labelled_date(text: str) -> Candidate | None:
             continue
         if found := read_date(following):
             return Candidate(found, "label", (m.group(0) + following).strip())
+    return None
+
+
+def header_candidate(shown: str, title: str | None, text: str) -> Candidate | None:
+    """The date the page's visible text shows between the article's headline and the start of
+    its text, before any update's date."""
+    opening = " ".join(text.split("\n", 1)[0].split())[:TEXT_OPENING_CHARS]
+    title = " ".join((title or "").split())
+    if not title or len(opening) < LEAST_TEXT_OPENING or (text_at := shown.find(opening)) < 0:
+        return None
+    title_end = title[-TITLE_END_CHARS:]
+    if (title_at := shown.rfind(title_end, 0, text_at)) < 0 or text_at - title_at - len(title_end) > HEADER_CHARS:
+        return None
+    between = shown[title_at + len(title_end):text_at].strip()
+    published = UPDATE_LABEL.split(between, 1)[0]
+    for m in DATE_START.finditer(published):
+        if found := read_date(published[m.start():m.start() + LABELLED_DATE_CHARS]):
+            return Candidate(found, "header", between)
     return None
 
 
@@ -319,10 +350,11 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     the page's publication markup agree, a label or another publication time more than a
     day away is passed over; where
     the JSON-LD and meta tags agree against htmldate by more than a day, they win: in either
-    case a time zone cannot explain the difference, and two sources agree. Last, a page
-    whose `<time>` elements show one day, not in UTC, more than a day from an htmldate date
-    nothing confirms, shows its readers that day: htmldate read another date on the page
-    (the `<time>` day was the gold date on all 4 such labelled pages)."""
+    case a time zone cannot explain the difference, and two sources agree. Last, against an
+    htmldate date nothing confirms, the date shown between the headline and the text, or
+    else the one day a page's `<time>` elements show (not in UTC), more than a day from it,
+    is the day its readers are shown: htmldate read another date on the page (the header's
+    date was the gold date on both such labelled pages, the `<time>` day on all 4)."""
     confirmed = _confirmed(usable[0], usable[1:])
     own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0
                 and not (confirmed and abs((c.day - usable[0].day).days) > 1)]
@@ -331,10 +363,11 @@ def _preferred(usable: list[Candidate]) -> Candidate:
               and any(m.source == "meta" and m.day == c.day for m in far)]
     labels = [c for c in usable if c.source == "label" and not (confirmed and abs((c.day - usable[0].day).days) > 1)]
     datelines = [c for c in usable if c.source == "text_dateline"]
+    unconfirmed = usable[0].source == "htmldate" and not confirmed
+    headers = [c for c in far if c.source == "header" and unconfirmed]
     times = [c for c in usable if c.source == "time_element"]
-    shown = [c for c in times if c in far and c.utc_offset != 0 and len(times) == 1
-             and usable[0].source == "htmldate" and not confirmed]
-    override = next(iter(own_zone + agreed + labels + datelines + shown), None)
+    shown = [c for c in times if c in far and c.utc_offset != 0 and len(times) == 1 and unconfirmed]
+    override = next(iter(own_zone + agreed + labels + datelines + headers + shown), None)
     if override is not None and (usable[0].source != "htmldate" or override.day != usable[0].day):
         return override
     return usable[0]

@@ -11,14 +11,15 @@ import json
 from lxml.html import HtmlElement
 
 from pipeline.records import PageMarkup
-from pipeline.tag.dates import markup_candidates, month_first_readings, visible_text
+from pipeline.tag.dates import markup_candidates, month_first_readings
 from pipeline.tag.language import markup_language
 from pipeline.tag.wire import markup_lines, markup_source_links
 
 
-def read_markup(tree: HtmlElement, url: str | None, html: str) -> PageMarkup:
-    text, blocks = visible_text(tree), json_ld(tree)
-    return PageMarkup(dates=tuple(markup_candidates(tree, url, text, blocks)), month_first=month_first_readings(text),
+def read_markup(tree: HtmlElement, url: str | None, html: str, shown: str) -> PageMarkup:
+    """`shown`: the page's visible text (dates.visible_text)."""
+    blocks = json_ld(tree)
+    return PageMarkup(dates=tuple(markup_candidates(tree, url, shown, blocks)), month_first=month_first_readings(shown),
                       bylines=tuple(markup_lines(tree, blocks)), declared_language=markup_language(tree, html),
                       source_links=tuple(markup_source_links(tree)))
 

@@ -1,17 +1,26 @@
 """Publication dates: from a dateline line, else the first full date; never after the fetch."""
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pytest
 import trafilatura
 from htmldate import find_date
 
-from pipeline.extract import DATE_PARAMS
-from pipeline.records import Document, Page, PageMarkup, RawPage
+from pipeline.decode import decode_page
+from pipeline.extract import DATE_PARAMS, extract_page
+from pipeline.records import Candidate, Document, Page, PageMarkup, RawPage
 from pipeline.tag.dates import (
-    CONFIDENCE, choose, find_text_date, parse_timestamp, redate_from_story, tag_dates, weekday_near, weekday_of,
+    CONFIDENCE, choose, find_text_date, header_candidate, parse_timestamp, redate_from_story, tag_dates, visible_text,
+    weekday_near, weekday_of,
 )
 from pipeline.tag.markup import read_markup
+
+
+def markup_of(html: str, url: str | None) -> PageMarkup:
+    """What extraction reads in the page's markup."""
+    tree = trafilatura.load_html(html)
+    return read_markup(tree, url, html, visible_text(tree))
 
 
 def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, listed=None, url=None,
@@ -24,7 +33,7 @@ def document(page_text: str, *, is_html=False, html_date=None, fetched_at=None, 
         article_id="a1", page=page, canonical_url=None, title=None, authors=[], sitename=None,
         description=None, text=text, content_hash="hash", url=url,
         extract_method="trafilatura" if is_html else "text_cleaner", html_date=html_date,
-        markup=read_markup(trafilatura.load_html(page_text), url, page_text) if is_html else PageMarkup(),
+        markup=markup_of(page_text, url) if is_html else PageMarkup(),
     )
 
 
@@ -223,6 +232,59 @@ def test_the_pages_one_time_element_far_from_an_unconfirmed_htmldate_date_overri
     found, candidates = choose(doc)
     assert (found.source, found.day, found.evidence) == ("time_element", shown, evidence)
     assert ("htmldate", date(2019, 6, 2), "candidate") in [(c.source, c.day, c.status) for c in candidates]
+
+
+def bylined_page(head: str = "") -> str:
+    """A page whose byline shows its date in a form htmldate does not read; htmldate takes
+    the page's update time instead (wirtschaftspsychologie-aktuell.de's page does so)."""
+    return f"""<html lang="de"><head><title>Warum Sie die St\u00e4rken Ihrer Mitarbeitenden st\u00e4rken sollten</title>
+      <meta property="og:updated_time" content="2022-12-16T17:30:38+0100">{head}</head><body>
+      <header><h1>Warum Sie die St\u00e4rken Ihrer Mitarbeitenden st\u00e4rken sollten</h1>
+      <div>Von <span class="byline__author-name">Christian Thiele</span>,
+        <span class="byline__created-date">07 Dezember, 2022</span></div></header>
+      <article><p>St\u00e4rkenorientierte F\u00fchrung \u2013 was hei\u00dft das eigentlich? Welchen Nutzen bringt es?</p>
+      <p>Derzeit l\u00e4uft die Fu\u00dfball-Weltmeisterschaft. Stellen Sie sich vor, Sie sind Fu\u00dfballtrainer.</p>
+      <p>Keller ist der Elfmetergott, Mayer hat unglaubliche Freisto\u00dfk\u00fcnste, aber bei Elfmetern nicht.</p>
+      </article></body></html>"""
+
+
+def test_the_date_shown_between_headline_and_text_overrides_an_unconfirmed_htmldate_date():
+    doc = extract_page(decode_page(RawPage("p", bylined_page().encode(), url="https://magazin.example/staerken")))
+    assert doc.html_date == "2022-12-16"
+    found, candidates = choose(doc)
+    assert (found.source, found.day, found.evidence) == ("header", date(2022, 12, 7), "Von Christian Thiele , 07 Dezember, 2022")
+    assert ("htmldate", date(2022, 12, 16), "candidate") in [(c.source, c.day, c.status) for c in candidates]
+    # the page's publication time confirms htmldate: the header's date is another's
+    confirmed = bylined_page('<meta property="article:published_time" content="2022-12-16T17:30:38+01:00">')
+    found, candidates = choose(extract_page(decode_page(RawPage("p", confirmed.encode()))))
+    assert (found.source, found.day) == ("htmldate", date(2022, 12, 16))
+    assert ("header", date(2022, 12, 7), "candidate") in [(c.source, c.day, c.status) for c in candidates]
+
+
+HEADLINE = "Kicker - The council votes on the new budget"
+OPENING = "The city council voted on Tuesday to adopt a budget of record size."
+
+
+@pytest.mark.parametrize("between, expected", [
+    ("By Jane Doe | 13 Oct 2020 18:29 | Exclusives", date(2020, 10, 13)),
+    ("Bild: AdobeStock/rangizzz 20.12.2022", date(2022, 12, 20)),
+    ("Published March 8, 2021 Updated March 14, 2021", date(2021, 3, 8)),
+    ("By Rob Picheta, CNN Updated 2010 GMT (0410 HKT) March 14, 2021", None),  # an update's date only
+    ("By Jane Doe", None),
+    # a longer stretch is a teaser or a listing, not the article's header
+    ("Read also: " + "the mayor's plan for the harbour, and what it costs " * 2 + "May 2, 2021", None),
+])
+def test_the_header_date_is_the_first_date_between_the_headline_and_the_text(between, expected):
+    # the page shows the kicker apart from the headline, and its nav names other dates
+    shown = f"Home 1 Jan 2019 Kicker The council votes on the new budget {between} {OPENING} More news 4 May 2021"
+    found = header_candidate(shown, HEADLINE, f"{OPENING}\n\nThe vote was close.")
+    assert (found.day if found else None) == expected
+
+
+def test_a_header_date_a_day_from_htmldate_leaves_htmldate_its_day():
+    doc = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2022-12-16")
+    doc.markup = replace(doc.markup, dates=(*doc.markup.dates, Candidate(date(2022, 12, 15), "header", "15.12.2022")))
+    assert sources(doc)[:2] == ("htmldate", date(2022, 12, 16))
 
 
 @pytest.mark.parametrize("shown", ["4. 2. 2022", "04.02. 2022", "4. 2. 2022 | 10:15"])

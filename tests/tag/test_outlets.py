@@ -8,6 +8,7 @@ import trafilatura
 from pipeline.records import Document, Page, PageMarkup, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
+from pipeline.tag.dates import visible_text
 from pipeline.tag.markup import json_ld, read_markup
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
 from pipeline.tag.registry import load_registry, registered_domain
@@ -19,6 +20,12 @@ def registry():
     return load_registry(Settings().outlets_file)
 
 
+def markup_of(html: str, url: str | None) -> PageMarkup:
+    """What extraction reads in the page's markup."""
+    tree = trafilatura.load_html(html)
+    return read_markup(tree, url, html, visible_text(tree))
+
+
 def document(text: str, *, authors=(), furniture=(), url=None, outlet=None, sitename=None, html=None) -> Document:
     """A document of `text`; with `html`, that is the page it was extracted from."""
     raw = RawPage("page.txt", (html or text).encode(), url=url, outlet=outlet)
@@ -27,7 +34,7 @@ def document(text: str, *, authors=(), furniture=(), url=None, outlet=None, site
         article_id="a1", page=page, canonical_url=url, title="A headline of some words",
         authors=list(authors), sitename=sitename, description=None, text=text,
         content_hash="hash", extract_method="text_cleaner", url=url, furniture=list(furniture),
-        markup=read_markup(trafilatura.load_html(html), url, html) if html else PageMarkup(),
+        markup=markup_of(html, url) if html else PageMarkup(),
     )
 
 
