@@ -206,39 +206,45 @@ class ProcessPool(Workers):
                 pool = self._pool
             try:
                 pool.submit(fn, chunk).add_done_callback(partial(self._finished, item, pool))
-            except BaseException as error:  # the pool is broken (a worker killed) or shut down
+            except BaseException as error:  # the executor is broken (a worker killed) or shut down
                 self._finished(item, pool, None, error)
 
     def _finished(self, item: tuple, pool: ProcessPoolExecutor, done: Future | None,
-                  error: BaseException | None = None) -> None:
+                  refused: BaseException | None = None) -> None:
+        """A chunk's end: `done`, its run, or `refused`, the error of an executor that would
+        not take it (broken, or shut down). A chunk refused by an executor another chunk's
+        crash had just replaced never ran: it waits for the new one, as it was."""
         # The result first, the worker freed after: a failed stage can then cancel its
         # waiting chunks before the next one is handed out.
         rank, _, fn, chunk, future, alone = item
-        try:
-            if error is not None:
-                raise error
-            future.set_result(done.result())
-            error = None
-        except BrokenProcessPool as broken:
-            error = broken
-        except BaseException as e:
-            future.set_exception(e)
+        broken = refused if isinstance(refused, BrokenProcessPool) else None
+        if done is not None:
+            try:
+                future.set_result(done.result())
+            except BrokenProcessPool as error:
+                broken = error
+            except BaseException as error:
+                future.set_exception(error)
         with self._changed:
             self._running -= 1
             self._alone_running = False
             self._started.pop(id(future), None)
             timed_out = id(future) in self._timed_out
             self._timed_out.discard(id(future))
-            if error is not None:
+            if refused is not None and pool is not self._pool and not self._closed:
+                self._queue(rank, fn, chunk, future, alone)
+            elif broken is not None:
                 if pool is self._pool and not self._closed:
                     self._pool = self._executor(self._processes)
                     pool.shutdown(wait=False, cancel_futures=True)
-                if alone:
+                if alone and refused is None:
                     future.set_exception(WorkerCrashed(chunk, self._timeout_s if timed_out else None))
                 elif self._closed:
-                    future.set_exception(error)
+                    future.set_exception(broken)
                 else:  # its future, still running, resolves when it has run alone
                     self._queue(rank, fn, chunk, future, True)
+            elif refused is not None:  # the executor in use refuses work: this process is ending
+                future.set_exception(refused)
             self._changed.notify()
 
     def _watch(self) -> None:

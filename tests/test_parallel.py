@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,28 @@ def test_a_chunk_that_runs_past_the_time_limit_has_its_worker_killed_and_costs_o
     finally:
         pool.close()
 
+
+
+def test_a_chunk_refused_by_an_executor_a_crash_had_just_replaced_runs_on_the_new_one():
+    """The hand-out thread takes the pool's executor, then hands it a chunk: a neighbour's
+    crash can replace it and shut it down in between, and it refuses the chunk, which never
+    ran. The chunk runs on the new executor and the pool goes on; it had failed the stage
+    with the refusal, and its copy queued again killed the hand-out thread."""
+    pool = ProcessPool(2)
+    stale = ProcessPool._executor(1)
+    stale.shutdown()
+    try:
+        with pytest.raises(RuntimeError) as refusal:
+            stale.submit(upper_or_die, ["a"])
+        future = Future()
+        future.set_running_or_notify_cancel()
+        with pool._changed:
+            pool._running += 1  # as the hand-out thread counts a chunk it hands out
+        pool._finished((0, 0, upper_or_die, ["a"], future, False), stale, None, refusal.value)
+        assert future.result(timeout=60) == ["A"]
+        assert pool.map(upper_or_die, [["x"], ["y"]]) == [["X"], ["Y"]]
+    finally:
+        pool.close()
 
 # Where a marked page makes its worker die or hang: a stage's function, replaced in the
 # workers (module, function, what marks the page, what it does then).
