@@ -193,10 +193,12 @@ def header_candidate(shown: str, title: str | None, text: str) -> Candidate | No
         return None
     between = shown[title_at + len(title_end):text_at].strip()
     published = UPDATE_LABEL.split(between, 1)[0]
-    for m in DATE_START.finditer(published):
-        if found := read_date(published[m.start():m.start() + LABELLED_DATE_CHARS]):
-            return Candidate(found, "header", between)
-    return None
+    found = [(m.start(), day) for pattern in FULL_DATES if (m := pattern.search(published)) and (day := _parse(m))]
+    # htmldate's parser reads the forms of other languages, but not with much text after them.
+    if other := next(((m.start(), day) for m in DATE_START.finditer(published)
+                      if (day := read_date(published[m.start():m.start() + LABELLED_DATE_CHARS]))), None):
+        found.append(other)
+    return Candidate(min(found)[1], "header", between) if found else None
 
 
 def read_date(text: str) -> date | None:

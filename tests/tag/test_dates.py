@@ -268,6 +268,9 @@ OPENING = "The city council voted on Tuesday to adopt a budget of record size."
 @pytest.mark.parametrize("between, expected", [
     ("By Jane Doe | 13 Oct 2020 18:29 | Exclusives", date(2020, 10, 13)),
     ("Bild: AdobeStock/rangizzz 20.12.2022", date(2022, 12, 20)),
+    # htmldate's parser reads no date with this much after it
+    ("By Alex Bozarjian Thursday, November 9, 2023 4:41AM EMBED <> More Videos", date(2023, 11, 9)),
+    ("News by: DJ Summers Posted: Oct 6, 2020 / 03:38 PM MDT / Updated: Oct 7, 2020", date(2020, 10, 6)),
     ("Published March 8, 2021 Updated March 14, 2021", date(2021, 3, 8)),
     ("By Rob Picheta, CNN Updated 2010 GMT (0410 HKT) March 14, 2021", None),  # an update's date only
     ("By Jane Doe", None),
