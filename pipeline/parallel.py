@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
@@ -212,17 +212,17 @@ class ProcessPool(Workers):
     def _finished(self, item: tuple, pool: ProcessPoolExecutor, done: Future | None,
                   refused: BaseException | None = None) -> None:
         """A chunk's end: `done`, its run, or `refused`, the error of an executor that would
-        not take it (broken, or shut down). A chunk refused by an executor another chunk's
-        crash had just replaced never ran: it waits for the new one, as it was."""
+        not take it. A chunk refused by a broken executor, or by one another chunk's crash
+        had just replaced, never ran: it waits for the new executor, as it was."""
         # The result first, the worker freed after: a failed stage can then cancel its
         # waiting chunks before the next one is handed out.
         rank, _, fn, chunk, future, alone = item
-        broken = refused if isinstance(refused, BrokenProcessPool) else None
+        crashed = None
         if done is not None:
             try:
                 future.set_result(done.result())
             except BrokenProcessPool as error:
-                broken = error
+                crashed = error
             except BaseException as error:
                 future.set_exception(error)
         with self._changed:
@@ -231,21 +231,27 @@ class ProcessPool(Workers):
             self._started.pop(id(future), None)
             timed_out = id(future) in self._timed_out
             self._timed_out.discard(id(future))
-            if refused is not None and pool is not self._pool and not self._closed:
+            current = pool is self._pool and not self._closed
+            if refused is not None and not self._closed and (not current or isinstance(refused, BrokenProcessPool)):
+                if current:
+                    self._start_anew(pool)
                 self._queue(rank, fn, chunk, future, alone)
-            elif broken is not None:
-                if pool is self._pool and not self._closed:
-                    self._pool = self._executor(self._processes)
-                    pool.shutdown(wait=False, cancel_futures=True)
-                if alone and refused is None:
+            elif refused is not None:  # closed, or the executor in use refuses work: this process is ending
+                future.set_exception(refused)
+            elif crashed is not None:
+                if current:
+                    self._start_anew(pool)
+                if alone:
                     future.set_exception(WorkerCrashed(chunk, self._timeout_s if timed_out else None))
                 elif self._closed:
-                    future.set_exception(broken)
+                    future.set_exception(crashed)
                 else:  # its future, still running, resolves when it has run alone
                     self._queue(rank, fn, chunk, future, True)
-            elif refused is not None:  # the executor in use refuses work: this process is ending
-                future.set_exception(refused)
             self._changed.notify()
+
+    def _start_anew(self, broken: ProcessPoolExecutor) -> None:
+        self._pool = self._executor(self._processes)
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def _watch(self) -> None:
         """Kill the executor's workers when a chunk has run longer than the time limit."""
@@ -268,7 +274,8 @@ class ProcessPool(Workers):
         with self._changed:
             self._closed = True
             for *_, future, _ in self._waiting:
-                future.cancel()
+                if not future.cancel():  # one waiting to run again alone is running already
+                    future.set_exception(CancelledError())
             self._waiting.clear()
             self._changed.notify()
         self._pool.shutdown(cancel_futures=True)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 
 import pytest
@@ -145,7 +145,6 @@ def test_a_chunk_that_runs_past_the_time_limit_has_its_worker_killed_and_costs_o
         pool.close()
 
 
-
 def test_a_chunk_refused_by_an_executor_a_crash_had_just_replaced_runs_on_the_new_one():
     """The hand-out thread takes the pool's executor, then hands it a chunk: a neighbour's
     crash can replace it and shut it down in between, and it refuses the chunk, which never
@@ -166,6 +165,21 @@ def test_a_chunk_refused_by_an_executor_a_crash_had_just_replaced_runs_on_the_ne
         assert pool.map(upper_or_die, [["x"], ["y"]]) == [["X"], ["Y"]]
     finally:
         pool.close()
+
+
+
+def test_closing_the_pool_ends_a_chunk_waiting_to_run_again_alone():
+    """Such a chunk's future is running already, which cancel() cannot end: its stage
+    waited for ever on a pool closed at the process's exit."""
+    pool = ProcessPool(1)
+    future = Future()
+    future.set_running_or_notify_cancel()
+    with pool._changed:
+        pool._alone_running = True  # another chunk runs alone: this one waits
+        pool._queue(0, upper_or_die, ["a"], future, True)
+    pool.close()
+    with pytest.raises(CancelledError):
+        future.result(timeout=10)
 
 # Where a marked page makes its worker die or hang: a stage's function, replaced in the
 # workers (module, function, what marks the page, what it does then).
