@@ -62,6 +62,17 @@ def seed_folder(tmp_path) -> Path:
     return folder
 
 
+def markup_of(html: str, url: str | None = None):
+    """What extraction reads in an HTML page's markup (pipeline/extract.py)."""
+    import trafilatura
+
+    from pipeline.tag.dates import visible_text
+    from pipeline.tag.markup import read_markup
+
+    tree = trafilatura.load_html(html)
+    return read_markup(tree, url, html, visible_text(tree))
+
+
 def newsarchive(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """The installed `newsarchive` command, as a user runs it."""
     exe = Path(sys.executable).parent / "newsarchive"

@@ -1,22 +1,22 @@
 """Publication date: every candidate the page offers, each with its source, and the one
 chosen with its confidence.
 
-HTML pages: htmldate (read with the page's metadata, pipeline/extract.py) chooses the date, as it scores best on the
-labelled dates; the page's JSON-LD, meta tags, microdata, `<time>` elements, a labelled
-date in its text, the date shown between its headline and its text, a dateline heading the
-article's text and its URL are kept as candidates
-beside it, confirm it (a confirmed htmldate date is right far more often) and give it a
-time and time zone; a date htmldate read month first from the page's "4. 2. 2022" is
-read day first. A publication time the page states in its own zone, or in both its
-JSON-LD and meta tags more than a day from htmldate's, or labels as such, overrides
-htmldate, which often reads a UTC or modification time; so does a dateline heading the
-article's text, the date its readers are shown (the gold date on all 28 labelled pages
-that have one), and the date shown between headline and text or else the one day its
-`<time>` elements show, where nothing confirms htmldate. The date the feed or sitemap that listed the page gave is a candidate too, used
-when the page states none. Scraped text has no metadata left: its date comes from a
-dateline, an image caption, or else the first full date in the page. A page with none of
-these but a weekday ("Putin said Thursday") is dated to that weekday before
-the fetch time, and later to that weekday in its story, when the story has a dated
+HTML pages: htmldate (read with the page's metadata, pipeline/extract.py) chooses the date,
+as it scores best on the labelled dates; the page's JSON-LD, meta tags, microdata, `<time>`
+elements, a labelled date in its text, the date shown between its headline and its text, a
+dateline heading the article's text and its URL are kept as candidates beside it, confirm
+it (a confirmed htmldate date is right far more often) and give it a time and time zone; a
+date htmldate read month first from the page's "4. 2. 2022" is read day first. A
+publication time the page states in its own zone, or in both its JSON-LD and meta tags more
+than a day from htmldate's, or labels as such, overrides htmldate, which often reads a UTC
+or modification time; so does a dateline heading the article's text, the date its readers
+are shown (the gold date on all 28 labelled pages that have one), and, where nothing
+confirms htmldate, the date shown between headline and text or else the one day its
+`<time>` elements show. The date the feed or sitemap that listed the page gave is a
+candidate too, used when the page states none. Scraped text has no metadata left: its
+date comes from a dateline, an image caption, or else the first full date in the page. A
+page with none of these but a weekday ("Putin said Thursday") is dated to that weekday
+before the fetch time, and later to that weekday in its story, when the story has a dated
 member (pipeline/run.py). Failing all that the fetch time is used, always flagged
 `published_inferred`. Dates after the fetch time, or before the outlet existed, are
 refused and kept as candidates with the reason.
@@ -25,6 +25,7 @@ refused and kept as candidates with the reason.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -109,6 +110,7 @@ TEXT_OPENING_CHARS, LEAST_TEXT_OPENING = 50, 20
 # Found by its headline's end: a title may carry a kicker the page shows apart from the
 # headline ("UN-Klimakonferenz in Glasgow - DRK: Immer mehr Menschen …").
 TITLE_END_CHARS = 30
+SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[,.;:!?)\]])")
 DATE_START = re.compile(r"(?<![\w.])(?:\d|[^\W\d_]{3,9}\.?\s+\d)")  # "07 Dezember, 2022", "Oct. 13, 2020"
 # Markup that names its date as the publication's (not a page's or an update's).
 PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
@@ -118,8 +120,8 @@ PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 # publication time 0.967 (367 pages), htmldate alone 0.949 (214). A publication date
 # the page states in its own zone, in JSON-LD and meta tags together, or labels,
 # overriding htmldate, was right on 15 of 16 pages, the one day its `<time>` elements
-# show on 3 of 3, and the date between headline and text on 1 of 1 (3 of 3 with the
-# boilerplate set's): too few to measure, so set at or below htmldate alone.
+# show on 3 of 3, and the date between headline and text on all 3 such pages of the two
+# labelled sets: too few to measure, so set at or below htmldate alone.
 # The others have no labelled data here and are set, lowest for what the page does not
 # state itself.
 CONFIDENCE = {
@@ -184,11 +186,10 @@ def labelled_date(text: str) -> Candidate | None:
 def header_candidate(shown: str, title: str | None, text: str) -> Candidate | None:
     """The date the page's visible text shows between the article's headline and the start of
     its text, before any update's date."""
-    opening = " ".join(text.split("\n", 1)[0].split())[:TEXT_OPENING_CHARS]
-    title = " ".join((title or "").split())
-    if not title or len(opening) < LEAST_TEXT_OPENING or (text_at := shown.find(opening)) < 0:
+    shown, opening = _comparable(shown), _comparable(text.split("\n", 1)[0])[:TEXT_OPENING_CHARS]
+    title_end = _comparable(title or "")[-TITLE_END_CHARS:]
+    if not title_end or len(opening) < LEAST_TEXT_OPENING or (text_at := shown.find(opening)) < 0:
         return None
-    title_end = title[-TITLE_END_CHARS:]
     if (title_at := shown.rfind(title_end, 0, text_at)) < 0 or text_at - title_at - len(title_end) > HEADER_CHARS:
         return None
     between = shown[title_at + len(title_end):text_at].strip()
@@ -199,6 +200,12 @@ def header_candidate(shown: str, title: str | None, text: str) -> Candidate | No
                       if (day := read_date(published[m.start():m.start() + LABELLED_DATE_CHARS]))), None):
         found.append(other)
     return Candidate(min(found)[1], "header", between) if found else None
+
+
+def _comparable(text: str) -> str:
+    """`text` as both the visible text and the extracted text can be searched for: NFC, and
+    without the space visible_text puts between "BERLIN</b>, the council"."""
+    return SPACE_BEFORE_PUNCTUATION.sub("", unicodedata.normalize("NFC", " ".join(text.split())))
 
 
 def read_date(text: str) -> date | None:
@@ -357,7 +364,8 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     htmldate date nothing confirms, the date shown between the headline and the text, or
     else the one day a page's `<time>` elements show (not in UTC), more than a day from it,
     is the day its readers are shown: htmldate read another date on the page (the header's
-    date was the gold date on both such labelled pages, the `<time>` day on all 4)."""
+    date was the gold date on all 3 such pages of the two labelled sets, the `<time>` day
+    on all 4)."""
     confirmed = _confirmed(usable[0], usable[1:])
     own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0
                 and not (confirmed and abs((c.day - usable[0].day).days) > 1)]

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import trafilatura
 
+from conftest import markup_of
 from pipeline.records import Document, Page, PageMarkup, RawPage
 from pipeline.settings import Settings
 from pipeline.tag.dateline import find_dateline, find_wire_dateline
-from pipeline.tag.dates import visible_text
-from pipeline.tag.markup import json_ld, read_markup
+from pipeline.tag.markup import json_ld
 from pipeline.tag.outlets import find_outlet, tag_outlets, usable_site_name
 from pipeline.tag.registry import load_registry, registered_domain
 from pipeline.tag.wire import find_content_source, find_wire_service, markup_lines
@@ -18,12 +18,6 @@ from pipeline.tag.wire import find_content_source, find_wire_service, markup_lin
 @pytest.fixture(scope="module")
 def registry():
     return load_registry(Settings().outlets_file)
-
-
-def markup_of(html: str, url: str | None) -> PageMarkup:
-    """What extraction reads in the page's markup."""
-    tree = trafilatura.load_html(html)
-    return read_markup(tree, url, html, visible_text(tree))
 
 
 def document(text: str, *, authors=(), furniture=(), url=None, outlet=None, sitename=None, html=None) -> Document:
