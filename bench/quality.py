@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import multiprocessing
 import os
 import sys
@@ -39,6 +40,9 @@ PROCESSES = 2
 SENTENCES_PER_JOB = 100
 METADATA_FIELDS = ("title", "author", "sitename")
 PARTS = ("body", "segments", "dates", "languages", "wire", "ner")
+# The publication-date accuracy the project aims for; printed to four places beside it, as
+# three round 585 of 616 pages (0.9497) up to the goal.
+DATE_ACCURACY_GOAL = 0.95
 CRASHED = PipelineOutput(rejected="crashed")
 
 Job = Callable[[], Any]
@@ -263,6 +267,9 @@ def report_dates(data: EvalData, results: dict) -> None:
                  *(f"accuracy {name}" for name in upstream_sets)], rows)
     print(rejects_note(ours_without_url) + " with url=None")
     print(rejects_note(ours_with_url) + " with the page URL")
+    right = sum(date_outcome(o.published_date, item["date"]) == "tp" for o, (_, item) in zip(ours_without_url, items))
+    print(f"goal: accuracy >= {DATE_ACCURACY_GOAL}, {math.ceil(DATE_ACCURACY_GOAL * len(items))} of {len(items)} pages; "
+          f"ours (url=None) {right}, {right / len(items):.4f}")
     report_date_confidence(items, ours_with_url)
     report_second_date_set(data, results)
 
