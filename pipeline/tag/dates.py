@@ -117,7 +117,7 @@ PUBLICATION_MARKUP = ("json_ld", "meta", "microdata")
 
 # How often each way of dating is right. HTML figures are measured on the eval set's
 # 616 labelled pages (make eval): htmldate agreeing with the page's JSON-LD or meta
-# publication time 0.967 (367 pages), htmldate alone 0.949 (214). A publication date
+# publication time 0.967 (367 pages), htmldate alone 0.949 (215). A publication date
 # the page states in its own zone, in JSON-LD and meta tags together, or labels,
 # overriding htmldate, was right on 15 of 16 pages, the one day its `<time>` elements
 # show on 3 of 3, and the date between headline and text on all 3 such pages of the two
@@ -185,21 +185,30 @@ def labelled_date(text: str) -> Candidate | None:
 
 def header_candidate(shown: str, title: str | None, text: str) -> Candidate | None:
     """The date the page's visible text shows between the article's headline and the start of
-    its text, before any update's date."""
+    its text, before any update's date; where the page shows headline and opening twice (a
+    teaser of the article first), the first place with a date between them."""
     shown, opening = _comparable(shown), _comparable(text.split("\n", 1)[0])[:TEXT_OPENING_CHARS]
     title_end = _comparable(title or "")[-TITLE_END_CHARS:]
-    if not title_end or len(opening) < LEAST_TEXT_OPENING or (text_at := shown.find(opening)) < 0:
+    if not title_end or len(opening) < LEAST_TEXT_OPENING:
         return None
-    if (title_at := shown.rfind(title_end, 0, text_at)) < 0 or text_at - title_at - len(title_end) > HEADER_CHARS:
-        return None
-    between = shown[title_at + len(title_end):text_at].strip()
-    published = UPDATE_LABEL.split(between, 1)[0]
-    found = [(m.start(), day) for pattern in FULL_DATES if (m := pattern.search(published)) and (day := _parse(m))]
-    # htmldate's parser reads the forms of other languages, but not with much text after them.
-    if other := next(((m.start(), day) for m in DATE_START.finditer(published)
-                      if (day := read_date(published[m.start():m.start() + LABELLED_DATE_CHARS]))), None):
+    for text_at in (m.start() for m in re.finditer(re.escape(opening), shown)):
+        title_at = shown.rfind(title_end, 0, text_at)
+        if title_at < 0 or text_at - title_at - len(title_end) > HEADER_CHARS:
+            continue
+        between = shown[title_at + len(title_end):text_at].strip()
+        if found := first_date(UPDATE_LABEL.split(between, 1)[0]):
+            return Candidate(found, "header", between)
+    return None
+
+
+def first_date(text: str) -> date | None:
+    """The first date written in `text`: in English, ISO or dotted form (FULL_DATES), or in the
+    forms of other languages, which htmldate's parser reads, but not with much text after them."""
+    found = [(m.start(), day) for pattern in FULL_DATES if (m := pattern.search(text)) and (day := _parse(m))]
+    if other := next(((m.start(), day) for m in DATE_START.finditer(text)
+                      if (day := read_date(text[m.start():m.start() + LABELLED_DATE_CHARS]))), None):
         found.append(other)
-    return Candidate(min(found)[1], "header", between) if found else None
+    return min(found)[1] if found else None
 
 
 def _comparable(text: str) -> str:
@@ -354,20 +363,22 @@ def listed_candidate(doc: Document) -> Candidate | None:
 
 def _preferred(usable: list[Candidate]) -> Candidate:
     """htmldate's date (first in `usable`), unless the page states another as its publication
-    date in its own time zone (or without one), or in both its JSON-LD and its meta tags,
-    or failing that in a visible label or a dateline heading its text. A time in UTC is
-    not the day the site's readers saw; htmldate often reads that one. Where htmldate and
-    the page's publication markup agree, a label or another publication time more than a
-    day away is passed over; where
-    the JSON-LD and meta tags agree against htmldate by more than a day, they win: in either
-    case a time zone cannot explain the difference, and two sources agree. Last, against an
+    date in its own time zone (or without one) and does not show htmldate's between headline
+    and text (drk.de's markup gave the evening before its press release's date), or in both
+    its JSON-LD and its meta tags, or failing that in a visible label or a dateline heading
+    its text. A time in UTC is not the day the site's readers saw; htmldate often reads that
+    one. Where htmldate and the page's publication markup agree, a label or another
+    publication time more than a day away is passed over; where the JSON-LD and meta tags
+    agree against htmldate by more than a day, they win: in either case a time zone cannot
+    explain the difference, and two sources agree. Last, against an
     htmldate date nothing confirms, the date shown between the headline and the text, or
     else the one day a page's `<time>` elements show (not in UTC), more than a day from it,
     is the day its readers are shown: htmldate read another date on the page (the header's
     date was the gold date on all 3 such pages of the two labelled sets, the `<time>` day
     on all 4)."""
     confirmed = _confirmed(usable[0], usable[1:])
-    own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0
+    headed = usable[0].source == "htmldate" and any(c.source == "header" and c.day == usable[0].day for c in usable)
+    own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0 and not headed
                 and not (confirmed and abs((c.day - usable[0].day).days) > 1)]
     far = [c for c in usable if abs((c.day - usable[0].day).days) > 1]
     agreed = [c for c in far if c.source == "json_ld" and usable[0].source == "htmldate" and not confirmed

@@ -288,6 +288,24 @@ def test_the_text_is_found_in_the_visible_text_though_its_nodes_are_joined_with_
     assert header_candidate(shown, "The council votes on the new budget", text).day == date(2022, 5, 5)
 
 
+def test_where_a_teaser_shows_headline_and_opening_first_the_header_is_where_a_date_stands_between():
+    shown = (f"Home The council votes on the new budget {OPENING} Read on | Kicker The council votes on the new "
+             f"budget Berlin, 28.10.2021, 058/21 {OPENING} The vote was close.")
+    found = header_candidate(shown, HEADLINE, f"{OPENING}\n\nThe vote was close.")
+    assert (found.day, found.evidence) == (date(2021, 10, 28), "Berlin, 28.10.2021, 058/21")
+
+
+def test_markup_in_the_sites_zone_gives_way_to_htmldates_day_shown_under_the_headline():
+    # drk.de: its markup's datePublished is the evening before the press release's date
+    page = """<html><body><p>Text.</p>
+      <time itemprop="datePublished" datetime="2021-10-27T20:35:36+01:00">27.10.2021</time></body></html>"""
+    doc = document(page, is_html=True, html_date="2021-10-28")
+    assert sources(doc)[:2] == ("microdata", date(2021, 10, 27))
+    header = Candidate(date(2021, 10, 28), "header", "Berlin, 28.10.2021, 058/21")
+    doc.markup = replace(doc.markup, dates=(*doc.markup.dates, header))
+    assert sources(doc)[:2] == ("htmldate", date(2021, 10, 28))
+
+
 def test_a_header_date_a_day_from_htmldate_leaves_htmldate_its_day():
     doc = document("<html><body><p>Text.</p></body></html>", is_html=True, html_date="2022-12-16")
     doc.markup = replace(doc.markup, dates=(*doc.markup.dates, Candidate(date(2022, 12, 15), "header", "15.12.2022")))
