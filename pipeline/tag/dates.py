@@ -370,12 +370,11 @@ def _preferred(usable: list[Candidate]) -> Candidate:
     one. Where htmldate and the page's publication markup agree, a label or another
     publication time more than a day away is passed over; where the JSON-LD and meta tags
     agree against htmldate by more than a day, they win: in either case a time zone cannot
-    explain the difference, and two sources agree. Last, against an
-    htmldate date nothing confirms, the date shown between the headline and the text, or
-    else the one day a page's `<time>` elements show (not in UTC), more than a day from it,
-    is the day its readers are shown: htmldate read another date on the page (the header's
-    date was the gold date on all 3 such pages of the two labelled sets, the `<time>` day
-    on all 4)."""
+    explain the difference, and two sources agree. Last, against an htmldate date nothing
+    confirms, the date shown between the headline and the text, or else the one day a
+    page's `<time>` elements show (not in UTC), more than a day from it, is the day its
+    readers are shown: htmldate read another date on the page (the header's date was the
+    gold date on all 3 such pages of the two labelled sets, the `<time>` day on all 4)."""
     confirmed = _confirmed(usable[0], usable[1:])
     headed = usable[0].source == "htmldate" and any(c.source == "header" and c.day == usable[0].day for c in usable)
     own_zone = [c for c in usable if c.source in PUBLICATION_MARKUP and c.utc_offset != 0 and not headed
