@@ -30,7 +30,7 @@ from pipeline import authors, xpath_rules
 from pipeline.clean import FOLLOW_PROMO, clean_text
 from pipeline.identity import article_id, canonical_url, content_hash
 from pipeline.records import Document, Page, Reject, has_words
-from pipeline.tag.dates import header_candidate, visible_text
+from pipeline.tag.dates import header_attribute, header_candidate, visible_text
 from pipeline.tag.markup import read_markup
 from pipeline.tag.registry import letters, registered_domain
 
@@ -336,7 +336,7 @@ def _html_document(page: Page, fast: bool) -> Document | None:
     canonical = canonical_url(result.url or page.raw.url)
     digest = content_hash(text)
     authors = [_normal(a) for a in (result.author or "").split(";") if a.strip()]
-    if header := header_candidate(shown, title, text):
+    if header := header_candidate(shown, title, text) or header_attribute(tree):
         markup = replace(markup, dates=(*markup.dates, header))
     return Document(
         article_id=article_id(canonical, digest), page=page.shed(), canonical_url=canonical,

@@ -12,8 +12,8 @@ from pipeline.decode import decode_page
 from pipeline.extract import DATE_PARAMS, extract_page
 from pipeline.records import Candidate, Document, Page, PageMarkup, RawPage
 from pipeline.tag.dates import (
-    CONFIDENCE, choose, find_text_date, header_candidate, parse_timestamp, redate_from_story, tag_dates, visible_text,
-    weekday_near, weekday_of,
+    CONFIDENCE, choose, find_text_date, header_attribute, header_candidate, parse_timestamp, redate_from_story,
+    tag_dates, visible_text, weekday_near, weekday_of,
 )
 
 
@@ -254,6 +254,35 @@ def test_the_date_shown_between_headline_and_text_overrides_an_unconfirmed_htmld
     assert (found.source, found.day) == ("htmldate", date(2022, 12, 16))
     assert ("header", date(2022, 12, 7), "candidate") in [(c.source, c.day, c.status) for c in candidates]
 
+
+ESSAY = ("<p>Die Krise trifft alle: Achtsamkeit kann helfen, mit Angst, Unsicherheit und dem Stress der "
+         "Isolation umzugehen, sagt die Psychologin im Gespr\u00e4ch.</p>")
+
+
+def test_a_date_the_header_holds_in_an_attribute_overrides_an_unconfirmed_htmldate_date():
+    # furche.at: the header's timeline shows the date by script; htmldate took a sidebar's
+    page = f"""<html><head><title>Achtsam durch die Krise</title>
+      <meta property="og:updated_time" content="2020-07-01T20:38:24+0200"></head><body>
+      <article><h1>Achtsam durch die Krise</h1><div class="timeline"><div data-date="18. M\u00e4rz 2020"></div></div>
+      {ESSAY}<p>Was uns in der Krise zusammenh\u00e4lt, ist die Aufmerksamkeit f\u00fcreinander.</p></article></body></html>"""
+    doc = extract_page(decode_page(RawPage("p", page.encode())))
+    found, candidates = choose(doc)
+    assert (found.source, found.day, found.evidence) == ("header", date(2020, 3, 18), 'data-date="18. M\u00e4rz 2020"')
+    assert ("htmldate", date(2020, 7, 1), "candidate") in [(c.source, c.day, c.status) for c in candidates]
+
+
+@pytest.mark.parametrize("header, expected", [
+    ('<span data-timestamp="1579500318000">x</span>', date(2020, 1, 20)),  # milliseconds since 1970
+    ('<span data-time="1642764331">x</span>', date(2022, 1, 21)),
+    ('<span data-timestamp="2020-10-13T16:00:32.000Z">x</span>', date(2020, 10, 13)),
+    ('<span data-date="16-05-2020 12:36:50">x</span>', date(2020, 5, 16)),
+    ('<span data-time="20">x</span>', None),  # no date
+    (f"{ESSAY}<span data-date=\"2019-10-20\">x</span>", None),  # after the text has begun: another article's
+    ("<i></i>" * 70 + '<span data-date="2019-10-20">x</span>', None),  # past the header's elements
+])
+def test_the_header_attribute_is_the_first_dated_element_after_the_headline_before_the_text(header, expected):
+    found = header_attribute(trafilatura.load_html(f"<html><body><h1>Headline</h1>{header}{ESSAY}</body></html>"))
+    assert (found.day if found else None) == expected
 
 HEADLINE = "Kicker - The council votes on the new budget"
 OPENING = "The city council voted on Tuesday to adopt a budget of record size."
