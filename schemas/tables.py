@@ -113,7 +113,8 @@ ARTICLE_DATES = Table(
         Column("published_at", TS, "Publication time in UTC, where the page gives a time with its zone."),
         Column("published_utc_offset", pa.int16(), "The page's UTC offset for `published_at`, in minutes (e.g. -300 for New York in winter)."),
         Column("published_method", pa.string(), "Where the date came from: `htmldate` (HTML metadata and markup), `json_ld`, `meta`, `microdata`, `label` "
-               "(a labelled date in the visible text), `header` (the date shown between the headline and the text), "
+               "(a labelled date in the visible text), `header` (the date shown between the headline and the text, or held there in an "
+               "attribute), "
                "`text_dateline` (a dateline heading the article), `time_element`, `url`, "
                "`listed` (the feed's or sitemap's date); "
                "for scraped text `text_dateline`, `caption`, `text_date` (first full date in the page); inferred: `weekday_fetch_time` "
