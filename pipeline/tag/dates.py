@@ -205,8 +205,9 @@ def header_candidate(shown: str, title: str | None, text: str) -> Candidate | No
     if not title_end or len(opening) < LEAST_TEXT_OPENING:
         return None
     for text_at in (m.start() for m in re.finditer(re.escape(opening), shown)):
-        title_at = shown.rfind(title_end, 0, text_at)
-        if title_at < 0 or text_at - title_at - len(title_end) > HEADER_CHARS:
+        # Only as far back as a headline may end: a page repeating the opening is searched once over.
+        title_at = shown.rfind(title_end, max(0, text_at - HEADER_CHARS - len(title_end)), text_at)
+        if title_at < 0:
             continue
         between = shown[title_at + len(title_end):text_at].strip()
         if found := first_date(UPDATE_LABEL.split(between, 1)[0]):
@@ -241,8 +242,9 @@ def _attribute_date(name: str, value: str) -> Candidate | None:
     evidence = f'{name}="{value}"'
     if UNIX_TIME.fullmatch(value):
         return Candidate(datetime.fromtimestamp(int(value[:10]), timezone.utc).date(), "header", evidence)
-    if parsed := parse_timestamp(value):
-        return Candidate(parsed[0], "header", evidence, parsed[1], parsed[2])
+    if ISO_TIMESTAMP.match(value):  # not "2020-02-30", which htmldate's parser reads as the 1st
+        parsed = parse_timestamp(value)
+        return Candidate(parsed[0], "header", evidence, parsed[1], parsed[2]) if parsed else None
     return Candidate(day, "header", evidence) if (day := first_date(value)) else None
 
 

@@ -277,6 +277,7 @@ def test_a_date_the_header_holds_in_an_attribute_overrides_an_unconfirmed_htmlda
     ('<span data-timestamp="2020-10-13T16:00:32.000Z">x</span>', date(2020, 10, 13)),
     ('<span data-date="16-05-2020 12:36:50">x</span>', date(2020, 5, 16)),
     ('<span data-time="20">x</span>', None),  # no date
+    ('<span data-date="2020-02-30">x</span>', None),  # no such day
     (f"{ESSAY}<span data-date=\"2019-10-20\">x</span>", None),  # after the text has begun: another article's
     ("<i></i>" * 70 + '<span data-date="2019-10-20">x</span>', None),  # past the header's elements
 ])
