@@ -112,7 +112,7 @@ TEXT_OPENING_CHARS, LEAST_TEXT_OPENING = 50, 20
 # Found by its headline's end: a title may carry a kicker the page shows apart from the
 # headline ("UN-Klimakonferenz in Glasgow - DRK: Immer mehr Menschen …").
 TITLE_END_CHARS = 30
-SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[,.;:!?)\]])")
+SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[,.;:!?)\]])")
 # Or it holds the date in an attribute, for a script to show: of an element after the
 # headline (the page's first <h1>) and before the first paragraph of text (<p> of 100
 # characters or more). The gold date on all 7 labelled pages with one; of such an element
@@ -200,8 +200,9 @@ def header_candidate(shown: str, title: str | None, text: str) -> Candidate | No
     """The date the page's visible text shows between the article's headline and the start of
     its text, before any update's date; where the page shows headline and opening twice (a
     teaser of the article first), the first place with a date between them."""
-    shown, opening = _comparable(shown), _comparable(text.split("\n", 1)[0])[:TEXT_OPENING_CHARS]
-    title_end = _comparable(title or "")[-TITLE_END_CHARS:]
+    shown = _comparable(shown)  # visible_text's spaces are single already
+    opening = _comparable(" ".join(text.split("\n", 1)[0].split()))[:TEXT_OPENING_CHARS]
+    title_end = _comparable(" ".join((title or "").split()))[-TITLE_END_CHARS:]
     if not title_end or len(opening) < LEAST_TEXT_OPENING:
         return None
     for text_at in (m.start() for m in re.finditer(re.escape(opening), shown)):
@@ -259,9 +260,9 @@ def first_date(text: str) -> date | None:
 
 
 def _comparable(text: str) -> str:
-    """`text` as both the visible text and the extracted text can be searched for: NFC, and
-    without the space visible_text puts between "BERLIN</b>, the council"."""
-    return SPACE_BEFORE_PUNCTUATION.sub("", unicodedata.normalize("NFC", " ".join(text.split())))
+    """`text`, its spaces single, as both the visible text and the extracted text can be
+    searched for: NFC, and without the space visible_text puts between "BERLIN</b>, the council"."""
+    return SPACE_BEFORE_PUNCTUATION.sub("", unicodedata.normalize("NFC", text))
 
 
 def read_date(text: str) -> date | None:
