@@ -244,8 +244,7 @@ def _attribute_date(name: str, value: str) -> Candidate | None:
     if UNIX_TIME.fullmatch(value):
         return Candidate(datetime.fromtimestamp(int(value[:10]), timezone.utc).date(), "header", evidence)
     if ISO_TIMESTAMP.match(value):  # not "2020-02-30", which htmldate's parser reads as the 1st
-        parsed = parse_timestamp(value)
-        return Candidate(parsed[0], "header", evidence, parsed[1], parsed[2]) if parsed else None
+        return _timestamp_candidate(value, "header", evidence)
     return Candidate(day, "header", evidence) if (day := first_date(value)) else None
 
 
